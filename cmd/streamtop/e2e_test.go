@@ -1,0 +1,259 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/streamtop/streamtop/engine"
+	"github.com/streamtop/streamtop/feed"
+)
+
+// These tests run the whole program in process: the embedded Kafka-protocol
+// broker (kfake), the injector producing with franz-go, the engine consuming
+// and producing results, and the comparator consuming them.
+
+type jsonReport struct {
+	Score         jsonScore `json:"score"`
+	SendTimeScore jsonScore `json:"send_time_score"`
+	Pending       int       `json:"pending"`
+	Exceptions    []jsonRow `json:"exceptions"`
+	Summary       string    `json:"summary"`
+	Injector      map[string]int64
+	Engine        map[string]int64
+}
+
+func runJSON(t *testing.T, args ...string) jsonReport {
+	t.Helper()
+	var out, errb bytes.Buffer
+	args = append([]string{"--headless", "--clock", "virtual", "--report", "json"}, args...)
+	if code := run(args, strings.NewReader(""), &out, &errb); code != exitOK {
+		t.Fatalf("streamtop %v: exit %d\nstderr: %s", args, code, errb.String())
+	}
+	var r jsonReport
+	if err := json.Unmarshal(out.Bytes(), &r); err != nil {
+		t.Fatalf("report is not JSON: %v\n%s", err, out.String())
+	}
+	return r
+}
+
+// injected regenerates the events a headless run with these settings sends.
+func injected(t *testing.T, seed int64, devices, events int) []feed.Sent {
+	t.Helper()
+	gc := feed.DefaultGeneratorConfig()
+	gc.Seed, gc.Devices, gc.Events = seed, devices, events
+	g, err := feed.NewGenerator(gc, feed.DefaultKnobs())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []feed.Sent
+	for s, ok := g.Next(); ok; s, ok = g.Next() {
+		out = append(out, s)
+	}
+	return out
+}
+
+// lateKeys returns, per device-time key, the m1 sum of the late originals.
+func lateKeys(sent []feed.Sent) map[engine.Key]int64 {
+	out := map[engine.Key]int64{}
+	for _, s := range sent {
+		if s.Kind == feed.Original && s.Late {
+			k := engine.Key{Device: s.Event.Device, Category: s.Event.Category, WindowEnd: engine.WindowEnd(s.Event.Time, 5000)}
+			out[k] += s.Event.M1
+		}
+	}
+	return out
+}
+
+func deref(p *int64) string {
+	if p == nil {
+		return "—"
+	}
+	return fmt.Sprint(*p)
+}
+
+func rowKey(r jsonRow) engine.Key {
+	return engine.Key{Device: r.Device, Category: r.Category, WindowEnd: r.WindowEndMs}
+}
+
+func TestPipelineThreeCases(t *testing.T) {
+	for _, devices := range []int{1, 3} {
+		t.Run(fmt.Sprintf("%d devices over 4 partitions", devices), func(t *testing.T) {
+			sent := injected(t, 34, devices, 1000)
+			late := lateKeys(sent)
+			if len(late) == 0 {
+				t.Fatal("the scenario has no late events: it proves nothing")
+			}
+			base := []string{"--seed", "34", "--events", "1000", "--devices", fmt.Sprint(devices), "--partitions", "4"}
+
+			t.Run("event time, lateness 10m: no exception", func(t *testing.T) {
+				r := runJSON(t, append(base, "--engine", "event", "--lateness", "10m")...)
+				if r.Score.Keys == 0 || r.Score.Exceptions != 0 {
+					t.Fatalf("score %+v, want 0 exceptions out of M > 0; rows %+v", r.Score, r.Exceptions)
+				}
+				if r.Summary != fmt.Sprintf("0 exceptions out of %d", r.Score.Keys) {
+					t.Errorf("summary %q", r.Summary)
+				}
+				if r.Injector["originals"] != int64(1000*devices) {
+					t.Errorf("originals %d, want %d", r.Injector["originals"], 1000*devices)
+				}
+			})
+
+			t.Run("event time, lateness 0: exceptions exactly at late events' keys", func(t *testing.T) {
+				r := runJSON(t, append(base, "--engine", "event")...)
+				got := map[engine.Key]jsonRow{}
+				for _, row := range r.Exceptions {
+					k := rowKey(row)
+					got[k] = row
+					if _, ok := late[k]; !ok {
+						t.Errorf("exception at %v, which holds no late event", k)
+					}
+				}
+				for k, m1 := range late {
+					row, ok := got[k]
+					if m1 == 0 {
+						continue
+					}
+					if !ok {
+						t.Errorf("late events with m1 %d at %v: no exception", m1, k)
+						continue
+					}
+					if row.M1Downstream != nil && *row.M1Truth-*row.M1Downstream != m1 {
+						t.Errorf("%v: downstream short by %d, want the late events' m1 %d", k, *row.M1Truth-*row.M1Downstream, m1)
+					}
+				}
+				if r.Score.Exceptions != len(got) || r.Score.Exceptions == 0 {
+					t.Errorf("score %+v with %d rows", r.Score, len(got))
+				}
+			})
+
+			t.Run("processing time: exceptions", func(t *testing.T) {
+				r := runJSON(t, append(base, "--engine", "processing")...)
+				if r.Score.Exceptions == 0 {
+					t.Fatalf("processing time gave %+v: late events should land in their arrival windows", r.Score)
+				}
+			})
+		})
+	}
+}
+
+func TestHeadlessVirtualRunIsByteIdentical(t *testing.T) {
+	args := []string{"--headless", "--clock", "virtual", "--seed", "7", "--events", "400", "--devices", "3", "--ooo", "0.1"}
+	var first string
+	for i := range 2 {
+		var out, errb bytes.Buffer
+		code := run(args, strings.NewReader(""), &out, &errb)
+		both := out.String() + "\x00" + errb.String()
+		if code != exitOK {
+			t.Fatalf("exit %d: %s", code, both)
+		}
+		if !strings.Contains(out.String(), "exceptions out of") {
+			t.Fatalf("no score in the report:\n%s", out.String())
+		}
+		if i == 0 {
+			first = both
+		} else if both != first {
+			t.Fatalf("two virtual-clock runs differ:\n--- first\n%s\n--- second\n%s", first, both)
+		}
+	}
+}
+
+func TestReplayBothFormsMatchGenerating(t *testing.T) {
+	sent := injected(t, 34, 2, 500)
+	dir := t.TempDir()
+	var jsonl, printed, pipe []byte
+	for _, s := range sent {
+		jsonl = append(feed.AppendRecorded(jsonl, s), '\n')
+		printed = append(feed.AppendPrinted(printed, s, false), '\n')
+		pipe = append(feed.AppendPrinted(pipe, s, true), '\n')
+	}
+	files := map[string][]byte{"events.jsonl": jsonl, "printed.txt": printed, "pipe.txt": pipe}
+	common := []string{"--engine", "event", "--devices", "2"}
+	want := runJSON(t, append(common, "--seed", "34", "--events", "500")...)
+	if want.Score.Exceptions == 0 {
+		t.Fatal("the generated run has no exception: the comparison would prove little")
+	}
+	for name, b := range files {
+		path := filepath.Join(dir, name)
+		if err := os.WriteFile(path, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		t.Run(name, func(t *testing.T) {
+			got := runJSON(t, append(common, "--replay", path)...)
+			if got.Score != want.Score || got.SendTimeScore != want.SendTimeScore {
+				t.Errorf("replay score %+v / %+v, generated %+v / %+v", got.Score, got.SendTimeScore, want.Score, want.SendTimeScore)
+			}
+			for _, k := range []string{"originals", "sent", "duplicates", "truth_keys", "send_truth_keys", "truth_differ"} {
+				if got.Injector[k] != want.Injector[k] {
+					t.Errorf("%s: replay %d, generated %d", k, got.Injector[k], want.Injector[k])
+				}
+			}
+			if len(got.Exceptions) != len(want.Exceptions) {
+				t.Fatalf("%d exception rows, generated %d", len(got.Exceptions), len(want.Exceptions))
+			}
+			for i := range got.Exceptions {
+				g, w := got.Exceptions[i], want.Exceptions[i]
+				if rowKey(g) != rowKey(w) || deref(g.M1Truth) != deref(w.M1Truth) || deref(g.M1Downstream) != deref(w.M1Downstream) {
+					t.Errorf("row %d: replay %v %s/%s, generated %v %s/%s", i, rowKey(g), deref(g.M1Truth), deref(g.M1Downstream),
+						rowKey(w), deref(w.M1Truth), deref(w.M1Downstream))
+				}
+			}
+		})
+	}
+}
+
+func TestTextReportEndsWithScore(t *testing.T) {
+	var out, errb bytes.Buffer
+	code := run([]string{"--headless", "--clock", "virtual", "--events", "200"}, strings.NewReader(""), &out, &errb)
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, errb.String())
+	}
+	lines := strings.Split(strings.TrimRight(out.String(), "\n"), "\n")
+	last := lines[len(lines)-1]
+	var n, m int
+	if _, err := fmt.Sscanf(last, "%d exceptions out of %d", &n, &m); err != nil || m == 0 {
+		t.Fatalf("last line %q is not \"N exceptions out of M\"", last)
+	}
+}
+
+func TestFailOnExceptionsExitStatus(t *testing.T) {
+	var out, errb bytes.Buffer
+	code := run([]string{"--headless", "--clock", "virtual", "--events", "1000", "--engine", "processing", "--fail-on-exceptions"},
+		strings.NewReader(""), &out, &errb)
+	if code != exitExceptions {
+		t.Fatalf("exit %d, want %d (processing time has exceptions)\n%s%s", code, exitExceptions, out.String(), errb.String())
+	}
+}
+
+func TestBadFlagsAreUsageErrors(t *testing.T) {
+	for _, args := range [][]string{
+		{"--dup", "2"}, {"--engine", "nope"}, {"--clock", "sundial"}, {"--devices", "0"}, {"--report", "xml"},
+		{"--replay", "/does/not/exist"}, {"--window", "0s"}, {"--rate", "-1"}, {"extra"}, {"--no-such-flag"},
+	} {
+		var out, errb bytes.Buffer
+		if code := run(args, strings.NewReader(""), &out, &errb); code != exitUsage {
+			t.Errorf("%v: exit %d, want %d", args, code, exitUsage)
+		}
+		if !strings.Contains(errb.String(), "streamtop:") {
+			t.Errorf("%v: no clear message on stderr: %q", args, errb.String())
+		}
+	}
+}
+
+func TestHelpListsEveryFlagWithDefaults(t *testing.T) {
+	var out, errb bytes.Buffer
+	if code := run([]string{"--help"}, strings.NewReader(""), &out, &errb); code != exitOK {
+		t.Fatalf("exit %d", code)
+	}
+	for _, f := range []string{"-seed", "-devices", "-events", "-rate", "-dup", "-late", "-ooo", "-engine", "-dedup",
+		"-watermark", "-idle", "-lateness", "-window", "-partitions", "-clock", "-start", "-replay", "-duration",
+		"-auto-stop", "-confirm-stop", "-listen", "-headless", "-report", "-fail-on-exceptions", "(default 34)", "(default 20)"} {
+		if !strings.Contains(out.String(), f) {
+			t.Errorf("--help does not mention %q", f)
+		}
+	}
+}

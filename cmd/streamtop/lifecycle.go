@@ -1,0 +1,100 @@
+package main
+
+import (
+	"context"
+	"time"
+
+	"github.com/streamtop/streamtop/feed"
+)
+
+// lifecycle follows a run from start to teardown (SPEC §7) and publishes
+// its RunStatus: it pauses and resets with the controls, ends a real-clock
+// run when its duration is over, and after the final verdict either asks
+// the screen to stop (auto) or waits for a person to confirm.
+type lifecycle struct {
+	a       *app
+	run     int
+	started time.Time
+	state   feed.RunState
+	ending  bool // the duration is over: tear down after the verdict
+	err     string
+}
+
+func newLifecycle(a *app) *lifecycle {
+	return &lifecycle{a: a, started: time.Now(), state: feed.Running}
+}
+
+func (l *lifecycle) loop(ctx context.Context) {
+	tick := time.NewTicker(200 * time.Millisecond)
+	defer tick.Stop()
+	var deadline <-chan time.Time
+	armTimer := func() {
+		deadline = nil
+		if l.a.cfg.duration > 0 && !l.a.cfg.virtual() {
+			deadline = time.After(l.a.cfg.duration)
+		}
+	}
+	armTimer()
+	changed := l.a.controls.Changed()
+	l.publish()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-changed:
+			changed = l.a.controls.Changed()
+			s := l.a.controls.Load()
+			if s.Run != l.run {
+				l.run, l.started, l.state, l.ending = s.Run, time.Now(), feed.Running, false
+				armTimer()
+			}
+			switch {
+			case s.Confirmed && l.state == feed.AwaitingConfirm:
+				l.state = feed.Stopping
+			case s.Paused && l.state == feed.Running:
+				l.state = feed.Paused
+			case !s.Paused && l.state == feed.Paused:
+				l.state = feed.Running
+			}
+		case <-deadline:
+			deadline = nil
+			l.ending = true
+			l.state = feed.Draining
+			l.a.injector.Stop(l.run)
+		case <-tick.C:
+			l.observe()
+		}
+		l.publish()
+	}
+}
+
+// observe moves the state along from what the roles report.
+func (l *lifecycle) observe() {
+	if f := l.a.judge.Final(); f != nil && f.Run == l.run {
+		switch l.state {
+		case feed.Running, feed.Paused, feed.Draining:
+			l.state = feed.Finished
+			if l.a.cfg.virtual() && l.a.cfg.duration > 0 {
+				l.ending = true
+			}
+			if l.ending {
+				l.state = feed.Stopping
+				if l.a.cfg.confirmStop {
+					l.state = feed.AwaitingConfirm
+				}
+			}
+		}
+		return
+	}
+	snap := l.a.latest.Snapshot()
+	if inj := snap.Injector; inj != nil && inj.Run == l.run && inj.Done && l.state == feed.Running {
+		l.state = feed.Draining
+	}
+}
+
+func (l *lifecycle) publish() {
+	l.a.bus.Publish(&feed.RunStatus{
+		Run: l.run, State: l.state, Broker: l.a.addr, Embedded: l.a.broker != nil,
+		Started: l.started, Duration: l.a.cfg.duration, Clock: clockOf(l.a.cfg).String(), Err: l.err,
+	})
+}

@@ -1,0 +1,175 @@
+// Command streamtop runs, watches and judges stream processing live: see
+// README.md and `streamtop --help`.
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+	"github.com/streamtop/streamtop/feed"
+	"github.com/streamtop/streamtop/tui"
+	"golang.org/x/sync/errgroup"
+)
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+}
+
+// Exit statuses.
+const (
+	exitOK         = 0
+	exitFailure    = 1
+	exitUsage      = 2
+	exitExceptions = 3
+)
+
+// run is the whole program, with its streams as arguments for tests.
+func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	cfg, err := parseFlags(args, stdout)
+	if errors.Is(err, errHelp) {
+		return exitOK
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "streamtop: %v\nRun 'streamtop --help' for usage.\n", err)
+		return exitUsage
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	a, err := newApp(ctx, cfg)
+	if err != nil {
+		fmt.Fprintf(stderr, "streamtop: %v\n", err)
+		return exitFailure
+	}
+	defer a.close()
+	if cfg.headless {
+		return runHeadless(ctx, cancel, a, stdin, stdout, stderr)
+	}
+	return runScreen(ctx, cancel, a, stdout, stderr)
+}
+
+func runHeadless(ctx context.Context, cancel context.CancelFunc, a *app, stdin io.Reader, stdout, stderr io.Writer) int {
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(sigs)
+
+	g, gctx := errgroup.WithContext(ctx)
+	if err := a.start(gctx, g, false); err != nil {
+		fmt.Fprintf(stderr, "streamtop: %v\n", err)
+		return exitFailure
+	}
+	lc := newLifecycle(a)
+	go lc.loop(gctx)
+	failed := make(chan error, 1)
+	go func() { failed <- g.Wait() }()
+
+	var interrupted time.Time
+wait:
+	for {
+		select {
+		case <-a.judge.Done():
+			break wait
+		case err := <-failed:
+			if err == nil {
+				err = errors.New("stopped before the verdict")
+			}
+			fmt.Fprintf(stderr, "streamtop: %v\n", err)
+			return exitFailure
+		case <-sigs:
+			if !interrupted.IsZero() {
+				if time.Since(interrupted) < time.Second {
+					continue // one keypress delivered twice (to the process and its group)
+				}
+				fmt.Fprintln(stderr, "streamtop: interrupted twice: stopping without a verdict")
+				return exitFailure
+			}
+			interrupted = time.Now()
+			fmt.Fprintln(stderr, "streamtop: interrupted: ending the input, waiting for the verdict (interrupt again to abort)")
+			a.injector.Stop(a.controls.Load().Run)
+		}
+	}
+	final := a.judge.Final()
+	eng := waitEngineFinished(a, 10*time.Second)
+	if err := writeReport(stdout, a.cfg.report, reportOf(a, final, eng)); err != nil {
+		fmt.Fprintf(stderr, "streamtop: report: %v\n", err)
+		return exitFailure
+	}
+	if a.cfg.report == "csv" {
+		fmt.Fprintln(stderr, final.Report.Settled.String())
+	}
+	if a.cfg.confirmStop {
+		fmt.Fprintln(stderr, "streamtop: run ended: press Enter (or interrupt) to tear down")
+		line := make(chan struct{})
+		go func() {
+			bufio.NewReader(stdin).ReadString('\n')
+			close(line)
+		}()
+		select {
+		case <-line:
+		case <-sigs:
+		}
+	}
+	cancel()
+	if a.cfg.failOnExc && final.Report.Settled.Exceptions > 0 {
+		return exitExceptions
+	}
+	return exitOK
+}
+
+// waitEngineFinished waits for the engine's status after its end-of-input
+// flush, so the report's counters are final.
+func waitEngineFinished(a *app, timeout time.Duration) *feed.EngineStatus {
+	deadline := time.Now().Add(timeout)
+	for {
+		snap := a.latest.Snapshot()
+		if e := snap.Engine; e != nil && e.Finished || time.Now().After(deadline) {
+			return snap.Engine
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func runScreen(ctx context.Context, cancel context.CancelFunc, a *app, stdout, stderr io.Writer) int {
+	g, gctx := errgroup.WithContext(ctx)
+	if err := a.start(gctx, g, true); err != nil {
+		fmt.Fprintf(stderr, "streamtop: %v\n", err)
+		return exitFailure
+	}
+	lc := newLifecycle(a)
+	go lc.loop(gctx)
+	m, err := tui.New(tui.Options{Controller: a.controls, Source: a.latest.Snapshot, FPS: a.cfg.fps})
+	if err != nil {
+		fmt.Fprintf(stderr, "streamtop: %v\n", err)
+		return exitFailure
+	}
+	p := tea.NewProgram(m, tea.WithContext(gctx), tea.WithFPS(a.cfg.fps))
+	_, runErr := p.Run()
+	cancel()
+	roleErr := g.Wait()
+	if runErr != nil && !errors.Is(runErr, context.Canceled) && !errors.Is(runErr, tea.ErrProgramKilled) {
+		fmt.Fprintf(stderr, "streamtop: screen: %v\n", runErr)
+		return exitFailure
+	}
+	if roleErr != nil {
+		fmt.Fprintf(stderr, "streamtop: %v\n", roleErr)
+		return exitFailure
+	}
+	if final := a.judge.Final(); final != nil {
+		snap := a.latest.Snapshot()
+		if err := writeReport(stdout, a.cfg.report, reportOf(a, final, snap.Engine)); err != nil {
+			fmt.Fprintf(stderr, "streamtop: report: %v\n", err)
+			return exitFailure
+		}
+		if a.cfg.failOnExc && final.Report.Settled.Exceptions > 0 {
+			return exitExceptions
+		}
+	}
+	return exitOK
+}

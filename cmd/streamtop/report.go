@@ -1,0 +1,258 @@
+package main
+
+import (
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+
+	"github.com/streamtop/streamtop/compare"
+	"github.com/streamtop/streamtop/engine"
+	"github.com/streamtop/streamtop/feed"
+)
+
+// report is what a finished run prints. Under the virtual clock every field
+// is reproducible: no wall-clock times, durations of the run, ports or
+// addresses.
+type report struct {
+	cfg      config
+	injector *feed.InjectorStatus
+	engine   *feed.EngineStatus
+	verdict  *feed.CompareStatus
+}
+
+func reportOf(a *app, final *feed.CompareStatus, eng *feed.EngineStatus) report {
+	return report{cfg: a.cfg, injector: a.latest.Snapshot().Injector, engine: eng, verdict: final}
+}
+
+func writeReport(w io.Writer, format string, r report) error {
+	switch format {
+	case "json":
+		return writeJSON(w, r)
+	case "csv":
+		return writeCSV(w, r)
+	}
+	return writeText(w, r)
+}
+
+func writeText(w io.Writer, r report) error {
+	var b strings.Builder
+	b.WriteString("streamtop report\n")
+	if in := r.injector; in != nil {
+		src := fmt.Sprintf("seed %d · %d device(s)", r.cfg.seed, r.cfg.devices)
+		if r.cfg.replay != "" {
+			src = "replay " + compare.Printable(r.cfg.replay)
+		}
+		fmt.Fprintf(&b, "  input     %s · %d originals · %d sent (%d duplicates, %d late, %d out of order) · clock %s\n",
+			src, in.Originals, in.Sent, in.Duplicates, in.Late, in.OutOfOrder, clockOf(r.cfg))
+		if in.Malformed > 0 {
+			fmt.Fprintf(&b, "            %d malformed lines skipped\n", in.Malformed)
+		}
+		fmt.Fprintf(&b, "  truth     by device time %d keys · by send time %d keys · %d keys differ\n",
+			in.TruthKeys, in.SendTruthKeys, in.TruthDiffer)
+	}
+	if e := r.engine; e != nil {
+		c := e.Config
+		dedup := "off"
+		if c.Dedup {
+			dedup = "on"
+		}
+		fmt.Fprintf(&b, "  engine    %s time · dedup %s · W %v · lateness %v · idle %v · window %v\n",
+			c.Mode, dedup, c.Watermark, c.Lateness, c.Idle, c.Window)
+		fmt.Fprintf(&b, "            %d accepted · %d duplicates dropped · %d late dropped · %d malformed · %d results\n",
+			e.Stats.Accepted, e.Stats.Duplicates, e.Stats.Late, e.Malformed, e.Stats.Emitted)
+	}
+	v := r.verdict
+	fmt.Fprintf(&b, "  send time %s (the same results against the send-time truth)\n", v.SendTime)
+	fmt.Fprintf(&b, "\nExceptions: device-time truth vs %s\n", compare.Printable(v.Downstream))
+	if len(v.Report.Exceptions) == 0 {
+		b.WriteString("(none)\n")
+	} else {
+		writeRows(&b, v.Report.Exceptions)
+	}
+	if len(v.Report.PendingRows) > 0 {
+		b.WriteString("\nPending: the downstream reported these incomplete\n")
+		writeRows(&b, v.Report.PendingRows)
+	}
+	fmt.Fprintf(&b, "\n%s\n", v.Report.Settled)
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+var rowHeader = []string{"window_end", "device", "category", "m1 truth", "m1 down", "Δm1", "m2 truth", "m2 down", "Δm2", "n truth", "n down"}
+
+func rowCells(r compare.Row) []string {
+	opt := func(has bool, s string) string {
+		if !has {
+			return "—"
+		}
+		return s
+	}
+	both := r.HasTruth && r.HasDown
+	return []string{
+		engine.FormatWindow(r.WindowEnd), compare.Printable(r.Device), compare.Printable(r.Category),
+		opt(r.HasTruth, strconv.FormatInt(r.Truth.M1, 10)), opt(r.HasDown, strconv.FormatInt(r.Down.M1, 10)),
+		opt(both, strconv.FormatInt(r.DeltaM1(), 10)),
+		opt(r.HasTruth, strconv.FormatFloat(r.Truth.M2, 'f', 3, 64)), opt(r.HasDown, strconv.FormatFloat(r.Down.M2, 'f', 3, 64)),
+		opt(both, strconv.FormatFloat(r.DeltaM2(), 'f', 3, 64)),
+		opt(r.HasTruth, strconv.FormatInt(r.Truth.Count, 10)), opt(r.HasDown, strconv.FormatInt(r.Down.Count, 10)),
+	}
+}
+
+func writeRows(b *strings.Builder, rows []compare.Row) {
+	cells := [][]string{rowHeader}
+	for _, r := range rows {
+		cells = append(cells, rowCells(r))
+	}
+	width := make([]int, len(rowHeader))
+	for _, row := range cells {
+		for i, c := range row {
+			width[i] = max(width[i], len([]rune(c)))
+		}
+	}
+	for _, row := range cells {
+		for i, c := range row {
+			pad := width[i] - len([]rune(c))
+			if i >= 3 { // numbers right-aligned
+				b.WriteString(strings.Repeat(" ", pad) + c)
+			} else {
+				b.WriteString(c + strings.Repeat(" ", pad))
+			}
+			if i < len(row)-1 {
+				b.WriteString("  ")
+			}
+		}
+		b.WriteString("\n")
+	}
+}
+
+type jsonRow struct {
+	WindowEnd      string   `json:"window_end"`
+	WindowEndMs    int64    `json:"window_end_ms"`
+	Device         string   `json:"device"`
+	Category       string   `json:"category"`
+	M1Truth        *int64   `json:"m1_truth"`
+	M1Downstream   *int64   `json:"m1_downstream"`
+	DeltaM1        *int64   `json:"delta_m1"`
+	M2Truth        *float64 `json:"m2_truth"`
+	M2Downstream   *float64 `json:"m2_downstream"`
+	CountTruth     *int64   `json:"count_truth"`
+	CountDownstrem *int64   `json:"count_downstream"`
+	Settled        bool     `json:"settled"`
+}
+
+func jsonRows(rows []compare.Row) []jsonRow {
+	out := make([]jsonRow, 0, len(rows))
+	for _, r := range rows {
+		j := jsonRow{WindowEnd: engine.FormatWindow(r.WindowEnd), WindowEndMs: r.WindowEnd,
+			Device: r.Device, Category: r.Category, Settled: r.Settled}
+		if r.HasTruth {
+			j.M1Truth, j.M2Truth, j.CountTruth = &r.Truth.M1, &r.Truth.M2, &r.Truth.Count
+		}
+		if r.HasDown {
+			j.M1Downstream, j.M2Downstream, j.CountDownstrem = &r.Down.M1, &r.Down.M2, &r.Down.Count
+		}
+		if r.HasTruth && r.HasDown {
+			d := r.DeltaM1()
+			j.DeltaM1 = &d
+		}
+		out = append(out, j)
+	}
+	return out
+}
+
+type jsonScore struct {
+	Exceptions int `json:"exceptions"`
+	Keys       int `json:"keys"`
+}
+
+func scoreOf(s compare.Score) jsonScore { return jsonScore{s.Exceptions, s.Keys} }
+
+func writeJSON(w io.Writer, r report) error {
+	out := struct {
+		Downstream    string     `json:"downstream"`
+		Score         jsonScore  `json:"score"`
+		SendTimeScore jsonScore  `json:"send_time_score"`
+		Pending       int        `json:"pending"`
+		Exceptions    []jsonRow  `json:"exceptions"`
+		PendingRows   []jsonRow  `json:"pending_rows"`
+		Summary       string     `json:"summary"`
+		Injector      any        `json:"injector,omitempty"`
+		Engine        any        `json:"engine,omitempty"`
+		Config        jsonConfig `json:"config"`
+	}{
+		Downstream: r.verdict.Downstream, Score: scoreOf(r.verdict.Report.Settled),
+		SendTimeScore: scoreOf(r.verdict.SendTime), Pending: r.verdict.Report.Pending,
+		Exceptions: jsonRows(r.verdict.Report.Exceptions), PendingRows: jsonRows(r.verdict.Report.PendingRows),
+		Summary: r.verdict.Report.Settled.String(), Config: configOf(r.cfg),
+	}
+	if in := r.injector; in != nil {
+		out.Injector = map[string]int64{"sent": in.Sent, "originals": in.Originals, "duplicates": in.Duplicates,
+			"late": in.Late, "out_of_order": in.OutOfOrder, "malformed": in.Malformed,
+			"truth_keys": int64(in.TruthKeys), "send_truth_keys": int64(in.SendTruthKeys), "truth_differ": int64(in.TruthDiffer)}
+	}
+	if e := r.engine; e != nil {
+		out.Engine = map[string]int64{"accepted": e.Stats.Accepted, "duplicates": e.Stats.Duplicates,
+			"late": e.Stats.Late, "emitted": e.Stats.Emitted, "malformed": e.Malformed, "consumed": e.Consumed}
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(out)
+}
+
+type jsonConfig struct {
+	Seed     int64   `json:"seed"`
+	Devices  int     `json:"devices"`
+	Events   int     `json:"events"`
+	Rate     float64 `json:"rate"`
+	Dup      float64 `json:"dup"`
+	Late     float64 `json:"late"`
+	OOO      float64 `json:"ooo"`
+	Engine   string  `json:"engine"`
+	Dedup    bool    `json:"dedup"`
+	W        string  `json:"watermark"`
+	Lateness string  `json:"lateness"`
+	Window   string  `json:"window"`
+	Parts    int     `json:"partitions"`
+	Clock    string  `json:"clock"`
+	Replay   string  `json:"replay,omitempty"`
+}
+
+func configOf(c config) jsonConfig {
+	return jsonConfig{Seed: c.seed, Devices: c.devices, Events: c.events, Rate: c.rate, Dup: c.dup, Late: c.late,
+		OOO: c.ooo, Engine: c.mode.String(), Dedup: c.dedup, W: c.watermark.String(), Lateness: c.lateness.String(),
+		Window: c.window.String(), Parts: c.partitions, Clock: clockOf(c).String(), Replay: c.replay}
+}
+
+func writeCSV(w io.Writer, r report) error {
+	cw := csv.NewWriter(w)
+	header := []string{"status", "window_end", "device", "category", "m1_truth", "m1_downstream", "delta_m1",
+		"m2_truth", "m2_downstream", "delta_m2", "count_truth", "count_downstream"}
+	if err := cw.Write(header); err != nil {
+		return err
+	}
+	emit := func(status string, rows []compare.Row) error {
+		for _, row := range rows {
+			cells := rowCells(row)
+			for i, c := range cells {
+				if c == "—" {
+					cells[i] = ""
+				}
+			}
+			if err := cw.Write(append([]string{status}, cells...)); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	if err := emit("exception", r.verdict.Report.Exceptions); err != nil {
+		return err
+	}
+	if err := emit("pending", r.verdict.Report.PendingRows); err != nil {
+		return err
+	}
+	cw.Flush()
+	return cw.Error()
+}

@@ -1,0 +1,629 @@
+package engine
+
+import (
+	"cmp"
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+	"time"
+)
+
+// Mode is how the engine assigns events to windows.
+type Mode uint8
+
+const (
+	// EventTime windows on device time and fires on a watermark.
+	EventTime Mode = iota
+	// ProcessingTime windows on arrival time and fires when now passes a window's end.
+	ProcessingTime
+	// MicroBatch imitates Spark Streaming: batches of one window of arrival
+	// time, aligned to the epoch, with dedup only within a batch.
+	MicroBatch
+)
+
+var modeNames = [...]string{"event", "processing", "microbatch"}
+
+func (m Mode) String() string {
+	if int(m) < len(modeNames) {
+		return modeNames[m]
+	}
+	return fmt.Sprintf("mode(%d)", m)
+}
+
+// Next cycles event → processing → microbatch → event.
+func (m Mode) Next() Mode { return (m + 1) % Mode(len(modeNames)) }
+
+// ErrBadMode is returned by ParseMode for an unknown name.
+var ErrBadMode = errors.New("unknown engine mode (want event, processing or microbatch)")
+
+// ParseMode parses "event", "processing" or "microbatch".
+func ParseMode(s string) (Mode, error) {
+	for i, n := range modeNames {
+		if s == n {
+			return Mode(i), nil
+		}
+	}
+	return 0, fmt.Errorf("%q: %w", s, ErrBadMode)
+}
+
+// Config sets up an Engine. DefaultConfig gives SPEC §3's defaults.
+type Config struct {
+	Mode      Mode
+	Window    time.Duration // tumbling window size [5s]
+	Watermark time.Duration // W: watermark lag behind a partition's max device time [1s]
+	Idle      time.Duration // a caught-up partition silent this long is idle [6s]
+	Lateness  time.Duration // a fired window stays open this long past its end [0]
+	Dedup     bool          // drop ids accepted before [true]
+	DedupTTL  time.Duration // processing time: how long ids are remembered [10m]
+	Name      string        // the engine field of results ["streamtop"]
+}
+
+// DefaultConfig returns SPEC §3's defaults.
+func DefaultConfig() Config {
+	return Config{
+		Mode:      EventTime,
+		Window:    5 * time.Second,
+		Watermark: time.Second,
+		Idle:      6 * time.Second,
+		Lateness:  0,
+		Dedup:     true,
+		DedupTTL:  10 * time.Minute,
+		Name:      "streamtop",
+	}
+}
+
+// Validate reports the first setting that cannot work.
+func (c Config) Validate() error {
+	switch {
+	case c.Mode > MicroBatch:
+		return fmt.Errorf("engine: %w", ErrBadMode)
+	case c.Window < time.Millisecond || c.Window%time.Millisecond != 0:
+		return fmt.Errorf("engine: window %v must be a positive whole number of milliseconds", c.Window)
+	case c.Watermark < 0:
+		return fmt.Errorf("engine: watermark lag %v must not be negative", c.Watermark)
+	case c.Idle < time.Millisecond:
+		return fmt.Errorf("engine: idle timeout %v must be at least 1ms", c.Idle)
+	case c.Lateness < 0:
+		return fmt.Errorf("engine: lateness %v must not be negative", c.Lateness)
+	case c.DedupTTL < time.Millisecond:
+		return fmt.Errorf("engine: dedup ttl %v must be at least 1ms", c.DedupTTL)
+	case c.Name == "":
+		return errors.New("engine: name must not be empty")
+	}
+	return nil
+}
+
+// Outcome says what Ingest did with an event.
+type Outcome uint8
+
+const (
+	Accepted  Outcome = iota // counted in a window
+	Duplicate                // its id was accepted before; dropped
+	Late                     // its window had closed; dropped (side output)
+)
+
+func (o Outcome) String() string {
+	switch o {
+	case Accepted:
+		return "accepted"
+	case Duplicate:
+		return "duplicate"
+	case Late:
+		return "late"
+	}
+	return fmt.Sprintf("outcome(%d)", o)
+}
+
+// None is the watermark (and time) before anything is known.
+const None = math.MinInt64
+
+// Stats are the engine's counters and clocks.
+type Stats struct {
+	Mode        Mode
+	Accepted    int64
+	Duplicates  int64
+	Late        int64
+	Emitted     int64
+	OpenWindows int
+	OpenKeys    int
+	DedupIDs    int   // ids remembered for dedup
+	Watermark   int64 // None until known
+	Now         int64 // None until the first arrival
+	Partitions  int
+	Idle        int // partitions currently idle
+}
+
+// Engine aggregates events into tumbling windows per device and category.
+// It is not safe for concurrent use; one goroutine owns it.
+type Engine struct {
+	cfg                                 Config
+	win, wlag, idle, lateness, dedupTTL int64 // ms
+
+	now     int64
+	wm      int64
+	closed  int64 // windows ending at or before this are closed; never goes back
+	flushed bool
+	parts   []partition
+
+	windows map[int64]*window
+	ends    []int64 // open window ends, ascending
+	nFired  int     // ends[:nFired] have fired (event time)
+
+	seen map[string]int64 // dedup: id → window end (event time) or arrival (processing)
+	ttlq []seenAt         // processing time: ids in arrival order, for expiry
+	ttlH int              // head of ttlq
+
+	out   []Result
+	stats Stats
+}
+
+type partition struct {
+	id          int32
+	maxTime     int64 // max device time read; None if nothing read
+	lastArrival int64 // arrival of the last record read; None if nothing read
+	caughtUp    bool
+}
+
+type cell struct{ device, category string }
+
+type window struct {
+	end   int64
+	fired bool
+	index map[cell]int
+	cells []cell
+	aggs  []Agg
+	ids   []string            // event time: ids to forget when the window closes
+	batch map[string]struct{} // micro-batch: ids seen in this batch
+}
+
+type seenAt struct {
+	id      string
+	arrival int64
+}
+
+// New returns an engine for cfg, or the reason cfg cannot work.
+func New(cfg Config) (*Engine, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	e := &Engine{
+		cfg:     cfg,
+		now:     None,
+		wm:      None,
+		closed:  None,
+		windows: make(map[int64]*window),
+		seen:    make(map[string]int64),
+	}
+	e.setDurations()
+	return e, nil
+}
+
+func (e *Engine) setDurations() {
+	e.win = e.cfg.Window.Milliseconds()
+	e.wlag = e.cfg.Watermark.Milliseconds()
+	e.idle = e.cfg.Idle.Milliseconds()
+	e.lateness = e.cfg.Lateness.Milliseconds()
+	e.dedupTTL = e.cfg.DedupTTL.Milliseconds()
+}
+
+// Config returns the current settings.
+func (e *Engine) Config() Config { return e.cfg }
+
+// Assign registers partitions the engine reads. A new partition is not
+// caught up until SetCaughtUp says so, so it holds the watermark back until
+// its position is known. Partitions seen in Ingest are registered too.
+func (e *Engine) Assign(ps ...int32) {
+	for _, p := range ps {
+		e.partition(p)
+	}
+}
+
+// Revoke forgets partitions (a rebalance moved them elsewhere).
+func (e *Engine) Revoke(ps ...int32) {
+	e.parts = slices.DeleteFunc(e.parts, func(q partition) bool { return slices.Contains(ps, q.id) })
+	e.updateWatermark()
+}
+
+// SetCaughtUp records whether partition p has nothing left to read. A
+// partition the engine cannot reach must be reported as not caught up:
+// an outage is not idleness.
+func (e *Engine) SetCaughtUp(p int32, caughtUp bool) {
+	e.partition(p).caughtUp = caughtUp
+}
+
+func (e *Engine) partition(p int32) *partition {
+	for i := range e.parts {
+		if e.parts[i].id == p {
+			return &e.parts[i]
+		}
+	}
+	e.parts = append(e.parts, partition{id: p, maxTime: None, lastArrival: None})
+	return &e.parts[len(e.parts)-1]
+}
+
+// Ingest processes one event read from partition p at arrival time (ms).
+// Arrival also advances the engine's notion of now (never backwards).
+func (e *Engine) Ingest(p int32, arrival int64, ev Event) Outcome {
+	if arrival > e.now {
+		e.now = arrival
+	}
+	part := e.partition(p)
+	part.lastArrival = e.now
+	if ev.Time > part.maxTime {
+		part.maxTime = ev.Time
+	}
+	var o Outcome
+	if e.cfg.Mode == EventTime {
+		o = e.ingestEventTime(ev)
+		e.updateWatermark()
+	} else {
+		o = e.ingestArrival(ev)
+		e.fireArrival()
+	}
+	switch o {
+	case Accepted:
+		e.stats.Accepted++
+	case Duplicate:
+		e.stats.Duplicates++
+	case Late:
+		e.stats.Late++
+	}
+	return o
+}
+
+func (e *Engine) ingestEventTime(ev Event) Outcome {
+	end := WindowEnd(ev.Time, e.win)
+	if e.cfg.Dedup {
+		if _, ok := e.seen[ev.ID]; ok {
+			return Duplicate
+		}
+	}
+	if e.flushed || end <= e.closed {
+		return Late
+	}
+	w := e.window(end)
+	i := w.add(ev)
+	if e.cfg.Dedup {
+		e.seen[ev.ID] = end
+		w.ids = append(w.ids, ev.ID)
+	}
+	if w.fired {
+		e.emit(w, i)
+	}
+	return Accepted
+}
+
+func (e *Engine) ingestArrival(ev Event) Outcome {
+	end := WindowEnd(e.now, e.win)
+	if e.flushed {
+		return Late
+	}
+	if e.cfg.Dedup {
+		if e.cfg.Mode == ProcessingTime {
+			e.expireSeen()
+			if _, ok := e.seen[ev.ID]; ok {
+				return Duplicate
+			}
+			e.seen[ev.ID] = e.now
+			e.ttlq = append(e.ttlq, seenAt{ev.ID, e.now})
+		}
+	}
+	w := e.window(end)
+	if e.cfg.Dedup && e.cfg.Mode == MicroBatch {
+		if w.batch == nil {
+			w.batch = make(map[string]struct{})
+		}
+		if _, ok := w.batch[ev.ID]; ok {
+			return Duplicate
+		}
+		w.batch[ev.ID] = struct{}{}
+	}
+	w.add(ev)
+	return Accepted
+}
+
+// expireSeen forgets processing-time ids older than the dedup TTL.
+func (e *Engine) expireSeen() {
+	for e.ttlH < len(e.ttlq) && e.ttlq[e.ttlH].arrival <= e.now-e.dedupTTL {
+		s := e.ttlq[e.ttlH]
+		if e.seen[s.id] == s.arrival {
+			delete(e.seen, s.id)
+		}
+		e.ttlq[e.ttlH] = seenAt{}
+		e.ttlH++
+	}
+	if e.ttlH > 1024 && e.ttlH*2 > len(e.ttlq) {
+		n := copy(e.ttlq, e.ttlq[e.ttlH:])
+		clear(e.ttlq[n:])
+		e.ttlq = e.ttlq[:n]
+		e.ttlH = 0
+	}
+}
+
+// window returns the open window ending at end, creating it in order.
+func (e *Engine) window(end int64) *window {
+	if w, ok := e.windows[end]; ok {
+		return w
+	}
+	w := &window{end: end, index: make(map[cell]int)}
+	e.windows[end] = w
+	i, _ := slices.BinarySearch(e.ends, end)
+	e.ends = slices.Insert(e.ends, i, end)
+	if e.cfg.Mode == EventTime && e.wm != None && end <= e.wm {
+		// A window first seen after the watermark passed its end (but
+		// before it closed) is born fired.
+		w.fired = true
+		e.nFired++
+	}
+	return w
+}
+
+func (w *window) add(ev Event) int {
+	c := cell{ev.Device, ev.Category}
+	i, ok := w.index[c]
+	if !ok {
+		i = len(w.cells)
+		w.index[c] = i
+		w.cells = append(w.cells, c)
+		w.aggs = append(w.aggs, Agg{})
+	}
+	w.aggs[i].Add(ev.M1, ev.M2)
+	return i
+}
+
+func (e *Engine) emit(w *window, i int) {
+	e.out = append(e.out, Result{
+		Key:    Key{Device: w.cells[i].device, Category: w.cells[i].category, WindowEnd: w.end},
+		Agg:    w.aggs[i],
+		Engine: e.cfg.Name,
+	})
+	e.stats.Emitted++
+}
+
+// fire emits every cell of w, ordered by device then category.
+func (e *Engine) fire(w *window) {
+	order := make([]int, len(w.cells))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortFunc(order, func(a, b int) int {
+		if c := cmp.Compare(w.cells[a].device, w.cells[b].device); c != 0 {
+			return c
+		}
+		return cmp.Compare(w.cells[a].category, w.cells[b].category)
+	})
+	for _, i := range order {
+		e.emit(w, i)
+	}
+	w.fired = true
+}
+
+func (e *Engine) close(w *window) {
+	for _, id := range w.ids {
+		if e.seen[id] == w.end {
+			delete(e.seen, id)
+		}
+	}
+	delete(e.windows, w.end)
+}
+
+// Advance moves now forward (never back) and fires what time allows: in
+// event time it re-evaluates idleness and the watermark, in processing time
+// and micro-batch it fires windows that now has passed.
+func (e *Engine) Advance(now int64) {
+	if now > e.now {
+		e.now = now
+	}
+	if e.cfg.Mode == EventTime {
+		e.updateWatermark()
+	} else {
+		if e.cfg.Dedup && e.cfg.Mode == ProcessingTime {
+			e.expireSeen()
+		}
+		e.fireArrival()
+	}
+}
+
+func (e *Engine) isIdle(p *partition) bool {
+	return p.caughtUp && (p.lastArrival == None || e.now-p.lastArrival >= e.idle)
+}
+
+// updateWatermark recomputes the event-time watermark: the minimum over
+// non-idle partitions of max device time − W, or now − idle when every
+// partition is idle. It never goes back.
+func (e *Engine) updateWatermark() {
+	if e.cfg.Mode != EventTime || e.flushed {
+		return
+	}
+	cand, active := int64(math.MaxInt64), false
+	for i := range e.parts {
+		p := &e.parts[i]
+		if e.isIdle(p) {
+			continue
+		}
+		active = true
+		if p.maxTime == None {
+			cand = None // a live partition with nothing read yet holds it back
+			break
+		}
+		cand = min(cand, p.maxTime-e.wlag)
+	}
+	if !active {
+		if e.now == None {
+			return
+		}
+		cand = e.now - e.idle
+	}
+	if cand == None || cand <= e.wm {
+		return
+	}
+	e.wm = cand
+	e.fireEventTime()
+}
+
+// fireEventTime fires windows whose end the watermark reached and closes
+// those it passed by the allowed lateness.
+func (e *Engine) fireEventTime() {
+	for e.nFired < len(e.ends) && e.ends[e.nFired] <= e.wm {
+		e.fire(e.windows[e.ends[e.nFired]])
+		e.nFired++
+	}
+	e.closed = max(e.closed, e.wm-e.lateness)
+	n := 0
+	for n < len(e.ends) && e.ends[n] <= e.closed {
+		e.close(e.windows[e.ends[n]])
+		n++
+	}
+	if n > 0 {
+		e.ends = e.ends[n:]
+		e.nFired -= n
+	}
+}
+
+// fireArrival fires and closes arrival-time windows that now has passed.
+func (e *Engine) fireArrival() {
+	n := 0
+	for n < len(e.ends) && e.ends[n] <= e.now {
+		w := e.windows[e.ends[n]]
+		e.fire(w)
+		delete(e.windows, w.end)
+		n++
+	}
+	if n > 0 {
+		e.ends = e.ends[n:]
+	}
+}
+
+// Flush fires and closes every open window: the end of a bounded input.
+// Anything ingested afterwards is late.
+func (e *Engine) Flush() {
+	e.flushAll()
+	if e.cfg.Mode == EventTime {
+		e.wm = math.MaxInt64
+	}
+	e.flushed = true
+}
+
+func (e *Engine) flushAll() {
+	for _, end := range e.ends {
+		w := e.windows[end]
+		if !w.fired {
+			e.fire(w)
+		}
+		if e.cfg.Mode == EventTime {
+			e.close(w)
+		}
+	}
+	clear(e.windows)
+	e.ends = e.ends[:0]
+	e.nFired = 0
+}
+
+// Flushed reports whether Flush has ended the input.
+func (e *Engine) Flushed() bool { return e.flushed }
+
+// SetMode switches the time mode live: open windows are fired and closed
+// as they stand, dedup memory is dropped, and the new mode starts empty.
+func (e *Engine) SetMode(m Mode) error {
+	if m > MicroBatch {
+		return fmt.Errorf("engine: %w", ErrBadMode)
+	}
+	if m == e.cfg.Mode {
+		return nil
+	}
+	e.flushAll()
+	clear(e.seen)
+	clear(e.ttlq)
+	e.ttlq, e.ttlH = e.ttlq[:0], 0
+	e.cfg.Mode = m
+	e.updateWatermark()
+	return nil
+}
+
+// SetDedup turns de-duplication on or off. Turning it on starts with an
+// empty memory.
+func (e *Engine) SetDedup(on bool) {
+	if on && !e.cfg.Dedup {
+		clear(e.seen)
+		clear(e.ttlq)
+		e.ttlq, e.ttlH = e.ttlq[:0], 0
+		for _, w := range e.windows {
+			w.ids = w.ids[:0]
+			w.batch = nil
+		}
+	}
+	e.cfg.Dedup = on
+}
+
+// SetWatermarkLag changes W. The watermark never goes back, so a larger W
+// holds it where it is until device time catches up.
+func (e *Engine) SetWatermarkLag(d time.Duration) error {
+	if d < 0 {
+		return fmt.Errorf("engine: watermark lag %v must not be negative", d)
+	}
+	e.cfg.Watermark = d
+	e.setDurations()
+	e.updateWatermark()
+	return nil
+}
+
+// SetLateness changes the allowed lateness; windows already closed stay closed.
+func (e *Engine) SetLateness(d time.Duration) error {
+	if d < 0 {
+		return fmt.Errorf("engine: lateness %v must not be negative", d)
+	}
+	e.cfg.Lateness = d
+	e.setDurations()
+	if e.cfg.Mode == EventTime && e.wm != None {
+		e.fireEventTime()
+	}
+	return nil
+}
+
+// Watermark returns the event-time watermark, or None.
+func (e *Engine) Watermark() int64 { return e.wm }
+
+// Now returns the engine's now, or None before any arrival.
+func (e *Engine) Now() int64 { return e.now }
+
+// ClosedBefore returns the end up to which windows are closed: every key
+// with window end ≤ ClosedBefore is final downstream. None if nothing is.
+func (e *Engine) ClosedBefore() int64 {
+	switch {
+	case e.flushed:
+		return math.MaxInt64
+	case e.cfg.Mode == EventTime:
+		return e.closed
+	default:
+		return e.now
+	}
+}
+
+// Drain appends the results emitted since the last Drain to dst.
+func (e *Engine) Drain(dst []Result) []Result {
+	dst = append(dst, e.out...)
+	clear(e.out)
+	e.out = e.out[:0]
+	return dst
+}
+
+// Stats returns the counters and clocks.
+func (e *Engine) Stats() Stats {
+	s := e.stats
+	s.Mode = e.cfg.Mode
+	s.OpenWindows = len(e.windows)
+	for _, w := range e.windows {
+		s.OpenKeys += len(w.cells)
+	}
+	s.DedupIDs = len(e.seen)
+	s.Watermark = e.wm
+	s.Now = e.now
+	s.Partitions = len(e.parts)
+	for i := range e.parts {
+		if e.isIdle(&e.parts[i]) {
+			s.Idle++
+		}
+	}
+	return s
+}

@@ -1,0 +1,459 @@
+package feed
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"strconv"
+	"sync/atomic"
+	"time"
+
+	"github.com/streamtop/streamtop/engine"
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kgo"
+)
+
+// InjectorConfig sets up the injector role.
+type InjectorConfig struct {
+	Topic     string          // events topic [sampletopic]
+	Generator GeneratorConfig // devices, events, seed …; Start is the wall clock under RealClock
+	Replay    string          // replay this file instead of generating
+	Clock     Clock
+	Speed     float64       // virtual clock pacing: 0 unthrottled, 1 real time
+	Window    time.Duration // truth windows [5s]
+	Pipe      bool          // write events in the original text form
+	Session   string        // run header prefix; "" writes no run header
+	EndMarker bool          // mark the end of a bounded input on every partition
+	// Duration bounds a virtual-clock run in virtual time: the input ends
+	// once the injector's clock passes its start plus Duration. 0 = no bound.
+	// (A real-clock run is bounded by the caller calling Stop.)
+	Duration time.Duration
+	// ClockMarkers writes the injector's clock to every partition after
+	// each batch (generated input only: send times never go back), so a
+	// reader can merge partitions in timestamp order as it goes.
+	ClockMarkers bool
+}
+
+// Injector is the injector role: simulated devices (or a replayed file)
+// producing events to Kafka, keeping their truth and publishing it on the
+// bus for comparators.
+type Injector struct {
+	cfg      InjectorConfig
+	cl       *kgo.Client
+	adm      *kadm.Client
+	bus      *Bus
+	controls *Controls
+
+	stopRun atomic.Int64  // run+1 whose input must end; 0 none
+	stop    chan struct{} // wakes runOnce after Stop
+	failed  atomic.Int64
+	lastErr atomic.Pointer[string]
+}
+
+// NewInjector validates cfg. The client must be able to produce to cfg.Topic.
+func NewInjector(cfg InjectorConfig, cl *kgo.Client, bus *Bus, controls *Controls) (*Injector, error) {
+	if cl == nil || bus == nil || controls == nil {
+		return nil, errors.New("injector: client, bus and controls are required")
+	}
+	if cfg.Topic == "" {
+		return nil, errors.New("injector: topic must not be empty")
+	}
+	if cfg.Window < time.Millisecond {
+		return nil, fmt.Errorf("injector: window %v must be at least 1ms", cfg.Window)
+	}
+	if cfg.Speed < 0 {
+		return nil, fmt.Errorf("injector: speed %v must not be negative", cfg.Speed)
+	}
+	if cfg.Replay != "" {
+		if _, err := os.Stat(cfg.Replay); err != nil {
+			return nil, fmt.Errorf("injector: replay: %w", err)
+		}
+	} else if _, err := NewGenerator(cfg.Generator, knobsOf(controls.Load())); err != nil {
+		return nil, fmt.Errorf("injector: %w", err)
+	}
+	if cfg.Duration < 0 {
+		return nil, fmt.Errorf("injector: duration %v must not be negative", cfg.Duration)
+	}
+	return &Injector{cfg: cfg, cl: cl, adm: kadm.NewClient(cl), bus: bus, controls: controls, stop: make(chan struct{}, 1)}, nil
+}
+
+func knobsOf(s Settings) Knobs {
+	return Knobs{Dup: s.Dup.Effective(), Late: s.Late.Effective(), OOO: s.OOO.Effective(), Rate: s.Rate}
+}
+
+// Stop ends run's input as if it were exhausted: what was generated is
+// flushed, end markers are written and the truth is declared final. Run then
+// waits for a reset or its context. Stopping a run that is over does nothing.
+func (in *Injector) Stop(run int) {
+	in.stopRun.Store(int64(run) + 1)
+	select {
+	case in.stop <- struct{}{}:
+	default:
+	}
+}
+
+func (in *Injector) stopped(run int) bool { return in.stopRun.Load() == int64(run)+1 }
+
+var errReset = errors.New("run reset")
+
+// Run produces until the input ends (then waits for a reset) or ctx ends.
+func (in *Injector) Run(ctx context.Context) error {
+	parts, err := PartitionCount(ctx, in.cl, in.cfg.Topic)
+	if err != nil {
+		return fmt.Errorf("injector: %w", err)
+	}
+	for {
+		run := in.controls.Load().Run
+		err := in.runOnce(ctx, run, parts)
+		if errors.Is(err, errReset) {
+			continue
+		}
+		if err != nil || ctx.Err() != nil {
+			return err
+		}
+		for in.controls.Load().Run == run { // finished: wait for a reset
+			select {
+			case <-ctx.Done():
+				return nil
+			case <-in.controls.Changed():
+			}
+		}
+	}
+}
+
+// source is what the injector sends: a generator or a replay.
+type source interface {
+	peek() (int64, bool)
+	next() (Sent, bool)
+}
+
+type genSource struct{ g *Generator }
+
+func (s genSource) peek() (int64, bool) { return s.g.Peek() }
+func (s genSource) next() (Sent, bool)  { return s.g.Next() }
+
+type replaySource struct {
+	r      *Replay
+	buf    Sent
+	hasBuf bool
+}
+
+func (s *replaySource) peek() (int64, bool) {
+	if !s.hasBuf {
+		s.buf, s.hasBuf = s.r.Next()
+	}
+	return s.buf.Send, s.hasBuf
+}
+
+func (s *replaySource) next() (Sent, bool) {
+	if _, ok := s.peek(); !ok {
+		return Sent{}, false
+	}
+	s.hasBuf = false
+	return s.buf, true
+}
+
+type injRun struct {
+	in       *Injector
+	run      int
+	tag      []byte
+	parts    int32
+	gen      *Generator
+	replay   *Replay
+	src      source
+	truth    *Truth
+	settings Settings
+
+	batch      []Sent
+	devDelta   map[engine.Key]engine.Agg
+	sendDelta  map[engine.Key]engine.Agg
+	st         InjectorStatus
+	lastStatus time.Time
+	rateMark   time.Time
+	rateCount  int64
+	lastEvict  time.Time
+	buf        []byte
+}
+
+func (in *Injector) runOnce(ctx context.Context, run int, parts int32) (err error) {
+	r := &injRun{in: in, run: run, parts: parts, settings: in.controls.Load(),
+		devDelta: make(map[engine.Key]engine.Agg), sendDelta: make(map[engine.Key]engine.Agg)}
+	if in.cfg.Session != "" {
+		r.tag = []byte(RunTag(in.cfg.Session, run))
+	}
+	r.truth, err = NewTruth(in.cfg.Window, false)
+	if err != nil {
+		return err
+	}
+	wallStart := time.Now()
+	origin := int64(0)
+	if in.cfg.Replay != "" {
+		f, err := os.Open(in.cfg.Replay)
+		if err != nil {
+			return fmt.Errorf("injector: replay: %w", err)
+		}
+		defer f.Close()
+		r.replay = NewReplay(f, in.cfg.Replay)
+		rs := &replaySource{r: r.replay}
+		r.src = rs
+		origin, _ = rs.peek()
+		r.st.Replay = in.cfg.Replay
+	} else {
+		gc := in.cfg.Generator
+		gc.Run = run
+		if in.cfg.Clock == RealClock {
+			gc.Start = wallStart.UnixMilli()
+		}
+		if r.gen, err = NewGenerator(gc, knobsOf(r.settings)); err != nil {
+			return fmt.Errorf("injector: %w", err)
+		}
+		r.src = genSource{r.gen}
+		origin = gc.Start
+		r.st.Devices = gc.Devices
+	}
+	r.st.Run = run
+	r.st.Clock, r.st.Horizon = engine.None, engine.None
+	r.rateMark, r.lastEvict = wallStart, wallStart
+	var pausedAt time.Time
+	changed := in.controls.Changed()
+
+	for {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-changed:
+			changed = in.controls.Changed()
+			s := in.controls.Load()
+			if s.Run != run {
+				r.flush(ctx)
+				return errReset
+			}
+			if s.Paused && !r.settings.Paused {
+				pausedAt = time.Now()
+				r.flush(ctx)
+			} else if !s.Paused && r.settings.Paused {
+				d := time.Since(pausedAt)
+				wallStart = wallStart.Add(d)
+				if r.gen != nil && in.cfg.Clock == RealClock {
+					r.gen.Shift(d.Milliseconds())
+				}
+			}
+			r.settings = s
+			if r.gen != nil {
+				if err := r.gen.SetKnobs(knobsOf(s)); err != nil {
+					in.log(Warn, err.Error())
+				}
+			}
+			continue
+		case <-in.stop:
+			continue
+		default:
+		}
+		if in.stopped(run) {
+			return r.finish(ctx)
+		}
+		if r.settings.Paused {
+			r.status(false)
+			select {
+			case <-ctx.Done():
+			case <-changed:
+			case <-in.stop:
+			case <-time.After(100 * time.Millisecond):
+			}
+			continue
+		}
+		due, ok := r.src.peek()
+		if !ok || (in.cfg.Clock == VirtualClock && in.cfg.Duration > 0 && due >= origin+in.cfg.Duration.Milliseconds()) {
+			return r.finish(ctx)
+		}
+		var wait time.Duration
+		switch {
+		case in.cfg.Clock == RealClock && r.gen != nil:
+			wait = time.Until(time.UnixMilli(due))
+		case in.cfg.Speed > 0:
+			wait = time.Until(wallStart.Add(time.Duration(float64(due-origin)/in.cfg.Speed) * time.Millisecond))
+		}
+		if wait > 0 {
+			r.flush(ctx)
+			r.status(false)
+			select {
+			case <-ctx.Done():
+			case <-changed:
+			case <-in.stop:
+			case <-time.After(min(wait, 100*time.Millisecond)):
+			}
+			continue
+		}
+		s, _ := r.src.next()
+		r.add(s)
+		if len(r.batch) >= 1024 {
+			r.flush(ctx)
+		}
+		if time.Since(r.lastStatus) >= 100*time.Millisecond {
+			r.flush(ctx)
+			r.status(false)
+		}
+	}
+}
+
+// add counts one event into the truth and the pending batch.
+func (r *injRun) add(s Sent) {
+	r.batch = append(r.batch, s)
+	r.st.Sent++
+	r.rateCount++
+	r.st.Clock = max(r.st.Clock, s.Send)
+	if dk, sk, ok := r.truth.Add(s); ok {
+		r.st.Originals++
+		a := r.devDelta[dk]
+		a.Add(s.Event.M1, s.Event.M2)
+		r.devDelta[dk] = a
+		a = r.sendDelta[sk]
+		a.Add(s.Event.M1, s.Event.M2)
+		r.sendDelta[sk] = a
+		if s.Late {
+			r.st.Late++
+		} else if s.OutOfOrder {
+			r.st.OutOfOrder++
+		}
+	} else {
+		r.st.Duplicates++
+	}
+}
+
+func (r *injRun) horizon() int64 {
+	if r.gen != nil {
+		return r.gen.Horizon()
+	}
+	return engine.None // a replay's lags are unknown until its end
+}
+
+// flush publishes the pending truth deltas, then produces their events.
+func (r *injRun) flush(ctx context.Context) {
+	if len(r.batch) == 0 {
+		return
+	}
+	tb := &TruthBatch{Run: r.run, Horizon: r.horizon(), Clock: r.st.Clock,
+		ByDevice: deltas(r.devDelta), BySend: deltas(r.sendDelta)}
+	clear(r.devDelta)
+	clear(r.sendDelta)
+	r.in.bus.Publish(tb)
+	for _, s := range r.batch {
+		r.buf = r.buf[:0]
+		if r.in.cfg.Pipe {
+			r.buf = s.Event.AppendPipe(r.buf)
+		} else {
+			r.buf = s.Event.AppendJSON(r.buf)
+		}
+		rec := &kgo.Record{
+			Topic:     r.in.cfg.Topic,
+			Key:       []byte(s.Event.Device),
+			Value:     append([]byte(nil), r.buf...),
+			Timestamp: time.UnixMilli(s.Send),
+		}
+		if r.tag != nil {
+			rec.Headers = []kgo.RecordHeader{{Key: HeaderRun, Value: r.tag}}
+		}
+		r.in.cl.Produce(ctx, rec, r.in.promise)
+	}
+	if r.in.cfg.ClockMarkers && r.gen != nil {
+		r.markers(ctx, HeaderClock, strconv.FormatInt(r.st.Clock, 10))
+	}
+	clear(r.batch)
+	r.batch = r.batch[:0]
+}
+
+func deltas(m map[engine.Key]engine.Agg) []TruthDelta {
+	out := make([]TruthDelta, 0, len(m))
+	for k, a := range m {
+		out = append(out, TruthDelta{k, a})
+	}
+	return out
+}
+
+func (in *Injector) promise(_ *kgo.Record, err error) {
+	if err != nil {
+		in.failed.Add(1)
+		msg := err.Error()
+		if p := in.lastErr.Swap(&msg); p == nil || *p != msg {
+			in.log(Error, "produce: "+msg)
+		}
+	}
+}
+
+func (in *Injector) log(l Level, text string) {
+	in.bus.Publish(LogEntry{Time: time.Now(), Level: l, Role: "injector", Text: text})
+}
+
+// markers produces a keyless, empty marker record with header k=v to every
+// partition, after everything produced before it.
+func (r *injRun) markers(ctx context.Context, k, v string) {
+	for p := range r.parts {
+		rec := &kgo.Record{Topic: r.in.cfg.Topic, Partition: p, Value: []byte{},
+			Timestamp: time.UnixMilli(max(r.st.Clock, 0)),
+			Headers:   []kgo.RecordHeader{{Key: k, Value: []byte(v)}}}
+		if r.tag != nil {
+			rec.Headers = append(rec.Headers, kgo.RecordHeader{Key: HeaderRun, Value: r.tag})
+		}
+		r.in.cl.Produce(ctx, rec, r.in.promise)
+	}
+}
+
+// finish ends the input: flush, end markers, final truth.
+func (r *injRun) finish(ctx context.Context) error {
+	r.flush(ctx)
+	if err := r.in.cl.Flush(ctx); err != nil {
+		return fmt.Errorf("injector: flush: %w", err)
+	}
+	if r.in.cfg.EndMarker {
+		r.markers(ctx, HeaderEnd, strconv.Itoa(r.run))
+		if err := r.in.cl.Flush(ctx); err != nil {
+			return fmt.Errorf("injector: flush end markers: %w", err)
+		}
+	}
+	if r.replay != nil {
+		if err := r.replay.Err(); err != nil {
+			r.in.log(Error, err.Error())
+		}
+	}
+	// The final status goes first: whoever sees the final truth also
+	// finds the injector's final counters.
+	r.status(true)
+	r.in.bus.Publish(&TruthBatch{Run: r.run, Horizon: Final, Clock: Final, Done: true})
+	return nil
+}
+
+// status publishes the injector's status.
+func (r *injRun) status(done bool) {
+	now := time.Now()
+	if d := now.Sub(r.rateMark); d >= time.Second {
+		rate := float64(r.rateCount) / d.Seconds()
+		r.st.Rate = rate
+		series := append([]float64(nil), r.st.RateSeries...)
+		if len(series) >= 120 {
+			series = series[1:]
+		}
+		r.st.RateSeries = append(series, rate)
+		r.rateMark, r.rateCount = now, 0
+	}
+	if r.gen != nil && r.in.cfg.Generator.Events == 0 && now.Sub(r.lastEvict) >= 10*time.Second {
+		// Unbounded: keep the last half hour of truth in memory.
+		if h := r.gen.Horizon(); h != engine.None {
+			r.truth.Evict(h - 30*60*1000)
+		}
+		r.lastEvict = now
+	}
+	st := r.st
+	st.Settings = r.settings
+	st.Horizon = r.horizon()
+	st.Done = done
+	st.Failed = r.in.failed.Load()
+	if r.replay != nil {
+		st.Malformed, _ = r.replay.Malformed()
+	}
+	st.TruthKeys = len(r.truth.ByDevice())
+	st.SendTruthKeys = len(r.truth.BySend())
+	st.TruthDiffer = r.truth.Differ()
+	r.in.bus.Publish(&st)
+	r.lastStatus = now
+}

@@ -1,0 +1,305 @@
+package tui
+
+import (
+	"strconv"
+	"strings"
+
+	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
+
+	"github.com/streamtop/streamtop/compare"
+	"github.com/streamtop/streamtop/feed"
+)
+
+// cmpRow is one exception row, formatted and sanitized once per status.
+type cmpRow struct {
+	settled            bool
+	end                int64
+	device, category   string
+	truth, down, delta string
+	dm2, ntruth, ndown string
+	search             string // lower-case full rendering, for the filter
+}
+
+// comparatorPane shows a comparator's verdict and its exception table.
+type comparatorPane struct {
+	paneBase
+	cs         *feed.CompareStatus
+	downstream string
+	rows       []cmpRow
+	shown      []int // indices of rows passing the filter
+	open       int   // live exceptions not listed: no side has finished their window
+	filter     string
+	input      string // the filter input's view while it has focus
+	inputOn    bool
+	scroll     scroller
+}
+
+func newComparatorPane(st *styles) *comparatorPane {
+	return &comparatorPane{paneBase: paneBase{st: st, dirty: true}}
+}
+
+// SetSnapshot hands the pane the newest comparator status (nil until one
+// publishes). Rows are formatted and filtered here, not in View.
+func (p *comparatorPane) SetSnapshot(s *feed.CompareStatus) {
+	if s == p.cs {
+		return
+	}
+	p.cs, p.dirty = s, true
+	p.rows, p.open = p.rows[:0], 0
+	if s == nil {
+		p.downstream = ""
+		p.applyFilter()
+		return
+	}
+	p.downstream = sanitize(s.Downstream)
+	for _, r := range s.Report.Exceptions {
+		if !r.Settled && !r.TruthFinal && !r.DownFinal {
+			// The window is still open on both sides (the engine has not
+			// emitted yet): counted in the provisional score, not listed.
+			p.open++
+			continue
+		}
+		p.rows = append(p.rows, newCmpRow(r))
+	}
+	p.applyFilter()
+}
+
+func newCmpRow(r compare.Row) cmpRow {
+	dash := "—"
+	c := cmpRow{settled: r.Settled, end: r.WindowEnd, device: sanitize(r.Device),
+		category: sanitize(r.Category), truth: dash, down: dash, delta: dash,
+		dm2: dash, ntruth: dash, ndown: dash}
+	if r.HasTruth {
+		c.truth = itoa(r.Truth.M1)
+		c.ntruth = itoa(r.Truth.Count)
+	}
+	if r.HasDown {
+		c.down = itoa(r.Down.M1)
+		c.ndown = itoa(r.Down.Count)
+	}
+	if r.HasTruth && r.HasDown {
+		c.delta = signed(r.DeltaM1())
+		c.dm2 = strconv.FormatFloat(r.DeltaM2(), 'f', 2, 64)
+		if r.DeltaM2() >= 0 {
+			c.dm2 = "+" + c.dm2
+		}
+	}
+	mark := ""
+	if !r.Settled {
+		mark = "~ "
+	}
+	if r.Incomplete {
+		mark += "incomplete "
+	}
+	c.search = strings.ToLower(mark + fmtTime(r.WindowEnd, false) + " " + c.device + " " +
+		c.category + " " + c.truth + " " + c.down + " " + c.delta + " " + c.dm2 + " " +
+		c.ntruth + " " + c.ndown)
+	return c
+}
+
+func signed(n int64) string {
+	if n > 0 {
+		return "+" + itoa(n)
+	}
+	return itoa(n)
+}
+
+// SetFilter sets the case-insensitive substring rows must contain.
+func (p *comparatorPane) SetFilter(f string) {
+	f = strings.ToLower(strings.TrimSpace(f))
+	if f == p.filter {
+		return
+	}
+	p.filter, p.dirty = f, true
+	p.scroll.offset = 0
+	p.applyFilter()
+}
+
+// SetInput shows the filter input (its view) in place of the row count.
+func (p *comparatorPane) SetInput(view string, on bool) {
+	if view != p.input || on != p.inputOn {
+		p.input, p.inputOn, p.dirty = view, on, true
+	}
+}
+
+func (p *comparatorPane) applyFilter() {
+	p.shown = p.shown[:0]
+	for i := range p.rows {
+		if p.filter == "" || strings.Contains(p.rows[i].search, p.filter) {
+			p.shown = append(p.shown, i)
+		}
+	}
+}
+
+// HandleKey scrolls the exception table.
+func (p *comparatorPane) HandleKey(msg tea.KeyPressMsg, km *KeyMap) bool {
+	if p.scroll.handle(msg, km) {
+		p.dirty = true
+		return true
+	}
+	return false
+}
+
+// View renders the pane at its size.
+func (p *comparatorPane) View() string { return joinLines(p.lines()) }
+
+func (p *comparatorPane) lines() []string {
+	if p.dirty || len(p.cache) != p.h {
+		title := "Comparator"
+		if p.downstream != "" {
+			title += " · " + p.downstream
+		}
+		p.cache = box(p.st, title, p.body(), p.w, p.h, p.focused)
+		p.dirty = false
+	}
+	return p.cache
+}
+
+// column is one column of the exception table.
+type column struct {
+	title string
+	width int
+	right bool
+	cell  func(*cmpRow) string
+}
+
+func (p *comparatorPane) columns(cw int) []column {
+	short := cw < 70
+	endW := 19
+	if short {
+		endW = 8
+	}
+	cols := []column{
+		{title: "  window_end", width: endW + 2, cell: func(r *cmpRow) string {
+			if r.settled {
+				return "  " + fmtTime(r.end, short)
+			}
+			return "~ " + fmtTime(r.end, short)
+		}},
+		{title: "device", width: 0, cell: func(r *cmpRow) string { return r.device }},
+		{title: "category", width: 8, cell: func(r *cmpRow) string { return r.category }},
+		{title: "m1 truth", width: 8, right: true, cell: func(r *cmpRow) string { return r.truth }},
+		{title: "m1 down", width: 8, right: true, cell: func(r *cmpRow) string { return r.down }},
+		{title: "Δm1", width: 6, right: true, cell: func(r *cmpRow) string { return r.delta }},
+	}
+	if short {
+		cols[0].title = "  end"
+		cols[2].title, cols[2].width = "cat", 5
+		cols[3].title, cols[3].width = "truth", 6
+		cols[4].title, cols[4].width = "down", 6
+		cols[5].width = 5
+	}
+	if cw >= 90 {
+		cols = append(cols,
+			column{title: "Δm2", width: 9, right: true, cell: func(r *cmpRow) string { return r.dm2 }},
+			column{title: "n truth", width: 7, right: true, cell: func(r *cmpRow) string { return r.ntruth }},
+			column{title: "n down", width: 6, right: true, cell: func(r *cmpRow) string { return r.ndown }},
+		)
+	}
+	used := len(cols) - 1 // separators
+	for _, c := range cols {
+		used += c.width
+	}
+	cols[1].width = min(max(cw-used, 4), 28)
+	return cols
+}
+
+func renderCells(cols []column, cells []string) string {
+	var b strings.Builder
+	for i, c := range cols {
+		if i > 0 {
+			b.WriteByte(' ')
+		}
+		v := clip(cells[i], c.width)
+		pad := strings.Repeat(" ", max(c.width-ansi.StringWidth(v), 0))
+		if c.right {
+			b.WriteString(pad + v)
+		} else {
+			b.WriteString(v + pad)
+		}
+	}
+	return b.String()
+}
+
+func (p *comparatorPane) body() []string {
+	st := p.st
+	cw, ch := contentSize(p.w, p.h)
+	sep := st.sep.Render(" · ")
+	s := p.cs
+	if s == nil {
+		return []string{st.faint.Render("waiting for comparator…")}
+	}
+	r := &s.Report
+	score := st.good.Render(r.Settled.String())
+	if r.Settled.Exceptions > 0 {
+		score = st.bad.Render(r.Settled.String())
+	}
+	top := []string{score,
+		kv(st, "provisional", strconv.Itoa(r.Provisional.Exceptions)+"/"+strconv.Itoa(r.Provisional.Keys)),
+		kv(st, "pending", strconv.Itoa(r.Pending)),
+	}
+	if r.Final || s.Final {
+		top = append(top, st.warn.Render("FINAL"))
+	}
+	lines := pack(top, sep, cw)
+	lines = append(lines, pack([]string{
+		kv(st, "send time", s.SendTime.String()),
+		kv(st, "results", itoa(s.Results)),
+		kv(st, "malformed", itoa(s.Malformed)),
+	}, sep, cw)...)
+
+	cols := p.columns(cw)
+	titles := make([]string, len(cols))
+	for i, c := range cols {
+		titles[i] = c.title
+	}
+	room := ch - len(lines) - 2 // header + status line
+	if room < 1 {
+		p.scroll.window(len(p.shown), 0)
+		return lines
+	}
+	lines = append(lines, st.colHeader.Render(renderCells(cols, titles)))
+	from, to := p.scroll.window(len(p.shown), room)
+	cells := make([]string, len(cols))
+	for _, i := range p.shown[from:to] {
+		row := &p.rows[i]
+		for j, c := range cols {
+			cells[j] = c.cell(row)
+		}
+		line := renderCells(cols, cells)
+		if row.settled {
+			line = st.value.Render(line)
+		} else {
+			line = st.faint.Render(line)
+		}
+		lines = append(lines, line)
+	}
+	if len(p.shown) == 0 {
+		if len(p.rows) == 0 {
+			lines = append(lines, st.faint.Render("no exceptions"))
+		} else {
+			lines = append(lines, st.faint.Render("no row matches"))
+		}
+	}
+	for len(lines) < ch-1 {
+		lines = append(lines, "")
+	}
+	if p.inputOn {
+		return append(lines, p.input)
+	}
+	status := strconv.Itoa(len(p.shown)) + " rows"
+	if p.filter != "" {
+		status += " (filter: " + sanitize(p.filter) + ")"
+	}
+	if pos := p.scroll.position(from, to); pos != "" {
+		status += " · " + pos
+	}
+	if n := len(r.PendingRows); n > 0 {
+		status += " · " + strconv.Itoa(n) + " incomplete"
+	}
+	if p.open > 0 {
+		status += " · " + strconv.Itoa(p.open) + " in open windows"
+	}
+	return append(lines, st.faint.Render(status))
+}

@@ -1,0 +1,209 @@
+package tui
+
+import (
+	"strconv"
+	"strings"
+
+	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
+
+	"github.com/streamtop/streamtop/engine"
+	"github.com/streamtop/streamtop/feed"
+)
+
+// lateRow is one late event, sanitized once.
+type lateRow struct {
+	end, watermark int64
+	device, categ  string
+	m1             int64
+}
+
+// enginePane shows the in-process engine: mode, watermark, windows, drops,
+// rates, lag, and its side output of late events (newest first, scrollable).
+type enginePane struct {
+	paneBase
+	status   *feed.EngineStatus
+	settings feed.Settings
+	late     []lateRow // newest first
+	errText  string
+	scroll   scroller
+}
+
+func newEnginePane(st *styles) *enginePane {
+	return &enginePane{paneBase: paneBase{st: st, dirty: true}}
+}
+
+// SetSnapshot hands the pane the newest status (nil until the engine
+// publishes) and the settings in force.
+func (p *enginePane) SetSnapshot(s *feed.EngineStatus, set feed.Settings) {
+	if s != p.status {
+		p.status, p.dirty = s, true
+		p.late = p.late[:0]
+		p.errText = ""
+		if s != nil {
+			for i := len(s.Recent) - 1; i >= 0; i-- {
+				e := s.Recent[i]
+				p.late = append(p.late, lateRow{end: e.WindowEnd, watermark: e.Watermark,
+					device: sanitize(e.Device), categ: sanitize(e.Category), m1: e.M1})
+			}
+			p.errText = sanitize(s.Err)
+		}
+	}
+	if set != p.settings {
+		p.settings, p.dirty = set, true
+	}
+}
+
+// HandleKey scrolls the late-event list.
+func (p *enginePane) HandleKey(msg tea.KeyPressMsg, km *KeyMap) bool {
+	if p.scroll.handle(msg, km) {
+		p.dirty = true
+		return true
+	}
+	return false
+}
+
+// View renders the pane at its size.
+func (p *enginePane) View() string { return joinLines(p.lines()) }
+
+func (p *enginePane) lines() []string {
+	if p.dirty || len(p.cache) != p.h {
+		p.cache = box(p.st, "Engine", p.body(), p.w, p.h, p.focused)
+		p.dirty = false
+	}
+	return p.cache
+}
+
+// settingItems renders the engine knobs from the settings in force, and
+// what the engine still runs with while it catches up with a key.
+func settingItems(st *styles, s feed.Settings, e *feed.EngineStatus) []string {
+	was := func(differs bool, v string) string {
+		if e == nil || !differs {
+			return ""
+		}
+		return " " + st.faint.Render("(engine: "+v+")")
+	}
+	onOff := func(b bool) string {
+		if b {
+			return "on"
+		}
+		return "off"
+	}
+	dedup := st.good.Render("dedup on")
+	if !s.Dedup {
+		dedup = st.warn.Render("dedup off")
+	}
+	var c engine.Config
+	if e != nil {
+		c = e.Config
+	}
+	return []string{
+		kv(st, "mode", s.Mode.String()) + was(c.Mode != s.Mode, c.Mode.String()),
+		dedup + was(c.Dedup != s.Dedup, onOff(c.Dedup)),
+		kv(st, "W", s.WatermarkLag.String()) + was(c.Watermark != s.WatermarkLag, c.Watermark.String()),
+	}
+}
+
+func (p *enginePane) body() []string {
+	st := p.st
+	cw, ch := contentSize(p.w, p.h)
+	sep := st.sep.Render(" · ")
+	s := p.status
+	knobs := settingItems(st, p.settings, s)
+	if s == nil {
+		return append(pack(knobs, sep, cw), st.faint.Render("waiting for engine…"))
+	}
+	short := cw < 60
+	lbl := func(long, narrow string) string {
+		if short {
+			return narrow
+		}
+		return long
+	}
+	warnKV := func(label string, n int64) string {
+		if n > 0 {
+			return st.label.Render(label) + " " + st.warn.Render(itoa(n))
+		}
+		return kv(st, label, itoa(n))
+	}
+	wm := s.Stats.Watermark
+	wmText := fmtTime(wm, short)
+	if s.Stats.Mode != engine.EventTime && wm == engine.None {
+		wmText = "— (" + s.Stats.Mode.String() + ")"
+	}
+	flow := []string{
+		kv(st, lbl("results/s", "res/s"), ftoa(s.ResultRate, 1)),
+		kv(st, lbl("events/s", "ev/s"), ftoa(s.EventRate, 1)),
+		kv(st, "lag", itoa(s.Lag)),
+	}
+	if len(s.PartitionLag) > 0 {
+		var b strings.Builder
+		for i, l := range s.PartitionLag {
+			if i > 0 {
+				b.WriteByte(' ')
+			}
+			if !short {
+				b.WriteString("p" + strconv.Itoa(i) + " ")
+			}
+			if l < 0 {
+				b.WriteString("?")
+			} else {
+				b.WriteString(itoa(l))
+			}
+		}
+		if per := "[" + b.String() + "]"; ansi.StringWidth(per) <= cw {
+			flow = append(flow, st.faint.Render(per))
+		}
+	}
+	if s.Finished {
+		flow = append(flow, st.warn.Render("flushed"))
+	}
+	counts := []string{kv(st, "malformed", itoa(s.Malformed)), kv(st, "consumed", itoa(s.Consumed))}
+	if s.Malformed > 0 {
+		counts[0] = warnKV("malformed", s.Malformed)
+	}
+	if s.Foreign > 0 {
+		counts = append(counts, kv(st, "foreign", itoa(s.Foreign)))
+	}
+	var lines []string
+	for _, g := range [][]string{
+		knobs,
+		{kv(st, lbl("watermark", "wm"), wmText), kv(st, "closed ≤", fmtTime(s.ClosedBefore, short))},
+		{kv(st, "open", strconv.Itoa(s.Stats.OpenWindows)+" win/"+strconv.Itoa(s.Stats.OpenKeys)+" keys"),
+			kv(st, "accepted", itoa(s.Stats.Accepted))},
+		{kv(st, "dup dropped", itoa(s.Stats.Duplicates)), warnKV("late dropped", s.Stats.Late)},
+		flow,
+		counts,
+		{kv(st, "lateness", s.Config.Lateness.String()), kv(st, "idle", s.Config.Idle.String())},
+	} {
+		lines = append(lines, pack(g, sep, cw)...)
+	}
+	if p.errText != "" {
+		lines = append(lines, st.bad.Render("error: "+p.errText))
+	}
+
+	// Late events, newest first, in the rows left.
+	room := ch - len(lines)
+	if room < 2 {
+		p.scroll.window(len(p.late), 0)
+		return lines
+	}
+	head := st.colHeader.Render("late events") + " " + st.faint.Render("(side output)")
+	from, to := p.scroll.window(len(p.late), room-1)
+	if pos := p.scroll.position(from, to); pos != "" {
+		head += " " + st.faint.Render(pos)
+	}
+	lines = append(lines, head)
+	if len(p.late) == 0 {
+		return append(lines, st.faint.Render("none"))
+	}
+	for _, r := range p.late[from:to] {
+		l := st.value.Render(fmtTime(r.end, short)) + " " + r.device + " " + r.categ + " " +
+			st.label.Render("m1") + " " + itoa(r.m1)
+		if !short && r.watermark != engine.None {
+			l += " " + st.faint.Render("(wm "+fmtTime(r.watermark, true)+")")
+		}
+		lines = append(lines, l)
+	}
+	return lines
+}

@@ -1,0 +1,136 @@
+package tui
+
+import (
+	"strconv"
+
+	tea "charm.land/bubbletea/v2"
+
+	"github.com/streamtop/streamtop/feed"
+)
+
+// injectorPane shows the injector: its rate, counters, toggles and truth.
+type injectorPane struct {
+	paneBase
+	status   *feed.InjectorStatus
+	settings feed.Settings
+	replay   string // sanitized
+}
+
+func newInjectorPane(st *styles) *injectorPane {
+	return &injectorPane{paneBase: paneBase{st: st, dirty: true}}
+}
+
+// SetSnapshot hands the pane the newest status (nil until the injector
+// publishes) and the settings in force.
+func (p *injectorPane) SetSnapshot(s *feed.InjectorStatus, set feed.Settings) {
+	if s != p.status {
+		p.status, p.dirty = s, true
+		if s != nil {
+			p.replay = sanitize(s.Replay)
+		}
+	}
+	if set != p.settings {
+		p.settings, p.dirty = set, true
+	}
+}
+
+// HandleKey: the injector pane has nothing to scroll.
+func (p *injectorPane) HandleKey(tea.KeyPressMsg, *KeyMap) bool { return false }
+
+// View renders the pane at its size.
+func (p *injectorPane) View() string { return joinLines(p.lines()) }
+
+func (p *injectorPane) lines() []string {
+	if p.dirty || len(p.cache) != p.h {
+		p.cache = box(p.st, p.title(), p.body(), p.w, p.h, p.focused)
+		p.dirty = false
+	}
+	return p.cache
+}
+
+func (p *injectorPane) title() string {
+	if p.replay != "" {
+		return "Injector · replay " + p.replay
+	}
+	return "Injector"
+}
+
+// toggleItems renders the injector's knobs from the settings in force.
+func toggleItems(st *styles, s feed.Settings) []string {
+	t := func(tg feed.Toggle, name string) string {
+		if tg.On {
+			return st.good.Render(tg.Label(name))
+		}
+		return st.faint.Render(tg.Label(name))
+	}
+	return []string{t(s.Dup, "dup"), t(s.Late, "late"), t(s.OOO, "ooo")}
+}
+
+func (p *injectorPane) body() []string {
+	st := p.st
+	cw, ch := contentSize(p.w, p.h)
+	sep := st.sep.Render(" · ")
+	s := p.status
+	lines := pack(toggleItems(st, p.settings), sep, cw)
+	knobs := []string{st.value.Render("rate " + strconv.FormatFloat(p.settings.Rate, 'f', -1, 64) + "/s/device")}
+	if s != nil {
+		knobs = append(knobs, kv(st, "devices", strconv.Itoa(s.Devices)))
+	}
+	if p.settings.Paused {
+		knobs = append(knobs, st.warn.Render("paused"))
+	}
+	lines = append(lines, pack(knobs, sep, cw)...)
+	if s == nil {
+		return append(lines, st.faint.Render("waiting for injector…"))
+	}
+	short := cw < 60
+	lbl := func(long, narrow string) string {
+		if short {
+			return narrow
+		}
+		return long
+	}
+	warnKV := func(label string, n int64, style func(...string) string) string {
+		if n > 0 {
+			return st.label.Render(label) + " " + style(itoa(n))
+		}
+		return kv(st, label, itoa(n))
+	}
+	lines = append(lines, pack([]string{
+		kv(st, "events/s", ftoa(s.Rate, 1)),
+		kv(st, "sent", itoa(s.Sent)),
+		kv(st, lbl("originals", "orig"), itoa(s.Originals)),
+		kv(st, lbl("duplicates", "dup"), itoa(s.Duplicates)),
+		kv(st, "late", itoa(s.Late)),
+		kv(st, "ooo", itoa(s.OutOfOrder)),
+		warnKV("failed", s.Failed, st.bad.Render),
+		warnKV("malformed", s.Malformed, st.warn.Render),
+	}, sep, cw)...)
+	clock := "—"
+	if s.Sent > 0 {
+		clock = fmtTime(s.Clock, false)
+	}
+	truth := []string{kv(st, "clock", clock)}
+	if short {
+		truth = append(truth,
+			kv(st, "truth", strconv.Itoa(s.TruthKeys)+" dev/"+strconv.Itoa(s.SendTruthKeys)+" send"),
+			kv(st, "differ", strconv.Itoa(s.TruthDiffer)))
+	} else {
+		truth = append(truth,
+			kv(st, "truth keys", strconv.Itoa(s.TruthKeys)+" device time / "+strconv.Itoa(s.SendTruthKeys)+" send time"),
+			kv(st, "differing", strconv.Itoa(s.TruthDiffer)))
+	}
+	if s.Done {
+		truth = append(truth, st.warn.Render("input done"))
+	}
+	lines = append(lines, pack(truth, sep, cw)...)
+	if room := ch - len(lines); room >= 3 {
+		if g := chart(s.RateSeries, cw, room-1); g != nil {
+			lines = append(lines, st.label.Render("events/s"))
+			for _, l := range g {
+				lines = append(lines, st.chart.Render(l))
+			}
+		}
+	}
+	return lines
+}

@@ -1,0 +1,94 @@
+package tui
+
+import "charm.land/bubbles/v2/key"
+
+// KeyMap is every key of the screen, with the help text shown in the footer
+// (short help) and by "?" (full help).
+type KeyMap struct {
+	Dup           key.Binding
+	Late          key.Binding
+	OOO           key.Binding
+	Mode          key.Binding
+	Dedup         key.Binding
+	WatermarkDown key.Binding
+	WatermarkUp   key.Binding
+	RateUp        key.Binding
+	RateDown      key.Binding
+	Pause         key.Binding
+	Reset         key.Binding
+	Confirm       key.Binding
+	NextPane      key.Binding
+	PrevPane      key.Binding
+	Filter        key.Binding
+	Up            key.Binding
+	Down          key.Binding
+	PageUp        key.Binding
+	PageDown      key.Binding
+	Help          key.Binding
+	Quit          key.Binding
+	Esc           key.Binding
+
+	// Footer entries: terser help, some standing for several keys
+	// (display only, never matched).
+	short []key.Binding
+}
+
+// DefaultKeyMap returns the keys of SPEC §8.
+func DefaultKeyMap() KeyMap {
+	b := func(keys []string, k, desc string) key.Binding {
+		return key.NewBinding(key.WithKeys(keys...), key.WithHelp(k, desc))
+	}
+	return KeyMap{
+		Dup:           b([]string{"d"}, "d", "duplicates on/off"),
+		Late:          b([]string{"l"}, "l", "late events on/off"),
+		OOO:           b([]string{"o"}, "o", "out-of-order on/off"),
+		Mode:          b([]string{"t"}, "t", "time mode"),
+		Dedup:         b([]string{"u"}, "u", "dedup on/off"),
+		WatermarkDown: b([]string{"["}, "[", "watermark lag −"),
+		WatermarkUp:   b([]string{"]"}, "]", "watermark lag +"),
+		RateUp:        b([]string{"+", "="}, "+", "rate up"),
+		RateDown:      b([]string{"-"}, "-", "rate down"),
+		Pause:         b([]string{"space"}, "space", "pause/resume"),
+		Reset:         b([]string{"r"}, "r", "reset the run"),
+		Confirm:       b([]string{"enter"}, "enter", "confirm run end"),
+		NextPane:      b([]string{"tab"}, "tab", "next pane"),
+		PrevPane:      b([]string{"shift+tab"}, "shift+tab", "previous pane"),
+		Filter:        b([]string{"/"}, "/", "filter exceptions"),
+		Up:            b([]string{"up"}, "↑", "scroll up"),
+		Down:          b([]string{"down"}, "↓", "scroll down"),
+		PageUp:        b([]string{"pgup"}, "pgup", "page up"),
+		PageDown:      b([]string{"pgdown"}, "pgdown", "page down"),
+		Help:          b([]string{"?"}, "?", "toggle help"),
+		Quit:          b([]string{"q", "ctrl+c"}, "q", "quit"),
+		Esc:           b([]string{"esc"}, "esc", "clear filter/close"),
+
+		short: []key.Binding{
+			b([]string{"?"}, "?", "help"),
+			b([]string{"q"}, "q", "quit"),
+			b([]string{"d", "l", "o"}, "d/l/o", "faults"),
+			b([]string{"t"}, "t", "mode"),
+			b([]string{"u"}, "u", "dedup"),
+			b([]string{"[", "]"}, "[/]", "W"),
+			b([]string{"+", "-"}, "+/-", "rate"),
+			b([]string{"space"}, "space", "pause"),
+			b([]string{"r"}, "r", "reset"),
+			b([]string{"tab"}, "tab", "pane"),
+			b([]string{"/"}, "/", "filter"),
+		},
+	}
+}
+
+// ShortHelp is the footer.
+func (k KeyMap) ShortHelp() []key.Binding {
+	return k.short
+}
+
+// FullHelp is the "?" screen: every key, in columns.
+func (k KeyMap) FullHelp() [][]key.Binding {
+	return [][]key.Binding{
+		{k.Dup, k.Late, k.OOO, k.Mode, k.Dedup},
+		{k.WatermarkDown, k.WatermarkUp, k.RateUp, k.RateDown, k.Pause},
+		{k.Reset, k.Confirm, k.Filter, k.Esc, k.Help, k.Quit},
+		{k.NextPane, k.PrevPane, k.Up, k.Down, k.PageUp, k.PageDown},
+	}
+}

@@ -1,0 +1,278 @@
+package tui
+
+import (
+	"math"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/charmbracelet/x/ansi"
+	"github.com/guptarohit/asciigraph"
+
+	"github.com/streamtop/streamtop/engine"
+)
+
+// fit truncates (with "…") or pads s, which may hold styles, to exactly w
+// cells. It returns "" for w ≤ 0.
+func fit(s string, w int) string {
+	if w <= 0 {
+		return ""
+	}
+	sw := ansi.StringWidth(s)
+	if sw > w {
+		s = ansi.Truncate(s, w, "…")
+		sw = ansi.StringWidth(s)
+	}
+	if sw < w {
+		s += strings.Repeat(" ", w-sw)
+	}
+	return s
+}
+
+// clip truncates s to at most w cells without padding.
+func clip(s string, w int) string {
+	if w <= 0 {
+		return ""
+	}
+	if ansi.StringWidth(s) > w {
+		return ansi.Truncate(s, w, "…")
+	}
+	return s
+}
+
+// blank returns n lines of w spaces.
+func blank(n, w int) []string {
+	out := make([]string, max(n, 0))
+	for i := range out {
+		out[i] = strings.Repeat(" ", max(w, 0))
+	}
+	return out
+}
+
+// pack lays items out greedily on lines of at most w cells, separated by
+// sep. An item wider than w gets a line of its own (and is cut later).
+func pack(items []string, sep string, w int) []string {
+	var lines []string
+	var cur strings.Builder
+	curW := 0
+	sepW := ansi.StringWidth(sep)
+	for _, it := range items {
+		if it == "" {
+			continue
+		}
+		iw := ansi.StringWidth(it)
+		if curW > 0 && curW+sepW+iw > w {
+			lines = append(lines, cur.String())
+			cur.Reset()
+			curW = 0
+		}
+		if curW > 0 {
+			cur.WriteString(sep)
+			curW += sepW
+		}
+		cur.WriteString(it)
+		curW += iw
+	}
+	if curW > 0 {
+		lines = append(lines, cur.String())
+	}
+	return lines
+}
+
+// Border pieces: rounded for panes, thick for the focused one, so focus
+// shows without colour.
+type borderSet struct{ tl, tr, bl, br, h, v string }
+
+var (
+	roundBorder = borderSet{"╭", "╮", "╰", "╯", "─", "│"}
+	thickBorder = borderSet{"┏", "┓", "┗", "┛", "━", "┃"}
+)
+
+// box draws body inside a w×h frame titled title: exactly h lines of exactly
+// w cells (fewer cells only when w < 2). The body is padded by one column on
+// each side and cut to the frame.
+func box(st *styles, title string, body []string, w, h int, focused bool) []string {
+	if h <= 0 {
+		return nil
+	}
+	if w < 4 || h < 2 {
+		return blank(h, w)
+	}
+	b, bs := roundBorder, st.border
+	if focused {
+		b, bs = thickBorder, st.focused
+	}
+	inner := w - 2
+	out := make([]string, 0, h)
+
+	// top: ╭─ Title ───╮
+	t := clip(title, inner-3)
+	tw := ansi.StringWidth(t)
+	var top string
+	if tw > 0 {
+		top = bs.Render(b.tl+b.h) + " " + st.title.Render(t) + " " +
+			bs.Render(strings.Repeat(b.h, max(inner-3-tw, 0))+b.tr)
+	} else {
+		top = bs.Render(b.tl + strings.Repeat(b.h, inner) + b.tr)
+	}
+	out = append(out, top)
+
+	left, right := bs.Render(b.v), bs.Render(b.v)
+	cw := max(inner-2, 0)
+	for i := 0; i < h-2; i++ {
+		line := ""
+		if i < len(body) {
+			line = body[i]
+		}
+		out = append(out, left+" "+fit(line, cw)+" "+right)
+	}
+	out = append(out, bs.Render(b.bl+strings.Repeat(b.h, inner)+b.br))
+	return out
+}
+
+// contentSize is the body area of a w×h box.
+func contentSize(w, h int) (int, int) {
+	return max(w-4, 0), max(h-2, 0)
+}
+
+// joinColumns places blocks of lines side by side; each block's lines
+// already have their block's exact width.
+func joinColumns(height int, blocks ...[]string) []string {
+	out := make([]string, height)
+	for i := range out {
+		var sb strings.Builder
+		for _, b := range blocks {
+			if i < len(b) {
+				sb.WriteString(b[i])
+			}
+		}
+		out[i] = sb.String()
+	}
+	return out
+}
+
+// kv renders "label value".
+func kv(st *styles, label, value string) string {
+	return st.label.Render(label) + " " + st.value.Render(value)
+}
+
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// ftoa formats f with prec decimals, "—" for NaN and ±∞.
+func ftoa(f float64, prec int) string {
+	if math.IsNaN(f) || math.IsInf(f, 0) {
+		return "—"
+	}
+	return strconv.FormatFloat(f, 'f', prec, 64)
+}
+
+// num formats a float without needless decimals ("20", "2.5").
+func num(f float64) string {
+	if math.IsNaN(f) || math.IsInf(f, 0) {
+		return "—"
+	}
+	return strconv.FormatFloat(f, 'f', -1, 64)
+}
+
+// fmtTime renders ms since the epoch as FormatWindow does (UTC), or only
+// the time of day when short. engine.None is "—".
+func fmtTime(ms int64, short bool) string {
+	switch ms {
+	case engine.None:
+		return "—"
+	case math.MaxInt64:
+		return "end"
+	}
+	if short {
+		return time.UnixMilli(ms).UTC().Format(time.TimeOnly)
+	}
+	return engine.FormatWindow(ms)
+}
+
+// fmtClock renders a duration as mm:ss or h:mm:ss.
+func fmtClock(d time.Duration) string {
+	if d < 0 {
+		d = 0
+	}
+	s := int64(d / time.Second)
+	h, m, sec := s/3600, s/60%60, s%60
+	pad := func(v int64) string {
+		if v < 10 {
+			return "0" + itoa(v)
+		}
+		return itoa(v)
+	}
+	if h > 0 {
+		return itoa(h) + ":" + pad(m) + ":" + pad(sec)
+	}
+	return pad(m) + ":" + pad(sec)
+}
+
+// finite returns the finite values of xs (asciigraph cannot scale NaN/∞).
+func finite(xs []float64) []float64 {
+	for _, x := range xs {
+		if math.IsNaN(x) || math.IsInf(x, 0) {
+			out := make([]float64, 0, len(xs))
+			for _, y := range xs {
+				if !math.IsNaN(y) && !math.IsInf(y, 0) {
+					out = append(out, y)
+				}
+			}
+			return out
+		}
+	}
+	return xs
+}
+
+// chart plots series in at most w×h cells with asciigraph, or returns nil
+// when there is no room (w < 16, h < 2) or fewer than two points. Points
+// are never averaged away: when there are more than columns the newest are
+// shown, and when fewer the series is stretched by a whole factor so every
+// sample stays a vertex.
+func chart(series []float64, w, h int) []string {
+	series = finite(series)
+	if len(series) < 2 || w < 16 || h < 2 {
+		return nil
+	}
+	span := func(xs []float64) (float64, float64) {
+		lo, hi := xs[0], xs[0]
+		for _, x := range xs {
+			lo, hi = min(lo, x), max(hi, x)
+		}
+		return lo, hi
+	}
+	lo, hi := span(series)
+	prec := 2
+	switch m := max(math.Abs(lo), math.Abs(hi)); {
+	case m >= 1000:
+		prec = 0
+	case m >= 10:
+		prec = 1
+	}
+	format := func(v float64) string { return strconv.FormatFloat(v, 'f', prec, 64) }
+	lw := max(len(format(lo)), len(format(hi)))
+	// Rendered width is label (lw+1) + axis (1) + one column per segment.
+	dw := w - lw - 2
+	if dw < 4 {
+		return nil
+	}
+	if n := len(series); n-1 > dw {
+		series = series[n-1-dw:]
+		if lo2, hi2 := span(series); lo2 != lo || hi2 != hi {
+			return chart(series, w, h) // the label width may have changed
+		}
+	}
+	opts := []asciigraph.Option{
+		asciigraph.Height(max(h-1, 1)),
+		asciigraph.Offset(2),
+		asciigraph.YAxisValueFormatter(format),
+	}
+	if k := dw / (len(series) - 1); k > 1 {
+		opts = append(opts, asciigraph.Width((len(series)-1)*k+1))
+	}
+	lines := strings.Split(asciigraph.Plot(series, opts...), "\n")
+	if len(lines) > h {
+		lines = lines[:h]
+	}
+	return lines
+}

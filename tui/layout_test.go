@@ -1,0 +1,73 @@
+package tui
+
+import (
+	"math"
+	"strings"
+	"testing"
+
+	"github.com/charmbracelet/x/ansi"
+)
+
+func TestChart(t *testing.T) {
+	series := map[string][]float64{
+		"flat":     {5, 5, 5, 5},
+		"two":      {1, 2},
+		"nan":      {math.NaN(), 1, math.Inf(1), 3, 2},
+		"allnan":   {math.NaN(), math.NaN()},
+		"negative": {-120.5, 30, -50, 0.25},
+		"huge":     {1e15, -1e15, 3e14},
+		"tiny":     {0.0001, 0.0002, 0.00015},
+		"long":     make([]float64, 1000),
+	}
+	for i := range series["long"] {
+		series["long"][i] = math.Sin(float64(i) / 10)
+	}
+	for name, s := range series {
+		for _, w := range []int{0, 10, 16, 26, 40, 120} {
+			for _, h := range []int{0, 1, 2, 3, 8, 30} {
+				lines := chart(s, w, h)
+				if len(lines) > h {
+					t.Errorf("%s %dx%d: %d lines", name, w, h, len(lines))
+				}
+				for _, l := range lines {
+					// Over-wide lines are cut by the box; they must not be absurd.
+					if lw := ansi.StringWidth(l); lw > w+8 {
+						t.Errorf("%s %dx%d: line %d wide: %q", name, w, h, lw, l)
+					}
+				}
+			}
+		}
+	}
+	if chart([]float64{1}, 40, 5) != nil {
+		t.Error("one point plotted")
+	}
+	// Every sample stays a vertex: the peak's label is the max.
+	g := chart([]float64{30, 70, 0, -50, -50, 120.5, -30.5, 20}, 40, 5)
+	if len(g) == 0 || !strings.Contains(g[0], "120.5") {
+		t.Errorf("peak lost: %q", g)
+	}
+}
+
+func TestFitPackBox(t *testing.T) {
+	st := newStyles(true, false)
+	for _, w := range []int{0, 1, 5, 20} {
+		if got := ansi.StringWidth(fit(st.bad.Render("温度 ≥ 50 — long text here"), w)); got != w {
+			t.Errorf("fit to %d gave %d cells", w, got)
+		}
+	}
+	lines := pack([]string{"aaaa", "bbbb", "", "cccccccccccc", "d"}, " · ", 11)
+	if strings.Join(lines, "|") != "aaaa · bbbb|cccccccccccc|d" {
+		t.Errorf("pack: %q", lines)
+	}
+	for _, sz := range []struct{ w, h int }{{0, 0}, {1, 1}, {3, 5}, {4, 2}, {10, 3}, {40, 10}} {
+		b := box(st, "Title that is long", []string{"x", "温度温度温度温度温度温度"}, sz.w, sz.h, sz.w%2 == 0)
+		if len(b) != sz.h {
+			t.Fatalf("box %dx%d: %d lines", sz.w, sz.h, len(b))
+		}
+		for _, l := range b {
+			if ansi.StringWidth(l) != sz.w {
+				t.Fatalf("box %dx%d: line %q is %d wide", sz.w, sz.h, ansi.Strip(l), ansi.StringWidth(l))
+			}
+		}
+	}
+}

@@ -1,0 +1,83 @@
+package tui
+
+import (
+	"strconv"
+
+	"github.com/streamtop/streamtop/feed"
+)
+
+// logRow is one log entry, sanitized once.
+type logRow struct {
+	time, level, role, text string
+	lvl                     feed.Level
+}
+
+// logPane shows the last log entries, newest at the bottom. It is only
+// laid out when the terminal is tall enough.
+type logPane struct {
+	paneBase
+	rows []logRow
+	lost int64
+	last int // len(Logs) at the last update, to skip re-sanitizing
+	seq  uint64
+}
+
+func newLogPane(st *styles) *logPane { return &logPane{paneBase: paneBase{st: st, dirty: true}} }
+
+// SetSnapshot keeps the tail of the snapshot's log.
+func (p *logPane) SetSnapshot(s feed.Snapshot) {
+	if s.Seq == p.seq && len(s.Logs) == p.last && s.LogsLost == p.lost {
+		return
+	}
+	p.seq, p.last, p.lost, p.dirty = s.Seq, len(s.Logs), s.LogsLost, true
+	logs := s.Logs
+	const keep = 64
+	if len(logs) > keep {
+		logs = logs[len(logs)-keep:]
+	}
+	p.rows = p.rows[:0]
+	for _, e := range logs {
+		t := "--:--:--"
+		if !e.Time.IsZero() {
+			t = e.Time.UTC().Format("15:04:05")
+		}
+		p.rows = append(p.rows, logRow{time: t, level: e.Level.String(), role: sanitize(e.Role),
+			text: sanitize(e.Text), lvl: e.Level})
+	}
+}
+
+// View renders the pane at its size.
+func (p *logPane) View() string { return joinLines(p.lines()) }
+
+func (p *logPane) lines() []string {
+	if p.dirty || len(p.cache) != p.h {
+		title := "Log"
+		if p.lost > 0 {
+			title += " · " + strconv.FormatInt(p.lost, 10) + " lost"
+		}
+		p.cache = box(p.st, title, p.body(), p.w, p.h, false)
+		p.dirty = false
+	}
+	return p.cache
+}
+
+func (p *logPane) body() []string {
+	st := p.st
+	_, ch := contentSize(p.w, p.h)
+	if len(p.rows) == 0 {
+		return []string{st.faint.Render("no log entries")}
+	}
+	rows := p.rows[max(len(p.rows)-ch, 0):]
+	out := make([]string, 0, len(rows))
+	for _, r := range rows {
+		lvl := st.faint.Render(r.level)
+		switch r.lvl {
+		case feed.Warn:
+			lvl = st.warn.Render(r.level)
+		case feed.Error:
+			lvl = st.bad.Render(r.level)
+		}
+		out = append(out, st.faint.Render(r.time)+" "+lvl+" "+st.label.Render(r.role)+" "+st.value.Render(r.text))
+	}
+	return out
+}

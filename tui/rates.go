@@ -1,0 +1,160 @@
+package tui
+
+import (
+	"cmp"
+	"slices"
+	"strconv"
+
+	tea "charm.land/bubbletea/v2"
+
+	"github.com/streamtop/streamtop/feed"
+)
+
+// alertRow is one rate alert, sanitized once.
+type alertRow struct {
+	ts                           int64
+	previous, current, variation float64
+	message                      string
+}
+
+// ratesPane shows the rate pipeline: rate and variation charts, counters
+// and the alert list (newest first, scrollable).
+type ratesPane struct {
+	paneBase
+	status  *feed.RateStatus
+	source  string
+	errText string
+	alerts  []alertRow // newest first
+	scroll  scroller
+}
+
+func newRatesPane(st *styles) *ratesPane {
+	return &ratesPane{paneBase: paneBase{st: st, dirty: true}}
+}
+
+// SetSnapshot hands the pane the newest rate status (nil until published).
+func (p *ratesPane) SetSnapshot(s *feed.RateStatus) {
+	if s == p.status {
+		return
+	}
+	p.status, p.dirty = s, true
+	p.alerts = p.alerts[:0]
+	p.source, p.errText = "", ""
+	if s == nil {
+		return
+	}
+	p.source, p.errText = sanitize(s.Source), sanitize(s.Err)
+	for i := len(s.Alerts) - 1; i >= 0; i-- {
+		a := s.Alerts[i]
+		p.alerts = append(p.alerts, alertRow{ts: a.TS, previous: a.Previous, current: a.Current,
+			variation: a.Variation, message: sanitize(a.Message)})
+	}
+	// Newest first: by time, the later-published first among equal times.
+	slices.SortStableFunc(p.alerts, func(a, b alertRow) int { return cmp.Compare(b.ts, a.ts) })
+}
+
+// HandleKey scrolls the alert list.
+func (p *ratesPane) HandleKey(msg tea.KeyPressMsg, km *KeyMap) bool {
+	if p.scroll.handle(msg, km) {
+		p.dirty = true
+		return true
+	}
+	return false
+}
+
+// View renders the pane at its size.
+func (p *ratesPane) View() string { return joinLines(p.lines()) }
+
+func (p *ratesPane) lines() []string {
+	if p.dirty || len(p.cache) != p.h {
+		title := "Rates"
+		if p.source != "" {
+			title += " · " + p.source
+		}
+		p.cache = box(p.st, title, p.body(), p.w, p.h, p.focused)
+		p.dirty = false
+	}
+	return p.cache
+}
+
+func (p *ratesPane) body() []string {
+	st := p.st
+	cw, ch := contentSize(p.w, p.h)
+	sep := st.sep.Render(" · ")
+	s := p.status
+	if s == nil {
+		return []string{st.faint.Render("waiting for rates…")}
+	}
+	alerts := kv(st, "alerts", itoa(s.AlertCount))
+	if s.AlertCount > 0 {
+		alerts = st.label.Render("alerts") + " " + st.warn.Render(itoa(s.AlertCount))
+	}
+	lines := pack([]string{
+		kv(st, "last", ftoa(s.Last, 2)),
+		kv(st, "ticks", itoa(s.Ticks)),
+		kv(st, "malformed", itoa(s.Malformed)),
+		kv(st, "threshold", num(s.Threshold)),
+		alerts,
+	}, sep, cw)
+	if p.errText != "" {
+		lines = append(lines, st.bad.Render("error: "+p.errText))
+	}
+
+	// Split what is left: the alert list gets about a third (at least a
+	// title and one row), the two charts share the rest.
+	room := ch - len(lines)
+	alertRows := min(max(room/3, 2), len(p.alerts)+1)
+	if len(p.alerts) == 0 {
+		alertRows = 2
+	}
+	chartRoom := room - alertRows
+	each := chartRoom / 2
+	if each >= 3 {
+		for _, c := range []struct {
+			name string
+			data []float64
+		}{{"rate", s.Rates}, {"variation", s.Variations}} {
+			g := chart(c.data, cw, each-1)
+			if g == nil {
+				continue
+			}
+			lines = append(lines, st.label.Render(c.name))
+			for _, l := range g {
+				lines = append(lines, st.chart.Render(l))
+			}
+		}
+	}
+	room = ch - len(lines)
+	if room < 2 {
+		p.scroll.window(len(p.alerts), 0)
+		return lines
+	}
+	from, to := p.scroll.window(len(p.alerts), room-1)
+	head := st.colHeader.Render("alerts")
+	if cw >= 40 {
+		head += " " + st.faint.Render("(newest first)")
+	}
+	if pos := p.scroll.position(from, to); pos != "" {
+		head += " " + st.faint.Render(pos)
+	}
+	lines = append(lines, head)
+	if len(p.alerts) == 0 {
+		return append(lines, st.faint.Render("none"))
+	}
+	short := cw < 50
+	for _, a := range p.alerts[from:to] {
+		v := strconv.FormatFloat(a.variation, 'f', 2, 64)
+		if a.variation >= 0 {
+			v = "+" + v
+		}
+		l := st.value.Render(fmtTime(a.ts, true)) + " " + st.warn.Render(v)
+		if !short {
+			l += " " + st.faint.Render(ftoa(a.previous, 2)+"→"+ftoa(a.current, 2))
+		}
+		if a.message != "" {
+			l += " " + a.message
+		}
+		lines = append(lines, l)
+	}
+	return lines
+}

@@ -1,0 +1,102 @@
+package tui
+
+import (
+	"charm.land/bubbles/v2/help"
+	"charm.land/bubbles/v2/textinput"
+	"charm.land/lipgloss/v2"
+)
+
+// styles is every style the screen uses, built once per background
+// (isDark) and colour policy (NO_COLOR). Meaning never rests on colour
+// alone: the focused pane also gets a thick border, provisional rows a "~",
+// so the screen still reads under the ASCII profile or NO_COLOR.
+type styles struct {
+	noColor bool
+
+	header    lipgloss.Style // "streamtop"
+	title     lipgloss.Style // pane titles
+	label     lipgloss.Style // "sent", "watermark", …
+	value     lipgloss.Style
+	faint     lipgloss.Style
+	sep       lipgloss.Style // " · " between items
+	good      lipgloss.Style // 0 exceptions, toggles on, running
+	bad       lipgloss.Style // exceptions, errors
+	warn      lipgloss.Style // paused, pending
+	banner    lipgloss.Style // run ended / error line
+	colHeader lipgloss.Style // table headers
+	border    lipgloss.Style
+	focused   lipgloss.Style // border of the focused pane
+	chart     lipgloss.Style
+
+	help  help.Styles
+	input textinput.Styles
+}
+
+func newStyles(isDark, noColor bool) *styles {
+	n := lipgloss.NewStyle
+	s := &styles{noColor: noColor}
+	if noColor {
+		s.header = n().Bold(true)
+		s.title = n().Bold(true)
+		s.label = n().Faint(true)
+		s.value = n()
+		s.faint = n().Faint(true)
+		s.sep = n().Faint(true)
+		s.good = n()
+		s.bad = n().Bold(true)
+		s.warn = n().Bold(true)
+		s.banner = n().Bold(true).Reverse(true)
+		s.colHeader = n().Bold(true)
+		s.border = n().Faint(true)
+		s.focused = n().Bold(true)
+		s.chart = n()
+		s.help = help.Styles{
+			Ellipsis:       n().Faint(true),
+			ShortKey:       n().Bold(true),
+			ShortDesc:      n(),
+			ShortSeparator: n().Faint(true),
+			FullKey:        n().Bold(true),
+			FullDesc:       n(),
+			FullSeparator:  n().Faint(true),
+		}
+		in := textinput.DefaultStyles(isDark)
+		for _, st := range []*textinput.StyleState{&in.Focused, &in.Blurred} {
+			st.Placeholder = n().Faint(true)
+			st.Suggestion = n().Faint(true)
+			st.Prompt = n().Bold(true)
+			st.Text = n()
+		}
+		in.Cursor.Color = nil
+		in.Cursor.Blink = false
+		s.input = in
+		return s
+	}
+	ld := lipgloss.LightDark(isDark)
+	c := lipgloss.Color
+	accent := ld(c("#5A4FCF"), c("#9D8CFF"))
+	dim := ld(c("#8A8A8A"), c("#6C6C6C"))
+	text := ld(c("#1C1C1C"), c("#E4E4E4"))
+	green := ld(c("#1F8A3B"), c("#5FD787"))
+	red := ld(c("#C0262D"), c("#FF6B6B"))
+	yellow := ld(c("#9A6A00"), c("#FFD75F"))
+
+	s.header = n().Bold(true).Foreground(accent)
+	s.title = n().Bold(true).Foreground(accent)
+	s.label = n().Foreground(dim)
+	s.value = n().Foreground(text)
+	s.faint = n().Foreground(dim)
+	s.sep = n().Foreground(dim)
+	s.good = n().Foreground(green)
+	s.bad = n().Bold(true).Foreground(red)
+	s.warn = n().Bold(true).Foreground(yellow)
+	s.banner = n().Bold(true).Reverse(true).Foreground(yellow)
+	s.colHeader = n().Bold(true).Foreground(text)
+	s.border = n().Foreground(dim)
+	s.focused = n().Bold(true).Foreground(accent)
+	s.chart = n().Foreground(accent)
+	s.help = help.DefaultStyles(isDark)
+	in := textinput.DefaultStyles(isDark)
+	in.Cursor.Blink = false
+	s.input = in
+	return s
+}
