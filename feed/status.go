@@ -94,10 +94,10 @@ type EngineStatus struct {
 	Produced     int64 // results written to the aggregates topic
 	EventRate    float64
 	ResultRate   float64
-	Lag          int64   // records not yet read, over the partitions read
-	PartitionLag []int64 // per partition, by partition number; -1 unknown
-	Recent       []LateEvent
-	Finished     bool // flushed at the end of input
+	Lag          int64       // records not yet read, over the partitions read
+	PartitionLag []int64     // per partition, by partition number; -1 unknown
+	Recent       []LateEvent // the last late events, oldest first
+	Finished     bool        // flushed at the end of input
 	Err          string
 }
 
@@ -129,9 +129,9 @@ type RateStatus struct {
 	Ticks      int64 // input ticks read
 	Malformed  int64 // input ticks that did not parse
 	Last       float64
-	Rates      []float64 // recent rates, oldest first
-	Variations []float64 // recent signed variations, oldest first
-	Alerts     []RateAlert
+	Rates      []float64   // recent rates, oldest first
+	Variations []float64   // recent signed variations, oldest first
+	Alerts     []RateAlert // the last alerts, oldest first
 	AlertCount int64
 	Err        string
 }

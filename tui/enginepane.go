@@ -198,11 +198,13 @@ func (p *enginePane) body() []string {
 		return append(lines, st.faint.Render("none"))
 	}
 	for _, r := range p.late[from:to] {
-		l := st.value.Render(fmtTime(r.end, short)) + " " + r.device + " " + r.categ + " " +
+		// The device id goes last: it is long, and the line is cut at the pane's edge.
+		l := st.value.Render(fmtTime(r.end, short)) + " " + r.categ + " " +
 			st.label.Render("m1") + " " + itoa(r.m1)
 		if !short && r.watermark != engine.None {
 			l += " " + st.faint.Render("(wm "+fmtTime(r.watermark, true)+")")
 		}
+		l += " " + st.faint.Render(r.device)
 		lines = append(lines, l)
 	}
 	return lines

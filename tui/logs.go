@@ -18,6 +18,7 @@ type logPane struct {
 	paneBase
 	rows []logRow
 	lost int64
+	skip int64 // statuses the bus coalesced before the screen read them
 	last int // len(Logs) at the last update, to skip re-sanitizing
 	seq  uint64
 }
@@ -26,6 +27,9 @@ func newLogPane(st *styles) *logPane { return &logPane{paneBase: paneBase{st: st
 
 // SetSnapshot keeps the tail of the snapshot's log.
 func (p *logPane) SetSnapshot(s feed.Snapshot) {
+	if s.Coalesced != p.skip {
+		p.skip, p.dirty = s.Coalesced, true
+	}
 	if s.Seq == p.seq && len(s.Logs) == p.last && s.LogsLost == p.lost {
 		return
 	}
@@ -54,6 +58,10 @@ func (p *logPane) lines() []string {
 		title := "Log"
 		if p.lost > 0 {
 			title += " · " + strconv.FormatInt(p.lost, 10) + " lost"
+		}
+		if p.skip > 0 {
+			// The screen draws the newest status; what it skipped is counted.
+			title += " · screen skipped " + strconv.FormatInt(p.skip, 10) + " stale statuses"
 		}
 		p.cache = box(p.st, title, p.body(), p.w, p.h, false)
 		p.dirty = false

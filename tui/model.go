@@ -98,6 +98,7 @@ type Model struct {
 	filtering  bool
 	filterText string
 	showHelp   bool
+	problem    *feed.LogEntry // the newest warning or error, shown in the footer for a while
 
 	// Layout, computed in Update.
 	tooSmall   bool
@@ -199,6 +200,15 @@ func (m *Model) frame(t time.Time) tea.Cmd {
 	m.now = t
 	m.snap = m.source()
 	m.settings = m.ctl.Load()
+	m.problem = nil
+	for i := len(m.snap.Logs) - 1; i >= 0; i-- {
+		if e := m.snap.Logs[i]; e.Level >= feed.Warn {
+			if t.Sub(e.Time) < problemShown {
+				m.problem = &m.snap.Logs[i]
+			}
+			break
+		}
+	}
 	m.push()
 	if r := m.snap.Run; r != nil && r.State == feed.Stopping {
 		return tea.Quit
@@ -509,9 +519,22 @@ func (m *Model) header(w int) string {
 	return strings.Join(short, "  ")
 }
 
-// footer is the short help, or the filter's keys while it is edited.
+// problemShown is how long the footer shows a new warning or error: the
+// log pane only fits on tall terminals, so the footer is where a problem is
+// seen at 80×24.
+const problemShown = 10 * time.Second
+
+// footer is the short help, or the filter's keys while it is edited, or a
+// recent problem.
 func (m *Model) footer() string {
 	switch {
+	case m.problem != nil && !m.filtering && !m.awaiting():
+		style := m.st.warn
+		if m.problem.Level >= feed.Error {
+			style = m.st.bad
+		}
+		return style.Render(m.problem.Level.String()+" "+sanitize(m.problem.Role)+": "+sanitize(m.problem.Text)) +
+			m.st.faint.Render("  · ? help")
 	case m.filtering:
 		return m.help.ShortHelpView([]key.Binding{
 			key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "apply filter")),

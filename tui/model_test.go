@@ -462,3 +462,19 @@ func TestOpenWindowExceptionsAreCountedNotListed(t *testing.T) {
 		t.Errorf("want 5 rows and 1 in open windows:\n%s", table)
 	}
 }
+
+func TestFooterShowsARecentProblem(t *testing.T) {
+	snap := testSnapshot()
+	snap.Logs = append(snap.Logs, feed.LogEntry{Time: frameTime.Add(-2 * time.Second), Level: feed.Error,
+		Role: "engine", Text: "fetch sampletopic/0: broker \x1b[31mdown"})
+	m := newTestModel(t, testControls(t), snap, 80, 24)
+	view := ansi.Strip(m.View().Content)
+	if !strings.Contains(view, "error engine: fetch sampletopic/0: broker �[31mdown") {
+		t.Fatalf("footer does not show the recent error (sanitized):\n%s", view)
+	}
+	checkGeometry(t, m.View().Content, 80, 24)
+	m.Update(frameMsg{t: frameTime.Add(time.Minute)})
+	if strings.Contains(ansi.Strip(m.View().Content), "broker") && strings.Contains(ansi.Strip(m.View().Content), "error engine") {
+		t.Error("a minute-old error is still in the footer")
+	}
+}
