@@ -247,6 +247,21 @@ func (c *Comparator) Settle(truthBefore, downBefore int64) {
 	c.ends = slices.Delete(c.ends, 0, n)
 }
 
+// Evict forgets settled rows that are not exceptions, with window ends at
+// or before `before`: an unbounded run keeps its memory bounded, and their
+// keys stay counted in the scores. Call it well behind the horizon: an
+// emission for an evicted key would start a new row.
+func (c *Comparator) Evict(before int64) int {
+	n := 0
+	for k, e := range c.rows {
+		if e.Settled && !e.exc && k.WindowEnd <= before && k.WindowEnd <= c.horizon {
+			delete(c.rows, k)
+			n++
+		}
+	}
+	return n
+}
+
 // Horizon returns the settle horizon: windows ending at or before it are final.
 func (c *Comparator) Horizon() int64 { return c.horizon }
 
@@ -255,7 +270,12 @@ func (c *Comparator) Keys() int { return len(c.rows) }
 
 // Report returns the verdict. With final set, the input has ended: every
 // key is judged, and keys the downstream reported incomplete are pending.
-func (c *Comparator) Report(final bool) Report {
+func (c *Comparator) Report(final bool) Report { return c.ReportLimit(final, 0) }
+
+// ReportLimit is Report listing at most limit exception rows (0: all): the
+// latest windows, for a screen that cannot show thousands anyway. The
+// scores always count every row.
+func (c *Comparator) ReportLimit(final bool, limit int) Report {
 	r := Report{Settled: c.settled, Provisional: c.prov, Final: final,
 		Pending: c.prov.Keys - c.settled.Keys}
 	r.Exceptions = make([]Row, 0, len(c.exc))
@@ -269,6 +289,9 @@ func (c *Comparator) Report(final bool) Report {
 		r.Exceptions = append(r.Exceptions, row)
 	}
 	sortRows(r.Exceptions)
+	if limit > 0 && len(r.Exceptions) > limit {
+		r.Exceptions = r.Exceptions[len(r.Exceptions)-limit:]
+	}
 	if final {
 		s := Score{Exceptions: c.prov.Exceptions, Keys: c.prov.Keys - c.incompl}
 		r.Settled, r.Provisional, r.Pending = s, s, c.incompl

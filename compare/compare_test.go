@@ -550,3 +550,31 @@ func TestEngineIntoComparator(t *testing.T) {
 		t.Fatalf("engine stats = %+v", s)
 	}
 }
+
+func TestReportLimitKeepsTheLatestRowsAndEvictKeepsScores(t *testing.T) {
+	c := newCmp(t, compare.DefaultOptions())
+	for i := range 10 {
+		k := key(t0+int64(i)*5000, "d", "cat-1")
+		c.AddTruth(k, agg(int64(i), 0, 1))
+		c.Observe(down(k, 100, 0, 1)) // every row an exception
+		ok := key(t0+int64(i)*5000, "d", "cat-2")
+		c.AddTruth(ok, agg(1, 0, 1))
+		c.Observe(down(ok, 1, 0, 1))
+	}
+	r := c.ReportLimit(false, 3)
+	if len(r.Exceptions) != 3 || r.Exceptions[0].WindowEnd != t0+35000 || r.Provisional.Exceptions != 10 {
+		t.Fatalf("limited report: %d rows from %d, provisional %v", len(r.Exceptions), r.Exceptions[0].WindowEnd-t0, r.Provisional)
+	}
+	c.Settle(t0+20000, t0+20000)
+	before := c.Report(false)
+	if n := c.Evict(t0 + 20000); n != 5 {
+		t.Fatalf("evicted %d rows, want the 5 settled matching ones", n)
+	}
+	after := c.Report(false)
+	if after.Settled != before.Settled || after.Provisional != before.Provisional || len(after.Exceptions) != 10 {
+		t.Fatalf("eviction changed the verdict: %+v → %+v (%d rows)", before.Settled, after.Settled, len(after.Exceptions))
+	}
+	if c.Keys() != 15 {
+		t.Errorf("%d rows kept, want 15", c.Keys())
+	}
+}

@@ -143,6 +143,8 @@ type Engine struct {
 	now     int64
 	wm      int64
 	closed  int64 // windows ending at or before this are closed; never goes back
+	emitted int64 // the largest window end ever fired
+	floor   int64 // after a mode switch: windows ending at or before this are closed in any mode
 	flushed bool
 	parts   []partition
 
@@ -153,6 +155,10 @@ type Engine struct {
 	seen map[string]int64 // dedup: id → window end (event time) or arrival (processing)
 	ttlq []seenAt         // processing time: ids in arrival order, for expiry
 	ttlH int              // head of ttlq
+	// carry holds the ids remembered when the mode last switched, so a
+	// duplicate is still caught in the new mode; dropped after DedupTTL.
+	carry      map[string]struct{}
+	carryUntil int64
 
 	out   []Result
 	stats Stats
@@ -192,6 +198,8 @@ func New(cfg Config) (*Engine, error) {
 		now:     None,
 		wm:      None,
 		closed:  None,
+		emitted: None,
+		floor:   None,
 		windows: make(map[int64]*window),
 		seen:    make(map[string]int64),
 	}
@@ -274,12 +282,10 @@ func (e *Engine) Ingest(p int32, arrival int64, ev Event) Outcome {
 
 func (e *Engine) ingestEventTime(ev Event) Outcome {
 	end := WindowEnd(ev.Time, e.win)
-	if e.cfg.Dedup {
-		if _, ok := e.seen[ev.ID]; ok {
-			return Duplicate
-		}
+	if e.cfg.Dedup && e.remembered(ev.ID) {
+		return Duplicate
 	}
-	if e.flushed || end <= e.closed {
+	if e.flushed || end <= e.closed || end <= e.floor {
 		return Late
 	}
 	w := e.window(end)
@@ -296,18 +302,20 @@ func (e *Engine) ingestEventTime(ev Event) Outcome {
 
 func (e *Engine) ingestArrival(ev Event) Outcome {
 	end := WindowEnd(e.now, e.win)
-	if e.flushed {
-		return Late
-	}
 	if e.cfg.Dedup {
 		if e.cfg.Mode == ProcessingTime {
 			e.expireSeen()
-			if _, ok := e.seen[ev.ID]; ok {
-				return Duplicate
-			}
-			e.seen[ev.ID] = e.now
-			e.ttlq = append(e.ttlq, seenAt{ev.ID, e.now})
 		}
+		if e.remembered(ev.ID) {
+			return Duplicate
+		}
+	}
+	if e.flushed || end <= e.floor {
+		return Late
+	}
+	if e.cfg.Dedup && e.cfg.Mode == ProcessingTime {
+		e.seen[ev.ID] = e.now
+		e.ttlq = append(e.ttlq, seenAt{ev.ID, e.now})
 	}
 	w := e.window(end)
 	if e.cfg.Dedup && e.cfg.Mode == MicroBatch {
@@ -321,6 +329,22 @@ func (e *Engine) ingestArrival(ev Event) Outcome {
 	}
 	w.add(ev)
 	return Accepted
+}
+
+// remembered reports whether id was accepted before: in this mode's memory,
+// or in what a mode switch carried over.
+func (e *Engine) remembered(id string) bool {
+	if _, ok := e.seen[id]; ok {
+		return true
+	}
+	if e.carry != nil {
+		if e.now > e.carryUntil {
+			e.carry = nil
+		} else if _, ok := e.carry[id]; ok {
+			return true
+		}
+	}
+	return false
 }
 
 // expireSeen forgets processing-time ids older than the dedup TTL.
@@ -397,6 +421,7 @@ func (e *Engine) fire(w *window) {
 		e.emit(w, i)
 	}
 	w.fired = true
+	e.emitted = max(e.emitted, w.end)
 }
 
 func (e *Engine) close(w *window) {
@@ -523,8 +548,11 @@ func (e *Engine) flushAll() {
 // Flushed reports whether Flush has ended the input.
 func (e *Engine) Flushed() bool { return e.flushed }
 
-// SetMode switches the time mode live: open windows are fired and closed
-// as they stand, dedup memory is dropped, and the new mode starts empty.
+// SetMode switches the time mode live. Open windows are fired and closed as
+// they stand, and stay closed in the new mode: an event whose window (in
+// the new mode's time) ends at or before the last window emitted is late, so
+// a partial sum never overwrites a complete one downstream. The ids
+// remembered for dedup are carried over for DedupTTL.
 func (e *Engine) SetMode(m Mode) error {
 	if m > MicroBatch {
 		return fmt.Errorf("engine: %w", ErrBadMode)
@@ -532,7 +560,17 @@ func (e *Engine) SetMode(m Mode) error {
 	if m == e.cfg.Mode {
 		return nil
 	}
+	if e.cfg.Dedup && len(e.seen) > 0 {
+		if e.carry == nil {
+			e.carry = make(map[string]struct{}, len(e.seen))
+		}
+		for id := range e.seen {
+			e.carry[id] = struct{}{}
+		}
+		e.carryUntil = e.now + e.dedupTTL
+	}
 	e.flushAll()
+	e.floor = max(e.floor, e.emitted)
 	clear(e.seen)
 	clear(e.ttlq)
 	e.ttlq, e.ttlH = e.ttlq[:0], 0
@@ -545,6 +583,7 @@ func (e *Engine) SetMode(m Mode) error {
 // empty memory.
 func (e *Engine) SetDedup(on bool) {
 	if on && !e.cfg.Dedup {
+		e.carry = nil
 		clear(e.seen)
 		clear(e.ttlq)
 		e.ttlq, e.ttlH = e.ttlq[:0], 0
@@ -594,9 +633,9 @@ func (e *Engine) ClosedBefore() int64 {
 	case e.flushed:
 		return math.MaxInt64
 	case e.cfg.Mode == EventTime:
-		return e.closed
+		return max(e.closed, e.floor)
 	default:
-		return e.now
+		return max(e.now, e.floor)
 	}
 }
 

@@ -867,24 +867,25 @@ func TestSetModeLiveFlushesOpenWindows(t *testing.T) {
 	if e.Flushed() {
 		t.Fatal("SetMode must not end the input")
 	}
-	// The new mode starts empty and windows by arrival; dedup memory was dropped.
-	expectOutcome(t, e.Ingest(0, t0+2000, ev("a-1", "a", t0+1000, "cat-1", 1, 1)), engine.Accepted, "a-1 again")
-	e.Advance(t0 + 5000)
-	expectDrain(t, e, res("a", "cat-1", t0+5000, 1, 1, 1))
+	// The new mode starts empty and windows by arrival; ids accepted before
+	// the switch are still duplicates, and windows already emitted stay closed.
+	expectOutcome(t, e.Ingest(0, t0+2000, ev("a-2", "a", t0+7000, "cat-1", 2, 1)), engine.Duplicate, "a-2 (open at the switch) again")
+	expectOutcome(t, e.Ingest(0, t0+2000, ev("a-1", "a", t0+1000, "cat-1", 1, 1)), engine.Late, "a-1: arrival window t0+5000 was emitted")
+	e.Advance(t0 + 10000)
+	expectDrain(t, e)
 
 	// Processing time → micro-batch flushes the open arrival window.
-	e.Ingest(0, t0+6000, ev("b-1", "b", 0, "cat-1", 3, 1))
+	e.Ingest(0, t0+11000, ev("b-1", "b", 0, "cat-1", 3, 1))
 	if err := e.SetMode(engine.MicroBatch); err != nil {
 		t.Fatal(err)
 	}
-	expectDrain(t, e, res("b", "cat-1", t0+10000, 3, 1, 1))
+	expectDrain(t, e, res("b", "cat-1", t0+15000, 3, 1, 1))
 	if got := e.Stats().DedupIDs; got != 0 {
-		t.Fatalf("processing-time dedup memory kept across SetMode: %d ids", got)
+		t.Fatalf("processing-time dedup memory kept in the new mode's own memory: %d ids", got)
 	}
-	// Micro-batch dedups within its batch only; b-1 was remembered by the
-	// processing-time memory, which the switch dropped.
-	expectOutcome(t, e.Ingest(0, t0+11000, ev("b-1", "b", 0, "cat-1", 3, 1)), engine.Accepted, "b-1 after switch")
-	expectOutcome(t, e.Ingest(0, t0+11001, ev("b-1", "b", 0, "cat-1", 3, 1)), engine.Duplicate, "b-1 same batch")
+	expectOutcome(t, e.Ingest(0, t0+16000, ev("b-1", "b", 0, "cat-1", 3, 1)), engine.Duplicate, "b-1 carried over the switch")
+	expectOutcome(t, e.Ingest(0, t0+16000, ev("b-2", "b", 0, "cat-1", 3, 1)), engine.Accepted, "b-2 in the next batch")
+	expectOutcome(t, e.Ingest(0, t0+16001, ev("b-2", "b", 0, "cat-1", 3, 1)), engine.Duplicate, "b-2 same batch")
 
 	// Back to event time: the watermark does not go back; windows by device time.
 	if err := e.SetMode(engine.EventTime); err != nil {
@@ -933,5 +934,43 @@ func TestDrainAppends(t *testing.T) {
 	}
 	if rest := e.Drain(nil); len(rest) != 0 {
 		t.Fatalf("second Drain = %s", fmtResults(rest))
+	}
+}
+
+// A live mode switch closes the open windows for good: later events for
+// them, in any mode, are late, so no partial sum overwrites the complete
+// one downstream; and a duplicate of an id accepted before the switch is
+// still a duplicate after it.
+func TestSetModeNeverReemitsAPartialWindow(t *testing.T) {
+	e := newEngine(t, nil)
+	e.Assign(0)
+	for i := range 10 {
+		e.Ingest(0, t0+int64(i)*100, ev(fmt.Sprintf("a-%d", i), "a", t0+int64(i)*100, "cat-1", 10, 1))
+	}
+	expectDrain(t, e) // window t0+5000 still open
+	for _, m := range []engine.Mode{engine.ProcessingTime, engine.MicroBatch, engine.EventTime} {
+		if err := e.SetMode(m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	expectDrain(t, e, res("a", "cat-1", t0+5000, 100, 10, 10)) // flushed once, complete
+	expectOutcome(t, e.Ingest(0, t0+1000, ev("a-3", "a", t0+300, "cat-1", 10, 1)), engine.Duplicate, "a copy after the switch")
+	expectOutcome(t, e.Ingest(0, t0+1100, ev("a-10", "a", t0+1000, "cat-1", 1, 1)), engine.Late, "a new event for the flushed window")
+	e.Flush()
+	expectDrain(t, e)
+
+	// Processing time after event time: arrival windows whose label was
+	// already emitted are closed too.
+	p := newEngine(t, nil)
+	p.Ingest(0, t0+4000, ev("b-0", "b", t0+4000, "cat-1", 7, 1))
+	if err := p.SetMode(engine.ProcessingTime); err != nil {
+		t.Fatal(err)
+	}
+	expectDrain(t, p, res("b", "cat-1", t0+5000, 7, 1, 1))
+	expectOutcome(t, p.Ingest(0, t0+4500, ev("b-1", "b", t0+4500, "cat-1", 1, 1)), engine.Late, "arrival window already emitted")
+	expectOutcome(t, p.Ingest(0, t0+5000, ev("b-2", "b", t0+5000, "cat-1", 2, 1)), engine.Accepted, "the next arrival window")
+	expectOutcome(t, p.Ingest(0, t0+5100, ev("b-0", "b", t0+4000, "cat-1", 7, 1)), engine.Duplicate, "a copy of an id from before the switch")
+	if cb := p.ClosedBefore(); cb < t0+5000 {
+		t.Errorf("ClosedBefore %d went below the emitted window", cb-t0)
 	}
 }

@@ -54,9 +54,13 @@ func DecodeTick(b []byte) (Tick, error) {
 	return Tick{}, fmt.Errorf("%w tick: no rate field", ErrMalformed)
 }
 
+// MaxRate bounds a tick: anything larger is not an exchange rate, and
+// keeps variations and their JSON finite.
+const MaxRate = 1e12
+
 func checkTick(t Tick) (Tick, error) {
-	if math.IsNaN(t.Rate) || math.IsInf(t.Rate, 0) || t.Rate <= 0 {
-		return Tick{}, fmt.Errorf("%w tick: rate %v is not a positive number", ErrMalformed, t.Rate)
+	if math.IsNaN(t.Rate) || t.Rate <= 0 || t.Rate > MaxRate {
+		return Tick{}, fmt.Errorf("%w tick: rate %v is not a positive number up to %g", ErrMalformed, t.Rate, MaxRate)
 	}
 	return t, nil
 }

@@ -239,3 +239,14 @@ func TestRateOutputJSON(t *testing.T) {
 		t.Errorf("Message falling = %q", m)
 	}
 }
+
+func TestHugeTicksAreMalformed(t *testing.T) {
+	for _, in := range []string{"1e308", `{"rate":1e13}`, `{"Realtime Currency Exchange Rate":{"5. Exchange Rate":"1e300"}}`} {
+		if _, err := engine.DecodeTick([]byte(in)); !errors.Is(err, engine.ErrMalformed) {
+			t.Errorf("%s: %v, want ErrMalformed", in, err)
+		}
+	}
+	if _, err := engine.DecodeTick([]byte("1e12")); err != nil {
+		t.Errorf("1e12 is the largest rate accepted: %v", err)
+	}
+}

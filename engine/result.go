@@ -128,6 +128,9 @@ func DecodeResult(b []byte) (Result, error) {
 		}
 		end = t
 	}
+	if end < -MaxTime || end > MaxTime {
+		return Result{}, fmt.Errorf("%w result: window_end %d is out of range", ErrMalformed, end)
+	}
 	r := Result{Key: Key{Device: *j.Device, Category: *j.Category, WindowEnd: end},
 		Agg: Agg{M1: *j.M1}, Engine: j.Engine, Incomplete: j.Incomplete}
 	if j.M2 != nil {

@@ -149,3 +149,14 @@ func TestAggAddMerge(t *testing.T) {
 		t.Fatalf("after Merge: %+v", a)
 	}
 }
+
+func TestResultWindowEndOutOfRangeIsMalformed(t *testing.T) {
+	for _, in := range []string{
+		`{"window_end":-9223372036854775808,"device":"d","category":"c","m1_sum":1}`,
+		`{"window_end":9223372036854775807,"device":"d","category":"c","m1_sum":1}`,
+	} {
+		if _, err := engine.DecodeResult([]byte(in)); !errors.Is(err, engine.ErrMalformed) {
+			t.Errorf("%s: %v, want ErrMalformed", in, err)
+		}
+	}
+}

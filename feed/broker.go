@@ -62,7 +62,7 @@ func (e *Embedded) TopicConfigs() map[string]*string {
 }
 
 // EmbeddedRetentionBytes bounds each partition of an embedded topic.
-const EmbeddedRetentionBytes = 512 << 20
+const EmbeddedRetentionBytes = 128 << 20
 
 // Addr is the bootstrap address clients use (kcat -b Addr).
 func (e *Embedded) Addr() string { return e.addr }

@@ -1,6 +1,7 @@
 package feed
 
 import (
+	"slices"
 	"sync"
 	"sync/atomic"
 )
@@ -41,7 +42,7 @@ func (s *Sub) C() <-chan any { return s.c }
 func (b *Bus) Subscribe(buf int, accept func(any) bool) *Sub {
 	s := &Sub{c: make(chan any, max(buf, 1)), accept: accept, done: make(chan struct{})}
 	b.mu.Lock()
-	b.subs = append(b.subs, s)
+	b.subs = append(slices.Clone(b.subs), s)
 	b.mu.Unlock()
 	return s
 }
@@ -50,12 +51,8 @@ func (b *Bus) Subscribe(buf int, accept func(any) bool) *Sub {
 func (b *Bus) Unsubscribe(s *Sub) {
 	s.once.Do(func() { close(s.done) })
 	b.mu.Lock()
-	for i, t := range b.subs {
-		if t == s {
-			b.subs = append(b.subs[:i], b.subs[i+1:]...)
-			break
-		}
-	}
+	// Copy on write: a Publish in flight keeps iterating the old slice.
+	b.subs = slices.DeleteFunc(slices.Clone(b.subs), func(t *Sub) bool { return t == s })
 	b.mu.Unlock()
 }
 
@@ -63,7 +60,7 @@ func (b *Bus) Unsubscribe(s *Sub) {
 func (b *Bus) Watch() *Latest {
 	l := &Latest{}
 	b.mu.Lock()
-	b.watches = append(b.watches, l)
+	b.watches = append(slices.Clone(b.watches), l)
 	b.mu.Unlock()
 	return l
 }
@@ -146,12 +143,25 @@ func (l *Latest) put(msg any) {
 	l.unread |= bit
 }
 
-// Snapshot returns a copy of the newest statuses. Statuses are shared
-// read-only; the log slice is copied.
+// Snapshot returns a copy of the newest statuses, as the screen reads them:
+// what is replaced after this read without being read counts as coalesced.
+// Statuses are shared read-only; the log slice is copied.
 func (l *Latest) Snapshot() Snapshot {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.unread = 0
+	return l.copyLocked()
+}
+
+// Peek is Snapshot for readers other than the screen: it leaves the
+// coalescing count alone.
+func (l *Latest) Peek() Snapshot {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.copyLocked()
+}
+
+func (l *Latest) copyLocked() Snapshot {
 	s := l.snap
 	s.Logs = append([]LogEntry(nil), l.snap.Logs...)
 	s.Coalesced = l.coalesced.Load()

@@ -127,3 +127,33 @@ func TestControlsApply(t *testing.T) {
 		t.Error("dup probability 2 accepted")
 	}
 }
+
+func TestBusSubscribersComeAndGoWhilePublishing(t *testing.T) {
+	b := NewBus()
+	const n = 5000
+	keep := b.Subscribe(16, nil)
+	done := make(chan int)
+	go func() {
+		got := 0
+		for range keep.C() {
+			got++
+			if got == n {
+				break
+			}
+		}
+		done <- got
+	}()
+	go func() {
+		for range 200 {
+			s := b.Subscribe(1, nil) // never read: Unsubscribe must release publishers
+			time.Sleep(10 * time.Microsecond)
+			b.Unsubscribe(s)
+		}
+	}()
+	for i := range n {
+		b.Publish(&TruthBatch{Run: i})
+	}
+	if got := <-done; got != n {
+		t.Fatalf("the steady subscriber got %d of %d", got, n)
+	}
+}

@@ -1,6 +1,10 @@
 package feed
 
-import "fmt"
+import (
+	"fmt"
+	"strconv"
+	"strings"
+)
 
 // Clock is where time comes from (SPEC §2, §3).
 type Clock uint8
@@ -35,3 +39,13 @@ func ParseClock(s string) (Clock, error) {
 
 // RunTag is the value of the run header for run number n of a session.
 func RunTag(session string, n int) string { return fmt.Sprintf("%s/%d", session, n) }
+
+// RunOf parses a run header: the run number, if the tag belongs to session.
+func RunOf(tag, session string) (int, bool) {
+	rest, ok := strings.CutPrefix(tag, session+"/")
+	if !ok {
+		return 0, false
+	}
+	n, err := strconv.Atoi(rest)
+	return n, err == nil && n >= 0
+}

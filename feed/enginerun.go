@@ -238,7 +238,7 @@ func (r *EngineRunner) applySettings(ctx context.Context) {
 	s := r.controls.Load()
 	old := r.settings
 	r.settings = s
-	if s.Run != old.Run {
+	if s.Run > r.run {
 		if err := r.reset(s.Run); err != nil {
 			r.log(Error, err.Error())
 		}
@@ -296,10 +296,18 @@ func (r *EngineRunner) handleFetches(ctx context.Context, fs kgo.Fetches) {
 
 // record handles one record of partition p: markers, run tags, decoding.
 func (r *EngineRunner) record(p *partState, rec *kgo.Record) {
-	r.st.Consumed++
 	if tag, ok := header(rec, HeaderRun); ok && r.tag != "" && tag != r.tag {
-		r.st.Foreign++
-		return
+		// A newer run of this session may reach us before the controls
+		// say so: follow it. Anything else is another run's: skip it.
+		n, mine := RunOf(tag, r.cfg.Session)
+		if !mine || n < r.run {
+			r.st.Foreign++
+			return
+		}
+		if err := r.reset(n); err != nil {
+			r.log(Error, err.Error())
+			return
+		}
 	}
 	if _, ok := header(rec, HeaderEnd); ok {
 		p.done, p.bound = true, Final
@@ -311,6 +319,7 @@ func (r *EngineRunner) record(p *partState, rec *kgo.Record) {
 		}
 		return
 	}
+	r.st.Consumed++
 	if r.cfg.Merge {
 		p.queue = append(p.queue, rec)
 		return

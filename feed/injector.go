@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"strconv"
 	"sync/atomic"
@@ -161,24 +162,33 @@ type injRun struct {
 	parts    int32
 	gen      *Generator
 	replay   *Replay
+	scan     ReplayScan
+	horizonR int64 // a replay's truth horizon (monotone); None until known
 	src      source
 	truth    *Truth
 	settings Settings
 
 	batch      []Sent
-	devDelta   map[engine.Key]engine.Agg
-	sendDelta  map[engine.Key]engine.Agg
+	devDirty   map[engine.Key]struct{} // truth keys changed since the last flush
+	sendDirty  map[engine.Key]struct{}
 	st         InjectorStatus
 	lastStatus time.Time
-	rateMark   time.Time
-	rateCount  int64
-	lastEvict  time.Time
-	buf        []byte
+	lastFlush  time.Time
+	// unthrottled: virtual clock as fast as possible. Batches are then cut
+	// by count only, so what reaches Kafka (and every sum) is the same
+	// from run to run.
+	unthrottled bool
+	rateMark    time.Time
+	rateCount   int64
+	lastEvict   time.Time
+	malfLogged  int64
+	buf         []byte
 }
 
 func (in *Injector) runOnce(ctx context.Context, run int, parts int32) (err error) {
 	r := &injRun{in: in, run: run, parts: parts, settings: in.controls.Load(),
-		devDelta: make(map[engine.Key]engine.Agg), sendDelta: make(map[engine.Key]engine.Agg)}
+		devDirty: make(map[engine.Key]struct{}), sendDirty: make(map[engine.Key]struct{}),
+		unthrottled: in.cfg.Clock == VirtualClock && in.cfg.Speed == 0}
 	if in.cfg.Session != "" {
 		r.tag = []byte(RunTag(in.cfg.Session, run))
 	}
@@ -194,11 +204,22 @@ func (in *Injector) runOnce(ctx context.Context, run int, parts int32) (err erro
 			return fmt.Errorf("injector: replay: %w", err)
 		}
 		defer f.Close()
+		if r.scan, err = ScanReplay(f, in.cfg.Replay); err != nil {
+			return fmt.Errorf("injector: %w", err)
+		}
+		if !r.scan.Monotone {
+			in.log(Warn, "replay "+in.cfg.Replay+": send times go back; the truth settles and the engine reads at the end of the file")
+		}
+		if _, err := f.Seek(0, io.SeekStart); err != nil {
+			return fmt.Errorf("injector: replay: %w", err)
+		}
+		r.horizonR = engine.None
 		r.replay = NewReplay(f, in.cfg.Replay)
 		rs := &replaySource{r: r.replay}
 		r.src = rs
 		origin, _ = rs.peek()
 		r.st.Replay = in.cfg.Replay
+		r.st.Devices = r.scan.Devices
 	} else {
 		gc := in.cfg.Generator
 		gc.Run = run
@@ -212,7 +233,7 @@ func (in *Injector) runOnce(ctx context.Context, run int, parts int32) (err erro
 		origin = gc.Start
 		r.st.Devices = gc.Devices
 	}
-	r.st.Run = run
+	r.st.Run, r.st.Start = run, origin
 	r.st.Clock, r.st.Horizon = engine.None, engine.None
 	r.rateMark, r.lastEvict = wallStart, wallStart
 	var pausedAt time.Time
@@ -275,8 +296,12 @@ func (in *Injector) runOnce(ctx context.Context, run int, parts int32) (err erro
 			wait = time.Until(wallStart.Add(time.Duration(float64(due-origin)/in.cfg.Speed) * time.Millisecond))
 		}
 		if wait > 0 {
-			r.flush(ctx)
-			r.status(false)
+			if wait >= 2*time.Millisecond || time.Since(r.lastFlush) >= 20*time.Millisecond {
+				r.flush(ctx)
+			}
+			if time.Since(r.lastStatus) >= 100*time.Millisecond {
+				r.status(false)
+			}
 			select {
 			case <-ctx.Done():
 			case <-changed:
@@ -287,11 +312,10 @@ func (in *Injector) runOnce(ctx context.Context, run int, parts int32) (err erro
 		}
 		s, _ := r.src.next()
 		r.add(s)
-		if len(r.batch) >= 1024 {
+		if len(r.batch) >= 1024 || (!r.unthrottled && time.Since(r.lastFlush) >= 20*time.Millisecond) {
 			r.flush(ctx)
 		}
 		if time.Since(r.lastStatus) >= 100*time.Millisecond {
-			r.flush(ctx)
 			r.status(false)
 		}
 	}
@@ -305,12 +329,8 @@ func (r *injRun) add(s Sent) {
 	r.st.Clock = max(r.st.Clock, s.Send)
 	if dk, sk, ok := r.truth.Add(s); ok {
 		r.st.Originals++
-		a := r.devDelta[dk]
-		a.Add(s.Event.M1, s.Event.M2)
-		r.devDelta[dk] = a
-		a = r.sendDelta[sk]
-		a.Add(s.Event.M1, s.Event.M2)
-		r.sendDelta[sk] = a
+		r.devDirty[dk] = struct{}{}
+		r.sendDirty[sk] = struct{}{}
 		if s.Late {
 			r.st.Late++
 		} else if s.OutOfOrder {
@@ -325,18 +345,24 @@ func (r *injRun) horizon() int64 {
 	if r.gen != nil {
 		return r.gen.Horizon()
 	}
-	return engine.None // a replay's lags are unknown until its end
+	if r.scan.Monotone && r.st.Clock != engine.None {
+		// No later original lags more than the file's largest lag.
+		r.horizonR = max(r.horizonR, r.st.Clock-r.scan.MaxLag)
+	}
+	return r.horizonR
 }
 
-// flush publishes the pending truth deltas, then produces their events.
+// flush publishes the truth of the keys the pending events changed, then
+// produces the events.
 func (r *injRun) flush(ctx context.Context) {
+	r.lastFlush = time.Now()
 	if len(r.batch) == 0 {
 		return
 	}
 	tb := &TruthBatch{Run: r.run, Horizon: r.horizon(), Clock: r.st.Clock,
-		ByDevice: deltas(r.devDelta), BySend: deltas(r.sendDelta)}
-	clear(r.devDelta)
-	clear(r.sendDelta)
+		ByDevice: values(r.devDirty, r.truth.ByDevice()), BySend: values(r.sendDirty, r.truth.BySend())}
+	clear(r.devDirty)
+	clear(r.sendDirty)
 	r.in.bus.Publish(tb)
 	for _, s := range r.batch {
 		r.buf = r.buf[:0]
@@ -356,17 +382,18 @@ func (r *injRun) flush(ctx context.Context) {
 		}
 		r.in.cl.Produce(ctx, rec, r.in.promise)
 	}
-	if r.in.cfg.ClockMarkers && r.gen != nil {
+	if r.in.cfg.ClockMarkers && (r.gen != nil || r.scan.Monotone) {
 		r.markers(ctx, HeaderClock, strconv.FormatInt(r.st.Clock, 10))
 	}
 	clear(r.batch)
 	r.batch = r.batch[:0]
 }
 
-func deltas(m map[engine.Key]engine.Agg) []TruthDelta {
-	out := make([]TruthDelta, 0, len(m))
-	for k, a := range m {
-		out = append(out, TruthDelta{k, a})
+// values returns the current truth of the given keys.
+func values(keys map[engine.Key]struct{}, truth map[engine.Key]engine.Agg) []TruthValue {
+	out := make([]TruthValue, 0, len(keys))
+	for k := range keys {
+		out = append(out, TruthValue{k, truth[k]})
 	}
 	return out
 }
@@ -449,7 +476,13 @@ func (r *injRun) status(done bool) {
 	st.Done = done
 	st.Failed = r.in.failed.Load()
 	if r.replay != nil {
-		st.Malformed, _ = r.replay.Malformed()
+		var last error
+		st.Malformed, last = r.replay.Malformed()
+		if st.Malformed > r.malfLogged && last != nil {
+			// Shown once per status at most: the newest reason and the count.
+			r.in.log(Warn, fmt.Sprintf("%v (%d malformed lines skipped so far)", last, st.Malformed))
+			r.malfLogged = st.Malformed
+		}
 	}
 	st.TruthKeys = len(r.truth.ByDevice())
 	st.SendTruthKeys = len(r.truth.BySend())

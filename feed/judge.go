@@ -24,6 +24,10 @@ type JudgeConfig struct {
 	Tick       time.Duration
 }
 
+// LiveRows is how many exception rows a live status carries (the latest
+// windows); the final verdict carries them all.
+const LiveRows = 2000
+
 // Judge runs the comparator: truth from the bus, results from a Kafka
 // topic, the verdict published on the bus.
 type Judge struct {
@@ -46,6 +50,7 @@ type Judge struct {
 	dirty      bool
 	lastMalf   string
 	lastStatus time.Time
+	lastEvict  time.Time
 
 	mu    sync.Mutex
 	done  chan struct{}
@@ -170,7 +175,7 @@ func (j *Judge) Run(ctx context.Context) error {
 			j.handleFetches(fs)
 		case <-changed:
 			changed = j.controls.Changed()
-			if run := j.controls.Load().Run; run != j.run {
+			if run := j.controls.Load().Run; run > j.run {
 				if err := j.reset(run); err != nil {
 					return err
 				}
@@ -191,11 +196,11 @@ func (j *Judge) addTruth(tb *TruthBatch) {
 			return
 		}
 	}
-	for _, d := range tb.ByDevice {
-		j.dev.AddTruth(d.Key, d.Agg)
+	for _, v := range tb.ByDevice {
+		j.dev.SetTruth(v.Key, v.Agg)
 	}
-	for _, d := range tb.BySend {
-		j.send.AddTruth(d.Key, d.Agg)
+	for _, v := range tb.BySend {
+		j.send.SetTruth(v.Key, v.Agg)
 	}
 	j.horizon = max(j.horizon, tb.Horizon)
 	j.clock = max(j.clock, tb.Clock)
@@ -211,7 +216,14 @@ func (j *Judge) handleFetches(fs kgo.Fetches) {
 	})
 	fs.EachRecord(func(rec *kgo.Record) {
 		if tag, ok := header(rec, HeaderRun); ok && j.tag != "" && tag != j.tag {
-			return
+			n, mine := RunOf(tag, j.cfg.Session)
+			if !mine || n < j.run {
+				return // another run's result
+			}
+			if err := j.reset(n); err != nil {
+				j.log(Error, err.Error())
+				return
+			}
 		}
 		if v, ok := header(rec, HeaderProgress); ok {
 			if t, err := strconv.ParseInt(v, 10, 64); err == nil && rec.Partition >= 0 && int(rec.Partition) < len(j.progress) {
@@ -260,9 +272,21 @@ func (j *Judge) tick() {
 	if !final && time.Since(j.lastStatus) < j.cfg.Tick {
 		return
 	}
+	if time.Since(j.lastEvict) >= 10*time.Second && j.dev.Horizon() != engine.None {
+		// Unbounded runs: settled, matching rows older than 30 minutes are
+		// only counted.
+		h := j.dev.Horizon() - 30*60*1000
+		j.dev.Evict(h)
+		j.send.Evict(h)
+		j.lastEvict = time.Now()
+	}
+	limit := LiveRows
+	if final {
+		limit = 0
+	}
 	st := j.st
-	st.Report = j.dev.Report(final)
-	sr := j.send.Report(final)
+	st.Report = j.dev.ReportLimit(final, limit)
+	sr := j.send.ReportLimit(final, 1)
 	st.SendTime = sr.Settled
 	if !final {
 		st.SendTime = sr.Provisional

@@ -121,8 +121,8 @@ func ParseRecorded(b []byte) (Sent, error) {
 			return Sent{}, fmt.Errorf("%w record: no send time (want a \"send\" field or a trailing send time)", engine.ErrMalformed)
 		}
 		raw := string(bytes.Trim(j.Send, `"`))
-		if s.Send, err = strconv.ParseInt(raw, 10, 64); err != nil {
-			return Sent{}, fmt.Errorf("%w record: send %q is not an integer", engine.ErrMalformed, raw)
+		if s.Send, err = strconv.ParseInt(raw, 10, 64); err != nil || s.Send < -engine.MaxTime || s.Send > engine.MaxTime {
+			return Sent{}, fmt.Errorf("%w record: send %q is not an integer in range", engine.ErrMalformed, raw)
 		}
 		return s, nil
 	}
@@ -130,8 +130,8 @@ func ParseRecorded(b []byte) (Sent, error) {
 	if len(f) < 1 || len(f) > 3 {
 		return Sent{}, fmt.Errorf("%w record: want event, send time, delay and an optional pattern", engine.ErrMalformed)
 	}
-	if s.Send, err = strconv.ParseInt(string(f[0]), 10, 64); err != nil {
-		return Sent{}, fmt.Errorf("%w record: send time %q is not an integer", engine.ErrMalformed, f[0])
+	if s.Send, err = strconv.ParseInt(string(f[0]), 10, 64); err != nil || s.Send < -engine.MaxTime || s.Send > engine.MaxTime {
+		return Sent{}, fmt.Errorf("%w record: send time %q is not an integer in range", engine.ErrMalformed, f[0])
 	}
 	if len(f) >= 2 {
 		if _, err := strconv.ParseFloat(string(f[1]), 64); err != nil {
@@ -180,4 +180,37 @@ func AppendPrinted(dst []byte, s Sent, pipe bool) []byte {
 		dst = append(dst, p...)
 	}
 	return dst
+}
+
+// ReplayScan is what a first pass over a recorded file tells.
+type ReplayScan struct {
+	Events    int   // parsed lines
+	Originals int   // first sends of their ids
+	Devices   int   // distinct devices
+	MaxLag    int64 // largest send − device time of an original, ms (≥ 0)
+	Monotone  bool  // send times never go back
+}
+
+// ScanReplay reads a recorded file once. A replay whose send times never go
+// back can settle its truth as it goes (horizon = clock − MaxLag) and let a
+// reader merge partitions as it goes; another one settles at its end.
+func ScanReplay(rd io.Reader, name string) (ReplayScan, error) {
+	r := NewReplay(rd, name)
+	sc := ReplayScan{Monotone: true}
+	devices := map[string]struct{}{}
+	last := int64(engine.None)
+	for s, ok := r.Next(); ok; s, ok = r.Next() {
+		sc.Events++
+		if s.Send < last {
+			sc.Monotone = false
+		}
+		last = max(last, s.Send)
+		if s.Kind == Original {
+			sc.Originals++
+			sc.MaxLag = max(sc.MaxLag, s.Send-s.Event.Time)
+			devices[s.Event.Device] = struct{}{}
+		}
+	}
+	sc.Devices = len(devices)
+	return sc, r.Err()
 }

@@ -82,3 +82,26 @@ func TestRecordedFormsRoundTrip(t *testing.T) {
 		t.Errorf("bad line: %v", err)
 	}
 }
+
+func TestReplayRejectsSendTimesOutOfRange(t *testing.T) {
+	for _, line := range []string{
+		`d-1|d|1000|cat-1|1|1 9223372036854775807 0.0`,
+		`{"id":"d-1","di":"d","dt":1000,"c":"cat-1","m1":1,"m2":1,"send":-9223372036854775808}`,
+	} {
+		if _, err := ParseRecorded([]byte(line)); !errors.Is(err, engine.ErrMalformed) {
+			t.Errorf("%s: %v, want ErrMalformed", line, err)
+		}
+	}
+}
+
+func TestScanReplay(t *testing.T) {
+	sc, err := ScanReplay(strings.NewReader(recorded), "slides.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// 6 events, 5 originals, 2 devices; the late one lags 131.038 s; the
+	// file's send times go back (…219097 then …208501).
+	if sc.Events != 6 || sc.Originals != 5 || sc.Devices != 2 || sc.MaxLag != 131038 || sc.Monotone {
+		t.Errorf("scan %+v", sc)
+	}
+}

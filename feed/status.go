@@ -39,6 +39,7 @@ type RunStatus struct {
 	Broker   string        // bootstrap address users can join (kcat -b …)
 	Embedded bool          // the broker is streamtop's own
 	Started  time.Time     // wall clock at the start of this run
+	Elapsed  time.Duration // run time so far (virtual time under the virtual clock); frozen at the end
 	Duration time.Duration // 0 = until quit
 	Clock    string        // "real" or "virtual"
 	Err      string        // last fatal problem, if any
@@ -50,6 +51,7 @@ type InjectorStatus struct {
 	Devices  int
 	Replay   string // file being replayed, "" when generating
 	Settings Settings
+	Start    int64 // injector clock origin, ms (a replay: its first send time)
 	Clock    int64 // injector clock: send time of the last event, ms
 	Horizon  int64 // truth is final for window ends ≤ Horizon
 	Done     bool  // input exhausted and end markers sent
@@ -88,7 +90,7 @@ type EngineStatus struct {
 	Config       engine.Config
 	Stats        engine.Stats
 	ClosedBefore int64 // windows with end ≤ this are final
-	Consumed     int64 // records read from the events topic
+	Consumed     int64 // events read (markers and other runs' records not counted)
 	Malformed    int64 // records that did not parse (counted, skipped)
 	Foreign      int64 // records of another run, skipped
 	Produced     int64 // results written to the aggregates topic
@@ -163,18 +165,20 @@ type LogEntry struct {
 	Text  string
 }
 
-// TruthDelta is a change to one key of a truth.
-type TruthDelta struct {
+// TruthValue is the current value of one key of a truth. Carrying totals,
+// not deltas, keeps a comparator's m2 sums bit-identical to the injector's.
+type TruthValue struct {
 	Key engine.Key
 	Agg engine.Agg
 }
 
 // TruthBatch carries the injector's truth to comparators, losslessly and in
-// order. It is published before the events it counts are produced.
+// order: the keys that changed, with their totals. It is published before
+// the events it counts are produced.
 type TruthBatch struct {
 	Run      int
-	ByDevice []TruthDelta
-	BySend   []TruthDelta
+	ByDevice []TruthValue
+	BySend   []TruthValue
 	Horizon  int64 // device-time truth is final for window ends ≤ Horizon
 	Clock    int64 // send-time truth is final for window ends ≤ Clock
 	Done     bool  // the input has ended: every later batch belongs to another run

@@ -299,7 +299,7 @@ func (p *comparatorPane) body() []string {
 		status += " · " + strconv.Itoa(n) + " incomplete"
 	}
 	if p.open > 0 {
-		status += " · " + strconv.Itoa(p.open) + " in open windows"
+		status += " · +" + strconv.Itoa(p.open) + " in windows still open"
 	}
 	return append(lines, st.faint.Render(status))
 }

@@ -71,10 +71,16 @@ func (p *injectorPane) body() []string {
 	cw, ch := contentSize(p.w, p.h)
 	sep := st.sep.Render(" · ")
 	s := p.status
-	lines := pack(toggleItems(st, p.settings), sep, cw)
-	knobs := []string{st.value.Render("rate " + strconv.FormatFloat(p.settings.Rate, 'f', -1, 64) + "/s/device")}
-	if s != nil {
-		knobs = append(knobs, kv(st, "devices", strconv.Itoa(s.Devices)))
+	var lines, knobs []string
+	if s != nil && s.Replay != "" {
+		// A replay keeps its recorded events: the generator's knobs do not apply.
+		knobs = []string{st.value.Render("recorded events"), kv(st, "devices", strconv.Itoa(s.Devices))}
+	} else {
+		lines = pack(toggleItems(st, p.settings), sep, cw)
+		knobs = []string{st.value.Render("rate " + strconv.FormatFloat(p.settings.Rate, 'f', -1, 64) + "/s/device")}
+		if s != nil {
+			knobs = append(knobs, kv(st, "devices", strconv.Itoa(s.Devices)))
+		}
 	}
 	if p.settings.Paused {
 		knobs = append(knobs, st.warn.Render("paused"))

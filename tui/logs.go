@@ -19,7 +19,7 @@ type logPane struct {
 	rows []logRow
 	lost int64
 	skip int64 // statuses the bus coalesced before the screen read them
-	last int // len(Logs) at the last update, to skip re-sanitizing
+	last int   // len(Logs) at the last update, to skip re-sanitizing
 	seq  uint64
 }
 

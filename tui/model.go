@@ -408,7 +408,7 @@ func (m *Model) layout() {
 		m.logs.lines()
 	}
 	m.headerLine = fit(m.header(w), w)
-	m.footerLine = fit(m.footer(), w)
+	m.footerLine = fit(m.footer(w), w)
 }
 
 // fullHelp renders the keymap's full help in a box, its columns wrapped
@@ -485,11 +485,14 @@ func (m *Model) header(w int) string {
 	if r.Duration == 0 {
 		left = "∞"
 	}
-	if !m.now.IsZero() && !r.Started.IsZero() {
-		e := max(m.now.Sub(r.Started), 0)
+	e, known := r.Elapsed, r.Elapsed > 0
+	if !known && !m.now.IsZero() && !r.Started.IsZero() {
+		e, known = max(m.now.Sub(r.Started), 0), true
+	}
+	if known {
 		elapsed = fmtClock(e)
 		if r.Duration > 0 {
-			left = fmtClock(r.Duration - e)
+			left = fmtClock(max(r.Duration-e, 0))
 		}
 	}
 	broker := sanitize(r.Broker)
@@ -526,7 +529,7 @@ const problemShown = 10 * time.Second
 
 // footer is the short help, or the filter's keys while it is edited, or a
 // recent problem.
-func (m *Model) footer() string {
+func (m *Model) footer(w int) string {
 	switch {
 	case m.problem != nil && !m.filtering && !m.awaiting():
 		style := m.st.warn
@@ -546,7 +549,14 @@ func (m *Model) footer() string {
 			key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "tear down")),
 		}, m.keys.ShortHelp()...))
 	}
-	return m.help.ShortHelpView(m.keys.ShortHelp())
+	wide := m.help
+	wide.SetWidth(0) // measure untruncated
+	if full := wide.ShortHelpView(m.keys.ShortHelp()); ansi.StringWidth(full) <= w {
+		return full
+	}
+	// Narrow: every key still listed, their meaning one "?" away.
+	return m.help.ShortHelpView(m.keys.ShortHelp()[:2]) + m.st.faint.Render(" • keys ") +
+		m.st.value.Render("d l o t u [ ] + - space r / tab")
 }
 
 // View draws the screen: exactly the terminal's height in lines, none wider

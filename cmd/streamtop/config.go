@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"net"
 	"os"
 	"strconv"
 	"strings"
@@ -47,6 +48,13 @@ type config struct {
 	fps         int
 	linger      time.Duration
 	m2Tol       float64
+	topics      feed.Topics
+	dupWindow   int
+	dedupTTL    time.Duration
+	oooMax      time.Duration
+	rateThresh  float64
+	rateStrict  bool
+	rateGapOrig bool
 }
 
 // errHelp means --help was asked for and printed.
@@ -79,14 +87,11 @@ Keys in the terminal UI:
 
 // parseFlags parses args; usage goes to out.
 func parseFlags(args []string, out io.Writer) (config, error) {
-	c := config{dedup: true, autoStop: true, start: feed.StartInstant, m2Tol: -1}
+	c := config{dedup: true, autoStop: true, start: feed.StartInstant, m2Tol: -1, topics: feed.DefaultTopics()}
 	fs := flag.NewFlagSet("streamtop", flag.ContinueOnError)
-	fs.SetOutput(out)
-	fs.Usage = func() {
-		fmt.Fprint(out, usageHead)
-		fs.PrintDefaults()
-		fmt.Fprint(out, usageKeys)
-	}
+	// Errors are returned (the caller prints one line); usage only on --help.
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {}
 	fs.Int64Var(&c.seed, "seed", 34, "random seed: fixes device ids and every event")
 	fs.IntVar(&c.devices, "devices", 1, "number of simulated devices")
 	fs.Func("events", "original events per device, 0 = unbounded (default 300 with --headless, 0 in the UI)", func(s string) error {
@@ -135,7 +140,7 @@ func parseFlags(args []string, out io.Writer) (config, error) {
 	})
 	fs.StringVar(&c.replay, "replay", "", "replay this recorded file instead of generating (JSON lines with \"send\", or the original printed form)")
 	fs.DurationVar(&c.duration, "duration", 0, "how long the run lasts, 0 = until the input ends or you quit (virtual time under --clock virtual)")
-	fs.BoolVar(&c.autoStop, "auto-stop", true, "tear down at once when the duration is over")
+	fs.BoolVar(&c.autoStop, "auto-stop", true, "tear down at once when the duration is over (--auto-stop=false is --confirm-stop)")
 	fs.BoolVar(&c.confirmStop, "confirm-stop", false, "wait for a person to confirm before tearing down (enter in the UI, Enter or a signal headless)")
 	fs.StringVar(&c.listen, "listen", "", "address of the embedded broker (default 127.0.0.1 on an ephemeral port)")
 	fs.BoolVar(&c.headless, "headless", false, "no screen: run to the end and print the report")
@@ -144,13 +149,32 @@ func parseFlags(args []string, out io.Writer) (config, error) {
 	fs.IntVar(&c.fps, "fps", 10, "screen frames per second")
 	fs.DurationVar(&c.linger, "linger", 5*time.Millisecond, "producer linger: batching delay before a produce request")
 	fs.Float64Var(&c.m2Tol, "m2-tolerance", -1, "judge m2_sum too: |Δm2| above this is an exception (negative: shown, not judged)")
+	fs.IntVar(&c.dupWindow, "dup-window", 10000, "a duplicate repeats one of the device's last N events")
+	fs.DurationVar(&c.oooMax, "ooo-max", 3*time.Second, "largest lag of an out-of-order event")
+	fs.DurationVar(&c.dedupTTL, "dedup-ttl", 10*time.Minute, "processing time: how long the engine remembers ids")
+	fs.Float64Var(&c.rateThresh, "rate-threshold", 50, "rate pipeline: alert when |variation| reaches this (CNY)")
+	fs.BoolVar(&c.rateStrict, "rate-strict", false, "rate pipeline: alert on |variation| > threshold instead of ≥")
+	fs.BoolVar(&c.rateGapOrig, "rate-gap-original", false, "rate pipeline: the gap topic carries |variation| when it alerts, else 0 (the original's form)")
+	fs.StringVar(&c.topics.Events, "topic-events", feed.TopicEvents, "topic of device events")
+	fs.StringVar(&c.topics.Results, "topic-results", feed.TopicResults, "topic of engine results")
+	fs.StringVar(&c.topics.RateInput, "topic-rate-input", feed.TopicRateInput, "topic of exchange-rate ticks")
+	fs.StringVar(&c.topics.RateOutput, "topic-rate", feed.TopicRate, "topic of rates")
+	fs.StringVar(&c.topics.RateGap, "topic-gap", feed.TopicGap, "topic of rate variations")
+	fs.StringVar(&c.topics.RateAlert, "topic-alert", feed.TopicAlert, "topic of rate alerts")
 
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
+			fmt.Fprint(out, usageHead)
+			fs.SetOutput(out)
+			fs.PrintDefaults()
+			fmt.Fprint(out, usageKeys)
 			return c, errHelp
 		}
 		return c, err
 	}
+	// One switch, two spellings: --confirm-stop or --auto-stop=false.
+	c.confirmStop = c.confirmStop || !c.autoStop
+	c.autoStop = !c.confirmStop
 	if fs.NArg() > 0 {
 		return c, fmt.Errorf("unexpected argument %q (flags start with --; see --help)", fs.Arg(0))
 	}
@@ -211,8 +235,33 @@ func (c config) validate() error {
 			return fmt.Errorf("--replay: %w", err)
 		}
 	}
-	if strings.TrimSpace(c.listen) != c.listen {
-		return fmt.Errorf("--listen %q: unexpected spaces", c.listen)
+	if c.listen != "" {
+		_, port, err := net.SplitHostPort(c.listen)
+		if n, perr := strconv.Atoi(port); err != nil || perr != nil || n < 0 || n > 65535 {
+			return fmt.Errorf("--listen %q: want host:port, e.g. 127.0.0.1:9092", c.listen)
+		}
+	}
+	names := map[string]bool{}
+	for _, t := range c.topics.All() {
+		if t == "" || len(t) > 249 || strings.ContainsFunc(t, func(r rune) bool {
+			return !(r == '.' || r == '_' || r == '-' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9')
+		}) {
+			return fmt.Errorf("topic name %q: want 1–249 of [a-zA-Z0-9._-]", t)
+		}
+		if names[t] {
+			return fmt.Errorf("topic %q named twice: every topic flag needs its own topic", t)
+		}
+		names[t] = true
+	}
+	switch {
+	case c.dupWindow < 1:
+		return fmt.Errorf("--dup-window %d: want at least 1", c.dupWindow)
+	case c.oooMax < 0:
+		return fmt.Errorf("--ooo-max %v: must not be negative", c.oooMax)
+	case c.dedupTTL < time.Millisecond:
+		return fmt.Errorf("--dedup-ttl %v: want at least 1ms", c.dedupTTL)
+	case math.IsNaN(c.rateThresh) || math.IsInf(c.rateThresh, 0) || c.rateThresh < 0:
+		return fmt.Errorf("--rate-threshold %v: want a number ≥ 0", c.rateThresh)
 	}
 	return nil
 }

@@ -2,8 +2,14 @@ package main
 
 import (
 	"bytes"
+	"context"
+	"io"
+	"net"
+	"time"
+
 	"encoding/json"
 	"fmt"
+	"golang.org/x/sync/errgroup"
 	"os"
 	"path/filepath"
 	"strings"
@@ -142,7 +148,8 @@ func TestPipelineThreeCases(t *testing.T) {
 }
 
 func TestHeadlessVirtualRunIsByteIdentical(t *testing.T) {
-	args := []string{"--headless", "--clock", "virtual", "--seed", "7", "--events", "400", "--devices", "3", "--ooo", "0.1"}
+	// Long enough to span many producer batches and wall-clock ticks.
+	args := []string{"--headless", "--clock", "virtual", "--seed", "7", "--events", "20000", "--devices", "3", "--ooo", "0.1", "--report", "json"}
 	var first string
 	for i := range 2 {
 		var out, errb bytes.Buffer
@@ -151,8 +158,8 @@ func TestHeadlessVirtualRunIsByteIdentical(t *testing.T) {
 		if code != exitOK {
 			t.Fatalf("exit %d: %s", code, both)
 		}
-		if !strings.Contains(out.String(), "exceptions out of") {
-			t.Fatalf("no score in the report:\n%s", out.String())
+		if !strings.Contains(out.String(), "exceptions out of") || !strings.Contains(out.String(), `"consumed": 6`) {
+			t.Fatalf("no score or no consumed count in the report:\n%s", out.String())
 		}
 		if i == 0 {
 			first = both
@@ -255,5 +262,103 @@ func TestHelpListsEveryFlagWithDefaults(t *testing.T) {
 		if !strings.Contains(out.String(), f) {
 			t.Errorf("--help does not mention %q", f)
 		}
+	}
+}
+
+func TestM2SumsAreBitIdenticalToTheTruth(t *testing.T) {
+	// With a zero m2 tolerance, any floating-point drift between the
+	// injector's and the engine's sums would be an exception.
+	r := runJSON(t, "--events", "5000", "--devices", "3", "--lateness", "10m", "--m2-tolerance", "0")
+	if r.Score.Exceptions != 0 || r.Score.Keys == 0 {
+		t.Fatalf("score %+v with m2 judged exactly: %+v", r.Score, r.Exceptions)
+	}
+}
+
+func TestStartupErrorsAreMessagesNotPanics(t *testing.T) {
+	var out, errb bytes.Buffer
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	code := run([]string{"--headless", "--listen", ln.Addr().String()}, strings.NewReader(""), &out, &errb)
+	if code != exitFailure || !strings.Contains(errb.String(), "streamtop: embedded broker") {
+		t.Fatalf("port in use: exit %d, stderr %q", code, errb.String())
+	}
+	for _, bad := range []string{"bad", "127.0.0.1:99999", ":x"} {
+		errb.Reset()
+		if code := run([]string{"--listen", bad}, strings.NewReader(""), &out, &errb); code != exitUsage {
+			t.Errorf("--listen %s: exit %d, stderr %q", bad, code, errb.String())
+		}
+	}
+}
+
+func TestResetJudgesTheNewRunAgainstItsOwnTruth(t *testing.T) {
+	cfg, err := parseFlags([]string{"--headless", "--clock", "virtual", "--events", "500", "--devices", "2", "--lateness", "10m"}, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	a, err := newApp(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.close()
+	var g errgroup.Group
+	if err := a.start(ctx, &g, false); err != nil {
+		t.Fatal(err)
+	}
+	waitFinal := func(run int) *feed.CompareStatus {
+		t.Helper()
+		deadline := time.Now().Add(30 * time.Second)
+		for time.Now().Before(deadline) {
+			if f := a.judge.Final(); f != nil && f.Run == run {
+				return f
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+		t.Fatalf("no final verdict for run %d", run)
+		return nil
+	}
+	first := waitFinal(0)
+	if s := a.controls.Apply(feed.Reset); s.Run != 1 {
+		t.Fatalf("reset gave run %d", s.Run)
+	}
+	second := waitFinal(1)
+
+	// Run 1 draws new devices: its verdict covers exactly run 1's truth.
+	gc := feed.DefaultGeneratorConfig()
+	gc.Devices, gc.Events, gc.Run = 2, 500, 1
+	g1, err := feed.NewGenerator(gc, feed.DefaultKnobs())
+	if err != nil {
+		t.Fatal(err)
+	}
+	truth, _ := feed.NewTruth(5*time.Second, false)
+	for s, ok := g1.Next(); ok; s, ok = g1.Next() {
+		truth.Add(s)
+	}
+	want := len(truth.ByDevice())
+	if second.Report.Settled.Exceptions != 0 || second.Report.Settled.Keys != want {
+		t.Errorf("run 1: %v, want 0 exceptions out of %d (its own keys only)", second.Report.Settled, want)
+	}
+	if first.Report.Settled.Exceptions != 0 || first.Report.Settled.Keys == 0 {
+		t.Errorf("run 0: %v", first.Report.Settled)
+	}
+	cancel()
+	if err := g.Wait(); err != nil {
+		t.Errorf("roles: %v", err)
+	}
+}
+
+func TestJSONReportEscapesTerminalControls(t *testing.T) {
+	in := []byte("{\"device\":\"a\u0085b\u202ec\"}")
+	got := escapeTerminalRunes(in)
+	if string(got) != `{"device":"a\u0085b\u202ec"}` {
+		t.Fatalf("got %s", got)
+	}
+	var v struct{ Device string }
+	if err := json.Unmarshal(got, &v); err != nil || v.Device != "a\u0085b\u202ec" {
+		t.Fatalf("escaped JSON does not mean the same: %q, %v", v.Device, err)
 	}
 }

@@ -17,7 +17,7 @@ type lifecycle struct {
 	started time.Time
 	state   feed.RunState
 	ending  bool // the duration is over: tear down after the verdict
-	err     string
+	elapsed time.Duration
 }
 
 func newLifecycle(a *app) *lifecycle {
@@ -86,15 +86,30 @@ func (l *lifecycle) observe() {
 		}
 		return
 	}
-	snap := l.a.latest.Snapshot()
+	snap := l.a.latest.Peek()
 	if inj := snap.Injector; inj != nil && inj.Run == l.run && inj.Done && l.state == feed.Running {
 		l.state = feed.Draining
 	}
 }
 
 func (l *lifecycle) publish() {
-	l.a.bus.Publish(&feed.RunStatus{
+	switch l.state {
+	case feed.Finished, feed.AwaitingConfirm, feed.Stopping: // frozen at the end
+	default:
+		l.elapsed = time.Since(l.started)
+		if l.a.cfg.virtual() {
+			l.elapsed = 0
+			if in := l.a.latest.Peek().Injector; in != nil && in.Run == l.run && in.Sent > 0 {
+				l.elapsed = time.Duration(in.Clock-in.Start) * time.Millisecond
+			}
+		}
+	}
+	st := &feed.RunStatus{
 		Run: l.run, State: l.state, Broker: l.a.addr, Embedded: l.a.broker != nil,
-		Started: l.started, Duration: l.a.cfg.duration, Clock: clockOf(l.a.cfg).String(), Err: l.err,
-	})
+		Started: l.started, Elapsed: l.elapsed, Duration: l.a.cfg.duration, Clock: clockOf(l.a.cfg).String(),
+	}
+	if err := l.a.failure(); err != nil {
+		st.Err = err.Error()
+	}
+	l.a.bus.Publish(st)
 }

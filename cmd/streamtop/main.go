@@ -128,7 +128,7 @@ wait:
 func waitEngineFinished(a *app, timeout time.Duration) *feed.EngineStatus {
 	deadline := time.Now().Add(timeout)
 	for {
-		snap := a.latest.Snapshot()
+		snap := a.latest.Peek()
 		if e := snap.Engine; e != nil && e.Finished || time.Now().After(deadline) {
 			return snap.Engine
 		}
@@ -137,8 +137,11 @@ func waitEngineFinished(a *app, timeout time.Duration) *feed.EngineStatus {
 }
 
 func runScreen(ctx context.Context, cancel context.CancelFunc, a *app, stdout, stderr io.Writer) int {
-	g, gctx := errgroup.WithContext(ctx)
-	if err := a.start(gctx, g, true); err != nil {
+	// A failing role does not take the screen down: its error is in the
+	// header and the log, and the other panes go on until the user quits.
+	var g errgroup.Group
+	gctx := ctx
+	if err := a.start(gctx, &g, true); err != nil {
 		fmt.Fprintf(stderr, "streamtop: %v\n", err)
 		return exitFailure
 	}
@@ -149,7 +152,7 @@ func runScreen(ctx context.Context, cancel context.CancelFunc, a *app, stdout, s
 		fmt.Fprintf(stderr, "streamtop: %v\n", err)
 		return exitFailure
 	}
-	p := tea.NewProgram(m, tea.WithContext(gctx), tea.WithFPS(a.cfg.fps))
+	p := tea.NewProgram(m, tea.WithContext(ctx), tea.WithFPS(a.cfg.fps))
 	_, runErr := p.Run()
 	cancel()
 	roleErr := g.Wait()
@@ -162,7 +165,7 @@ func runScreen(ctx context.Context, cancel context.CancelFunc, a *app, stdout, s
 		return exitFailure
 	}
 	if final := a.judge.Final(); final != nil {
-		snap := a.latest.Snapshot()
+		snap := a.latest.Peek()
 		if err := writeReport(stdout, a.cfg.report, reportOf(a, final, snap.Engine)); err != nil {
 			fmt.Fprintf(stderr, "streamtop: report: %v\n", err)
 			return exitFailure

@@ -7,6 +7,7 @@ import (
 	"io"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/streamtop/streamtop/compare"
 	"github.com/streamtop/streamtop/engine"
@@ -24,7 +25,7 @@ type report struct {
 }
 
 func reportOf(a *app, final *feed.CompareStatus, eng *feed.EngineStatus) report {
-	return report{cfg: a.cfg, injector: a.latest.Snapshot().Injector, engine: eng, verdict: final}
+	return report{cfg: a.cfg, injector: a.latest.Peek().Injector, engine: eng, verdict: final}
 }
 
 func writeReport(w io.Writer, format string, r report) error {
@@ -197,9 +198,37 @@ func writeJSON(w io.Writer, r report) error {
 		out.Engine = map[string]int64{"accepted": e.Stats.Accepted, "duplicates": e.Stats.Duplicates,
 			"late": e.Stats.Late, "emitted": e.Stats.Emitted, "malformed": e.Malformed, "consumed": e.Consumed}
 	}
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(out)
+	b, err := json.MarshalIndent(out, "", "  ")
+	if err != nil {
+		return err
+	}
+	_, err = w.Write(append(escapeTerminalRunes(b), '\n'))
+	return err
+}
+
+// escapeTerminalRunes rewrites the C1 controls and bidirectional overrides
+// that encoding/json leaves raw as \u escapes: the JSON means the same, and
+// printed on a terminal it cannot steer it. They only occur inside strings.
+func escapeTerminalRunes(b []byte) []byte {
+	var out []byte
+	for i := 0; i < len(b); {
+		r, size := utf8.DecodeRune(b[i:])
+		risky := (r >= 0x80 && r <= 0x9f) || r == 0x061c || r == 0x200e || r == 0x200f ||
+			(r >= 0x202a && r <= 0x202e) || (r >= 0x2066 && r <= 0x2069)
+		if risky {
+			if out == nil {
+				out = append(make([]byte, 0, len(b)+16), b[:i]...)
+			}
+			out = fmt.Appendf(out, "\\u%04x", r)
+		} else if out != nil {
+			out = append(out, b[i:i+size]...)
+		}
+		i += size
+	}
+	if out == nil {
+		return b
+	}
+	return out
 }
 
 type jsonConfig struct {
