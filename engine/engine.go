@@ -160,8 +160,9 @@ type Engine struct {
 	carry      map[string]struct{}
 	carryUntil int64
 
-	out   []Result
-	stats Stats
+	out        []Result
+	stats      Stats
+	incomplete bool // emissions are marked Incomplete (FlushIncomplete)
 }
 
 type partition struct {
@@ -169,6 +170,7 @@ type partition struct {
 	maxTime     int64 // max device time read; None if nothing read
 	lastArrival int64 // arrival of the last record read; None if nothing read
 	caughtUp    bool
+	floor       int64 // windows ending at or before this are closed for this partition's events
 }
 
 type cell struct{ device, category string }
@@ -233,6 +235,15 @@ func (e *Engine) Revoke(ps ...int32) {
 	e.updateWatermark()
 }
 
+// SetFloor closes, for partition p's events, every window ending at or
+// before floor: another engine instance owned p before and emitted those
+// windows final (a consumer-group rebalance), so re-reading p from its
+// committed offset must not emit them again partially. It never goes back.
+func (e *Engine) SetFloor(p int32, floor int64) {
+	part := e.partition(p)
+	part.floor = max(part.floor, floor)
+}
+
 // SetCaughtUp records whether partition p has nothing left to read. A
 // partition the engine cannot reach must be reported as not caught up:
 // an outage is not idleness.
@@ -246,7 +257,7 @@ func (e *Engine) partition(p int32) *partition {
 			return &e.parts[i]
 		}
 	}
-	e.parts = append(e.parts, partition{id: p, maxTime: None, lastArrival: None})
+	e.parts = append(e.parts, partition{id: p, maxTime: None, lastArrival: None, floor: None})
 	return &e.parts[len(e.parts)-1]
 }
 
@@ -263,10 +274,10 @@ func (e *Engine) Ingest(p int32, arrival int64, ev Event) Outcome {
 	}
 	var o Outcome
 	if e.cfg.Mode == EventTime {
-		o = e.ingestEventTime(ev)
+		o = e.ingestEventTime(ev, part.floor)
 		e.updateWatermark()
 	} else {
-		o = e.ingestArrival(ev)
+		o = e.ingestArrival(ev, part.floor)
 		e.fireArrival()
 	}
 	switch o {
@@ -280,12 +291,12 @@ func (e *Engine) Ingest(p int32, arrival int64, ev Event) Outcome {
 	return o
 }
 
-func (e *Engine) ingestEventTime(ev Event) Outcome {
+func (e *Engine) ingestEventTime(ev Event, floor int64) Outcome {
 	end := WindowEnd(ev.Time, e.win)
 	if e.cfg.Dedup && e.remembered(ev.ID) {
 		return Duplicate
 	}
-	if e.flushed || end <= e.closed || end <= e.floor {
+	if e.flushed || end <= e.closed || end <= e.floor || end <= floor {
 		return Late
 	}
 	w := e.window(end)
@@ -300,7 +311,7 @@ func (e *Engine) ingestEventTime(ev Event) Outcome {
 	return Accepted
 }
 
-func (e *Engine) ingestArrival(ev Event) Outcome {
+func (e *Engine) ingestArrival(ev Event, floor int64) Outcome {
 	end := WindowEnd(e.now, e.win)
 	if e.cfg.Dedup {
 		if e.cfg.Mode == ProcessingTime {
@@ -310,7 +321,7 @@ func (e *Engine) ingestArrival(ev Event) Outcome {
 			return Duplicate
 		}
 	}
-	if e.flushed || end <= e.floor {
+	if e.flushed || end <= e.floor || end <= floor {
 		return Late
 	}
 	if e.cfg.Dedup && e.cfg.Mode == ProcessingTime {
@@ -398,9 +409,10 @@ func (w *window) add(ev Event) int {
 
 func (e *Engine) emit(w *window, i int) {
 	e.out = append(e.out, Result{
-		Key:    Key{Device: w.cells[i].device, Category: w.cells[i].category, WindowEnd: w.end},
-		Agg:    w.aggs[i],
-		Engine: e.cfg.Name,
+		Key:        Key{Device: w.cells[i].device, Category: w.cells[i].category, WindowEnd: w.end},
+		Agg:        w.aggs[i],
+		Engine:     e.cfg.Name,
+		Incomplete: e.incomplete,
 	})
 	e.stats.Emitted++
 }
@@ -543,6 +555,15 @@ func (e *Engine) flushAll() {
 	clear(e.windows)
 	e.ends = e.ends[:0]
 	e.nFired = 0
+}
+
+// FlushIncomplete is Flush for an input that did not end (the engine is
+// stopped early): open windows are emitted marked Incomplete, so a
+// comparator keeps them pending rather than judging partial sums.
+func (e *Engine) FlushIncomplete() {
+	e.incomplete = true
+	e.Flush()
+	e.incomplete = false
 }
 
 // Flushed reports whether Flush has ended the input.

@@ -974,3 +974,30 @@ func TestSetModeNeverReemitsAPartialWindow(t *testing.T) {
 		t.Errorf("ClosedBefore %d went below the emitted window", cb-t0)
 	}
 }
+
+func TestSetFloorClosesWindowsForOnePartition(t *testing.T) {
+	e := newEngine(t, func(c *engine.Config) { c.Lateness = time.Minute })
+	e.Assign(0, 1)
+	e.SetCaughtUp(1, true)
+	e.SetFloor(0, t0+10000) // another instance emitted p0's windows up to t0+10000
+	e.SetFloor(0, t0+5000)  // never goes back
+	expectOutcome(t, e.Ingest(0, t0, ev("a-1", "a", t0+9000, "cat-1", 1, 1)), engine.Late, "p0 event in a window at the floor")
+	expectOutcome(t, e.Ingest(0, t0, ev("a-2", "a", t0+10000, "cat-1", 2, 1)), engine.Accepted, "p0 event after the floor")
+	expectOutcome(t, e.Ingest(1, t0, ev("b-1", "b", t0+9000, "cat-1", 3, 1)), engine.Accepted, "p1 has no floor")
+	if s := e.Stats(); s.Late != 1 || s.Accepted != 2 {
+		t.Fatalf("stats %+v", s)
+	}
+}
+
+func TestFlushIncompleteMarksResults(t *testing.T) {
+	e := newEngine(t, nil)
+	e.Ingest(0, t0, ev("a-1", "a", t0+1000, "cat-1", 4, 1))
+	e.FlushIncomplete()
+	got := e.Drain(nil)
+	if len(got) != 1 || !got[0].Incomplete || got[0].M1 != 4 {
+		t.Fatalf("FlushIncomplete emitted %s", fmtResults(got))
+	}
+	if !e.Flushed() {
+		t.Error("FlushIncomplete must end the input")
+	}
+}

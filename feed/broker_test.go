@@ -35,7 +35,7 @@ func TestEmbeddedBrokerServesKafkaClients(t *testing.T) {
 	if !strings.HasPrefix(b.Addr(), "127.0.0.1:") {
 		t.Errorf("address %q, want loopback", b.Addr())
 	}
-	cl, err := kgo.NewClient(KafkaConfig{Brokers: []string{b.Addr()}}.Opts()...)
+	cl, err := KafkaConfig{Brokers: []string{b.Addr()}}.NewClient()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,15 +2,20 @@ package feed
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/streamtop/streamtop/engine"
 	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
 // EngineRunnerConfig sets up the engine role.
@@ -22,45 +27,78 @@ type EngineRunnerConfig struct {
 	// Merge reads the partitions merged in timestamp order (then key, then
 	// partition), as batch engines do: a bounded virtual-clock run is then
 	// deterministic whatever the fetch timing. It relies on the injector's
-	// clock and end markers.
+	// clock and end markers. Not with Group.
 	Merge bool
 	// FromEnd starts at the topic's end offsets (the data already there
-	// belongs to earlier runs); otherwise at its start.
+	// belongs to earlier runs); otherwise at its start. A group with
+	// committed offsets resumes from them.
 	FromEnd bool
-	Session string        // accept only this session's run tags ("" accepts all)
-	Tick    time.Duration // how often time advances and status is published [100ms]
+	// Session, in one process with the injector: accept only this session's
+	// run tags and follow the controls' run. "" (a distributed engine):
+	// follow the run tag of the records read.
+	Session string
+	// Group makes the engine a consumer-group member: instances share the
+	// partitions, commit where an open window's earliest event is (with the
+	// closed horizon as commit metadata) and a partition moved to another
+	// instance is re-read from there. "" reads every partition.
+	Group string
+	// Sink also receives results and progress (a Cassandra table).
+	Sink ResultSink
+	// NoKafkaResults writes results and progress only to the Sink.
+	NoKafkaResults bool
+	Tick           time.Duration // how often time advances and status is published [100ms]
+	// SessionTimeout of the group membership: how fast a dead instance's
+	// partitions move [6s].
+	SessionTimeout time.Duration
+}
+
+// ResultSink is a second destination for an engine's results (Cassandra).
+// Writes are upserts: repeating one is harmless.
+type ResultSink interface {
+	WriteResults(ctx context.Context, run string, rs []engine.Result) error
+	WriteProgress(ctx context.Context, run string, closed map[int32]int64) error
 }
 
 // EngineRunner runs the pure engine against Kafka: it reads the events
-// topic, writes results and progress records to the aggregates topic and
-// publishes its status on the bus.
+// topic, writes results and progress records to the aggregates topic (and
+// the sink) and publishes its status on the bus.
 type EngineRunner struct {
 	cfg      EngineRunnerConfig
 	cl       *kgo.Client
 	adm      *kadm.Client
 	bus      *Bus
-	controls *Controls
+	controls *Controls // nil for a headless engine: the settings are cfg.Engine's
 
 	eng      *engine.Engine
 	run      int
-	tag      string
-	parts    []*partState
-	resParts int32
+	tag      string // run tag of the records the engine is aggregating
 	settings Settings
+	parts    []*partState // by partition number
+	resParts int32
+	topicID  [16]byte
+	floors   map[int32]floorMeta       // group: from commit metadata
+	minOpen  map[int32]map[int64]int64 // group: partition → window end → earliest offset in it
+	sent     map[int32]int64           // progress last written, per partition
+	rebalC   chan rebalance            // group callbacks → main loop
+	sinkBuf  []engine.Result           // results the sink has not taken yet
+	sinkProg map[int32]int64           // progress the sink has not taken yet
+	results  []engine.Result
+	done     chan struct{}
 
 	st          EngineStatus
 	recent      []LateEvent
-	lastMarker  int64
 	finished    bool
-	results     []engine.Result
 	rateMark    time.Time
 	rateEvents  int64
 	rateResults int64
 	lastMalf    string
+	reachable   bool
+	lastCommit  time.Time
 }
 
 type partState struct {
 	id    int32
+	owned bool
 	next  int64 // next offset to read
 	end   int64 // last known end offset; -1 unknown
 	endOK bool  // the last look at the end offset succeeded
@@ -69,27 +107,96 @@ type partState struct {
 	done  bool  // end marker read
 }
 
-// NewEngineRunner validates cfg.
-func NewEngineRunner(cfg EngineRunnerConfig, cl *kgo.Client, bus *Bus, controls *Controls) (*EngineRunner, error) {
-	if cl == nil || bus == nil || controls == nil {
-		return nil, errors.New("engine runner: client, bus and controls are required")
+type floorMeta struct {
+	tag    string
+	closed int64
+}
+
+type rebalance struct {
+	kind  string // assigned, revoked, lost
+	parts []int32
+	done  chan struct{}
+}
+
+// ErrRunnerConfig wraps configuration errors of the roles.
+var ErrRunnerConfig = errors.New("bad configuration")
+
+// NewEngineRunner validates cfg and creates the runner's Kafka client.
+// controls may be nil (a headless engine: its settings are cfg.Engine's).
+func NewEngineRunner(cfg EngineRunnerConfig, kc KafkaConfig, bus *Bus, controls *Controls) (*EngineRunner, error) {
+	if bus == nil {
+		return nil, fmt.Errorf("engine runner: %w: a bus is required", ErrRunnerConfig)
 	}
 	if cfg.Events == "" || cfg.Results == "" {
-		return nil, errors.New("engine runner: events and results topics are required")
+		return nil, fmt.Errorf("engine runner: %w: events and results topics are required", ErrRunnerConfig)
+	}
+	if cfg.Group != "" && cfg.Merge {
+		return nil, fmt.Errorf("engine runner: %w: merged reading needs every partition (no group)", ErrRunnerConfig)
+	}
+	if err := cfg.Engine.Validate(); err != nil {
+		return nil, err
 	}
 	if cfg.Tick <= 0 {
 		cfg.Tick = 100 * time.Millisecond
 	}
-	r := &EngineRunner{cfg: cfg, cl: cl, adm: kadm.NewClient(cl), bus: bus, controls: controls}
-	r.settings = controls.Load()
-	if err := r.reset(r.settings.Run); err != nil {
+	if cfg.SessionTimeout <= 0 {
+		cfg.SessionTimeout = 6 * time.Second
+	}
+	r := &EngineRunner{cfg: cfg, bus: bus, controls: controls, floors: map[int32]floorMeta{},
+		minOpen: map[int32]map[int64]int64{}, sent: map[int32]int64{}, sinkProg: map[int32]int64{},
+		rebalC: make(chan rebalance), done: make(chan struct{}), reachable: true}
+	r.settings = Settings{Mode: cfg.Engine.Mode, Dedup: cfg.Engine.Dedup, WatermarkLag: cfg.Engine.Watermark}
+	if controls != nil {
+		r.settings = controls.Load()
+	}
+	var opts []kgo.Opt
+	if cfg.Group != "" {
+		start := kgo.NewOffset().AtStart()
+		if cfg.FromEnd {
+			start = kgo.NewOffset().AtEnd()
+		}
+		opts = append(opts,
+			kgo.ConsumerGroup(cfg.Group),
+			kgo.ConsumeTopics(cfg.Events),
+			kgo.ConsumeResetOffset(start),
+			// Eager: a rebalance takes every partition back, so each
+			// instance restarts from its commits and never mixes old and
+			// new assignments.
+			kgo.Balancers(kgo.RangeBalancer()),
+			kgo.DisableAutoCommit(),
+			kgo.BlockRebalanceOnPoll(),
+			kgo.SessionTimeout(cfg.SessionTimeout),
+			kgo.HeartbeatInterval(max(cfg.SessionTimeout/6, 100*time.Millisecond)),
+			kgo.RebalanceTimeout(30*time.Second),
+			kgo.OnPartitionsAssigned(func(ctx context.Context, _ *kgo.Client, m map[string][]int32) {
+				r.callback(ctx, "assigned", m[cfg.Events])
+			}),
+			kgo.OnPartitionsRevoked(func(ctx context.Context, _ *kgo.Client, m map[string][]int32) {
+				r.callback(ctx, "revoked", m[cfg.Events])
+			}),
+			kgo.OnPartitionsLost(func(ctx context.Context, _ *kgo.Client, m map[string][]int32) {
+				r.callback(ctx, "lost", m[cfg.Events])
+			}),
+		)
+	}
+	cl, err := kc.NewClient(opts...)
+	if err != nil {
+		return nil, fmt.Errorf("engine runner: %w", err)
+	}
+	r.cl, r.adm = cl, kadm.NewClient(cl)
+	if err := r.reset(r.settings.Run, ""); err != nil {
+		cl.Close()
 		return nil, err
 	}
 	return r, nil
 }
 
-// reset starts a fresh engine for run n with the current settings.
-func (r *EngineRunner) reset(n int) error {
+// Close releases the runner's client (after Run has returned).
+func (r *EngineRunner) Close() { r.cl.Close() }
+
+// reset starts a fresh engine for run n (tag: the run tag followed by a
+// distributed engine) with the current settings.
+func (r *EngineRunner) reset(n int, tag string) error {
 	c := r.cfg.Engine
 	c.Mode, c.Dedup, c.Watermark = r.settings.Mode, r.settings.Dedup, r.settings.WatermarkLag
 	eng, err := engine.New(c)
@@ -97,22 +204,29 @@ func (r *EngineRunner) reset(n int) error {
 		return err
 	}
 	r.eng, r.run, r.finished = eng, n, false
-	r.tag = ""
+	r.tag = tag
 	if r.cfg.Session != "" {
 		r.tag = RunTag(r.cfg.Session, n)
 	}
 	r.recent = nil
-	r.lastMarker = engine.None
+	clear(r.sent)
+	clear(r.minOpen)
 	r.st = EngineStatus{Run: n}
 	for _, p := range r.parts {
 		p.queue, p.bound, p.done = nil, engine.None, false
-		r.eng.Assign(p.id)
+		if p.owned {
+			r.eng.Assign(p.id)
+			if f, ok := r.floors[p.id]; ok && f.tag == r.tag {
+				r.eng.SetFloor(p.id, f.closed)
+			}
+		}
 	}
 	return nil
 }
 
-// Start finds the partitions and where to read them from. Call it before
-// the injector starts, so that nothing it produces is missed.
+// Start finds the partitions and, without a group, where to read them
+// from. Call it before the injector starts, so that nothing it produces is
+// missed.
 func (r *EngineRunner) Start(ctx context.Context) error {
 	n, err := PartitionCount(ctx, r.cl, r.cfg.Events)
 	if err != nil {
@@ -121,39 +235,79 @@ func (r *EngineRunner) Start(ctx context.Context) error {
 	if r.resParts, err = PartitionCount(ctx, r.cl, r.cfg.Results); err != nil {
 		return fmt.Errorf("engine: %w", err)
 	}
+	td, err := r.adm.ListTopics(ctx, r.cfg.Events)
+	if err == nil {
+		r.topicID = td[r.cfg.Events].ID
+	}
 	start := map[int32]int64{}
-	if r.cfg.FromEnd {
+	if r.cfg.FromEnd && r.cfg.Group == "" {
 		if start, err = EndOffsets(ctx, r.adm, r.cfg.Events); err != nil {
 			return fmt.Errorf("engine: start offsets: %w", err)
 		}
 	}
 	offsets := make(map[int32]kgo.Offset, n)
 	for p := range n {
-		ps := &partState{id: p, next: start[p], end: -1, bound: engine.None}
+		ps := &partState{id: p, next: start[p], end: -1, bound: engine.None, owned: r.cfg.Group == ""}
 		r.parts = append(r.parts, ps)
 		offsets[p] = kgo.NewOffset().At(ps.next)
-		r.eng.Assign(p)
+		if ps.owned {
+			r.eng.Assign(p)
+		}
 	}
-	r.cl.AddConsumePartitions(map[string]map[int32]kgo.Offset{r.cfg.Events: offsets})
+	if r.cfg.Group == "" {
+		r.cl.AddConsumePartitions(map[string]map[int32]kgo.Offset{r.cfg.Events: offsets})
+	}
 	return nil
 }
 
-// Run consumes until ctx ends. Start must have been called.
+// callback hands a group rebalance to the main loop and waits until it is
+// handled, so the engine is only ever touched by one goroutine.
+func (r *EngineRunner) callback(ctx context.Context, kind string, parts []int32) {
+	rb := rebalance{kind: kind, parts: parts, done: make(chan struct{})}
+	select {
+	case r.rebalC <- rb:
+		select {
+		case <-rb.done:
+		case <-r.done:
+		}
+	case <-r.done:
+	case <-ctx.Done():
+	}
+}
+
+// Run consumes until ctx ends. Start must have been called. Stopping
+// flushes what the engine owes: open windows are emitted marked incomplete
+// (a comparator keeps them pending), the producer is flushed and, in a
+// group, offsets are committed.
 func (r *EngineRunner) Run(ctx context.Context) error {
 	if r.parts == nil {
-		return errors.New("engine runner: Run before Start")
+		return fmt.Errorf("engine runner: %w: Run before Start", ErrRunnerConfig)
 	}
-	fetchC := make(chan kgo.Fetches)
+	defer close(r.done)
+	type fetch struct {
+		fs   kgo.Fetches
+		done chan struct{}
+	}
+	fetchC := make(chan fetch)
 	go func() {
 		for {
 			fs := r.cl.PollFetches(ctx)
 			if ctx.Err() != nil {
 				return
 			}
+			f := fetch{fs, make(chan struct{})}
 			select {
-			case fetchC <- fs:
+			case fetchC <- f:
 			case <-ctx.Done():
 				return
+			}
+			select {
+			case <-f.done:
+			case <-ctx.Done():
+				return
+			}
+			if r.cfg.Group != "" {
+				r.cl.AllowRebalance() // rebalances happen between fetches only
 			}
 		}
 	}()
@@ -161,16 +315,21 @@ func (r *EngineRunner) Run(ctx context.Context) error {
 	go r.watchEnds(ctx, endsC)
 	ticker := time.NewTicker(r.cfg.Tick)
 	defer ticker.Stop()
-	changed := r.controls.Changed()
+	var changed <-chan struct{}
+	if r.controls != nil {
+		changed = r.controls.Changed()
+	}
 	r.rateMark = time.Now()
 	for {
 		select {
 		case <-ctx.Done():
-			fctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-			defer cancel()
-			return r.cl.Flush(fctx)
-		case fs := <-fetchC:
-			r.handleFetches(ctx, fs)
+			return r.shutdown()
+		case f := <-fetchC:
+			r.handleFetches(ctx, f.fs)
+			close(f.done)
+		case rb := <-r.rebalC:
+			r.handleRebalance(ctx, rb)
+			close(rb.done)
 		case e := <-endsC:
 			r.handleEnds(e)
 		case <-ticker.C:
@@ -180,6 +339,158 @@ func (r *EngineRunner) Run(ctx context.Context) error {
 			r.applySettings(ctx)
 		}
 	}
+}
+
+// shutdown flushes what the engine owes when it is stopped.
+func (r *EngineRunner) shutdown() error {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if r.cfg.Group != "" && !r.finished && r.owns() {
+		r.commit(ctx) // before the flush: the re-read must rebuild these windows
+		r.eng.FlushIncomplete()
+		r.emit(ctx)
+	}
+	r.drainSink(ctx)
+	err := r.cl.Flush(ctx)
+	if r.cfg.Group != "" {
+		r.cl.LeaveGroup()
+	}
+	return err
+}
+
+func (r *EngineRunner) owns() bool {
+	return slices.ContainsFunc(r.parts, func(p *partState) bool { return p.owned })
+}
+
+// handleRebalance: an eager rebalance revokes every partition, then
+// assigns the new set. Revoked: commit where the open windows start and
+// forget the engine state. Assigned: read the new partitions' commit
+// metadata (the closed horizon of their previous owner).
+func (r *EngineRunner) handleRebalance(ctx context.Context, rb rebalance) {
+	switch rb.kind {
+	case "revoked", "lost":
+		if rb.kind == "revoked" {
+			r.commit(ctx)
+		}
+		for _, p := range rb.parts {
+			if int(p) < len(r.parts) {
+				r.parts[p].owned = false
+			}
+		}
+		r.log(Info, fmt.Sprintf("partitions %v %s", rb.parts, rb.kind))
+	case "assigned":
+		for _, p := range rb.parts {
+			if int(p) < len(r.parts) {
+				r.parts[p].owned = true
+			}
+		}
+		if err := r.loadFloors(ctx); err != nil {
+			r.log(Warn, "commit metadata: "+err.Error())
+		}
+		r.log(Info, fmt.Sprintf("partitions %v assigned", rb.parts))
+	}
+	// Either way the engine restarts from the commits: windows built from
+	// partitions this instance no longer reads would be emitted partial.
+	st := r.st
+	if err := r.reset(r.run, r.tag); err != nil {
+		r.log(Error, err.Error())
+	}
+	r.st = st // the counters go on across a rebalance
+	for _, p := range r.parts {
+		p.next, p.end, p.endOK = 0, -1, false
+	}
+}
+
+// commitMeta is the metadata of a commit: the run tag and the horizon up to
+// which this instance had closed (and emitted) every window.
+func commitMeta(tag string, closed int64) string {
+	return "streamtop/v1;closed=" + strconv.FormatInt(closed, 10) + ";run=" + tag
+}
+
+func parseCommitMeta(s string) (floorMeta, bool) {
+	rest, ok := strings.CutPrefix(s, "streamtop/v1;closed=")
+	if !ok {
+		return floorMeta{}, false
+	}
+	num, tag, ok := strings.Cut(rest, ";run=")
+	if !ok {
+		return floorMeta{}, false
+	}
+	c, err := strconv.ParseInt(num, 10, 64)
+	return floorMeta{tag: tag, closed: c}, err == nil
+}
+
+func (r *EngineRunner) loadFloors(ctx context.Context) error {
+	fctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	resp, err := r.adm.FetchOffsets(fctx, r.cfg.Group)
+	if err != nil {
+		return err
+	}
+	resp.Each(func(o kadm.OffsetResponse) {
+		if o.Topic != r.cfg.Events || o.Err != nil {
+			return
+		}
+		if f, ok := parseCommitMeta(o.Metadata); ok {
+			r.floors[o.Partition] = f
+		}
+	})
+	return nil
+}
+
+// commit commits, for every owned partition, the offset of the earliest
+// event still in an open window (or the next offset when none is), with
+// the closed horizon as metadata. Re-reading from there rebuilds every open
+// window; what is before it is final downstream.
+func (r *EngineRunner) commit(ctx context.Context) {
+	if r.cfg.Group == "" {
+		return
+	}
+	member, gen := r.cl.GroupMetadata()
+	if member == "" {
+		return
+	}
+	closed := r.eng.ClosedBefore()
+	req := kmsg.NewPtrOffsetCommitRequest()
+	req.Group, req.Generation, req.MemberID = r.cfg.Group, gen, member
+	t := kmsg.NewOffsetCommitRequestTopic()
+	t.Topic, t.TopicID = r.cfg.Events, r.topicID
+	meta := commitMeta(r.tag, closed)
+	for _, p := range r.parts {
+		if !p.owned || p.next == 0 && p.end < 0 {
+			continue
+		}
+		off := p.next
+		for end, o := range r.minOpen[p.id] {
+			if end <= closed {
+				delete(r.minOpen[p.id], end)
+			} else {
+				off = min(off, o)
+			}
+		}
+		cp := kmsg.NewOffsetCommitRequestTopicPartition()
+		cp.Partition, cp.Offset, cp.LeaderEpoch, cp.Metadata = p.id, off, -1, &meta
+		t.Partitions = append(t.Partitions, cp)
+	}
+	if len(t.Partitions) == 0 {
+		return
+	}
+	req.Topics = append(req.Topics, t)
+	cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	resp, err := req.RequestWith(cctx, r.cl)
+	if err != nil {
+		r.log(Warn, "commit: "+err.Error())
+		return
+	}
+	for _, rt := range resp.Topics {
+		for _, rp := range rt.Partitions {
+			if err := kerr.ErrorForCode(rp.ErrorCode); err != nil {
+				r.log(Warn, fmt.Sprintf("commit %s/%d: %v", r.cfg.Events, rp.Partition, err))
+			}
+		}
+	}
+	r.lastCommit = time.Now()
 }
 
 type endsResult struct {
@@ -212,9 +523,16 @@ func (r *EngineRunner) watchEnds(ctx context.Context, out chan<- endsResult) {
 
 func (r *EngineRunner) handleEnds(e endsResult) {
 	if e.err != nil {
-		r.st.Err = e.err.Error()
+		r.st.Err = "broker unreachable: " + e.err.Error()
+		if r.reachable {
+			r.log(Warn, r.st.Err+" (the watermark waits: an outage is not idleness)")
+		}
+		r.reachable = false
 	} else {
-		r.st.Err = ""
+		if !r.reachable {
+			r.log(Info, "broker reachable again")
+		}
+		r.st.Err, r.reachable = "", true
 	}
 	for _, p := range r.parts {
 		end, ok := e.ends[p.id]
@@ -230,7 +548,9 @@ func (r *EngineRunner) handleEnds(e endsResult) {
 
 func (r *EngineRunner) updateCaughtUp() {
 	for _, p := range r.parts {
-		r.eng.SetCaughtUp(p.id, p.endOK && p.end >= 0 && p.next >= p.end)
+		if p.owned {
+			r.eng.SetCaughtUp(p.id, p.endOK && p.end >= 0 && p.next >= p.end)
+		}
 	}
 }
 
@@ -239,7 +559,7 @@ func (r *EngineRunner) applySettings(ctx context.Context) {
 	old := r.settings
 	r.settings = s
 	if s.Run > r.run {
-		if err := r.reset(s.Run); err != nil {
+		if err := r.reset(s.Run, ""); err != nil {
 			r.log(Error, err.Error())
 		}
 		return
@@ -279,6 +599,9 @@ func (r *EngineRunner) handleFetches(ctx context.Context, fs kgo.Fetches) {
 			return
 		}
 		p := r.parts[fp.Partition]
+		if !p.owned {
+			return // fetched before a revoke: the new owner reads it
+		}
 		for _, rec := range fp.Records {
 			p.next = rec.Offset + 1
 			r.record(p, rec)
@@ -290,22 +613,15 @@ func (r *EngineRunner) handleFetches(ctx context.Context, fs kgo.Fetches) {
 	} else {
 		r.updateCaughtUp()
 	}
-	r.maybeFinish()
+	r.maybeFinish(ctx)
 	r.emit(ctx)
 }
 
 // record handles one record of partition p: markers, run tags, decoding.
 func (r *EngineRunner) record(p *partState, rec *kgo.Record) {
-	if tag, ok := header(rec, HeaderRun); ok && r.tag != "" && tag != r.tag {
-		// A newer run of this session may reach us before the controls
-		// say so: follow it. Anything else is another run's: skip it.
-		n, mine := RunOf(tag, r.cfg.Session)
-		if !mine || n < r.run {
+	if tag, ok := header(rec, HeaderRun); ok && tag != r.tag {
+		if !r.follow(tag) {
 			r.st.Foreign++
-			return
-		}
-		if err := r.reset(n); err != nil {
-			r.log(Error, err.Error())
 			return
 		}
 	}
@@ -331,6 +647,29 @@ func (r *EngineRunner) record(p *partState, rec *kgo.Record) {
 	r.ingest(p.id, arrival, rec)
 }
 
+// follow decides what to do with a record of another run: in one process,
+// follow a newer run of the session; a distributed engine follows the run
+// of whatever it reads. It reports whether the record is to be used.
+func (r *EngineRunner) follow(tag string) bool {
+	if r.cfg.Session != "" {
+		n, mine := RunOf(tag, r.cfg.Session)
+		if !mine || n < r.run {
+			return false
+		}
+		if err := r.reset(n, ""); err != nil {
+			r.log(Error, err.Error())
+			return false
+		}
+		return true
+	}
+	r.log(Info, "following run "+tag)
+	if err := r.reset(r.run+1, tag); err != nil {
+		r.log(Error, err.Error())
+		return false
+	}
+	return true
+}
+
 func (r *EngineRunner) ingest(p int32, arrival int64, rec *kgo.Record) {
 	ev, err := engine.DecodeEvent(rec.Value)
 	if err != nil {
@@ -343,13 +682,30 @@ func (r *EngineRunner) ingest(p int32, arrival int64, rec *kgo.Record) {
 	}
 	wm := r.eng.Watermark()
 	r.rateEvents++
-	if r.eng.Ingest(p, arrival, ev) == engine.Late {
+	switch r.eng.Ingest(p, arrival, ev) {
+	case engine.Late:
 		if len(r.recent) >= 50 {
 			r.recent = r.recent[1:]
 		}
 		r.recent = append(r.recent, LateEvent{ID: ev.ID, Device: ev.Device, Category: ev.Category, M1: ev.M1,
 			Time: ev.Time, WindowEnd: engine.WindowEnd(ev.Time, r.cfg.Engine.Window.Milliseconds()),
 			Arrival: arrival, Watermark: wm})
+	case engine.Accepted:
+		if r.cfg.Group != "" {
+			t := ev.Time
+			if r.eng.Config().Mode != engine.EventTime {
+				t = r.eng.Now()
+			}
+			end := engine.WindowEnd(t, r.cfg.Engine.Window.Milliseconds())
+			m := r.minOpen[p]
+			if m == nil {
+				m = map[int64]int64{}
+				r.minOpen[p] = m
+			}
+			if o, ok := m[end]; !ok || rec.Offset < o {
+				m[end] = rec.Offset
+			}
+		}
 	}
 }
 
@@ -400,18 +756,20 @@ func mergeLess(a, b *partState) bool {
 	return a.id < b.id
 }
 
-// maybeFinish flushes the engine once every partition has ended.
-func (r *EngineRunner) maybeFinish() {
-	if r.finished {
+// maybeFinish flushes the engine once every partition it reads has ended.
+func (r *EngineRunner) maybeFinish(ctx context.Context) {
+	if r.finished || !r.owns() {
 		return
 	}
 	for _, p := range r.parts {
-		if !p.done || len(p.queue) > 0 {
+		if p.owned && (!p.done || len(p.queue) > 0) {
 			return
 		}
 	}
 	r.eng.Flush()
 	r.finished = true
+	r.emit(ctx)
+	r.commit(ctx)
 }
 
 func (r *EngineRunner) tick(ctx context.Context) {
@@ -425,30 +783,103 @@ func (r *EngineRunner) tick(ctx context.Context) {
 		}
 	}
 	r.emit(ctx)
+	r.drainSink(ctx)
+	if r.cfg.Group != "" && time.Since(r.lastCommit) >= time.Second {
+		r.commit(ctx)
+	}
 	r.status()
 }
 
-// emit produces the engine's new results and, when the closed horizon
-// moved, a progress record on every results partition.
+// emit produces the engine's new results and, when the closed horizon of a
+// partition moved, one progress record to every results partition.
 func (r *EngineRunner) emit(ctx context.Context) {
 	r.results = r.eng.Drain(r.results[:0])
 	for _, res := range r.results {
-		rec := &kgo.Record{Topic: r.cfg.Results, Key: []byte(res.Key.String()), Value: res.AppendJSON(nil)}
-		r.tagRecord(rec)
-		r.cl.Produce(ctx, rec, r.promise)
+		if !r.cfg.NoKafkaResults {
+			rec := &kgo.Record{Topic: r.cfg.Results, Key: []byte(res.Key.String()), Value: res.AppendJSON(nil)}
+			r.tagRecord(rec)
+			r.cl.Produce(ctx, rec, r.promise)
+		}
 		r.st.Produced++
 		r.rateResults++
 	}
-	cb := r.eng.ClosedBefore()
-	if cb == engine.None || cb <= r.lastMarker {
+	if r.cfg.Sink != nil {
+		r.sinkBuf = append(r.sinkBuf, r.results...)
+	}
+	closed := r.closed()
+	if len(closed) == 0 {
 		return
 	}
-	r.lastMarker = cb
-	for p := range r.resParts {
-		rec := &kgo.Record{Topic: r.cfg.Results, Partition: p, Value: progressValue(r.eng.Config().Name, cb),
-			Headers: []kgo.RecordHeader{{Key: HeaderProgress, Value: []byte(strconv.FormatInt(cb, 10))}}}
+	for p, c := range closed {
+		r.sent[p] = c
+		r.sinkProg[p] = c
+	}
+	if r.cfg.NoKafkaResults {
+		return
+	}
+	value := progressValue(r.eng.Config().Name, closed)
+	for q := range r.resParts {
+		rec := &kgo.Record{Topic: r.cfg.Results, Partition: q, Value: value,
+			Headers: []kgo.RecordHeader{{Key: HeaderProgress, Value: []byte("1")}}}
 		r.tagRecord(rec)
 		r.cl.Produce(ctx, rec, r.promise)
+	}
+}
+
+// closed returns the owned partitions whose closed horizon moved since the
+// last progress record.
+func (r *EngineRunner) closed() map[int32]int64 {
+	cb := r.eng.ClosedBefore()
+	if cb == engine.None {
+		return nil
+	}
+	if cb == math.MaxInt64 {
+		cb = Final
+	}
+	var out map[int32]int64
+	for _, p := range r.parts {
+		if !p.owned {
+			continue
+		}
+		c := cb
+		if f, ok := r.floors[p.id]; ok && f.tag == r.tag {
+			c = max(c, f.closed)
+		}
+		if prev, ok := r.sent[p.id]; ok && prev >= c {
+			continue
+		}
+		if out == nil {
+			out = map[int32]int64{}
+		}
+		out[p.id] = c
+	}
+	return out
+}
+
+// drainSink hands buffered results and progress to the sink; on failure
+// they stay buffered (nothing is lost) and are retried next tick.
+func (r *EngineRunner) drainSink(ctx context.Context) {
+	if r.cfg.Sink == nil || (len(r.sinkBuf) == 0 && len(r.sinkProg) == 0) {
+		return
+	}
+	wctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if len(r.sinkBuf) > 0 {
+		if err := r.cfg.Sink.WriteResults(wctx, r.tag, r.sinkBuf); err != nil {
+			r.st.Err = "results sink: " + err.Error()
+			r.log(Warn, r.st.Err+" (kept, retrying)")
+			return
+		}
+		clear(r.sinkBuf)
+		r.sinkBuf = r.sinkBuf[:0]
+	}
+	if len(r.sinkProg) > 0 {
+		if err := r.cfg.Sink.WriteProgress(wctx, r.tag, r.sinkProg); err != nil {
+			r.st.Err = "progress sink: " + err.Error()
+			r.log(Warn, r.st.Err+" (kept, retrying)")
+			return
+		}
+		clear(r.sinkProg)
 	}
 }
 
@@ -477,6 +908,7 @@ func (r *EngineRunner) status() {
 	}
 	st := r.st
 	st.Run = r.run
+	st.Tag = r.tag
 	st.Config = r.eng.Config()
 	st.Stats = r.eng.Stats()
 	st.ClosedBefore = r.eng.ClosedBefore()
@@ -485,7 +917,7 @@ func (r *EngineRunner) status() {
 	st.PartitionLag = make([]int64, len(r.parts))
 	for i, p := range r.parts {
 		lag := int64(-1)
-		if p.end >= 0 {
+		if p.owned && p.end >= 0 {
 			lag = max(p.end-p.next, 0) + int64(len(p.queue))
 			st.Lag += lag
 		}
@@ -495,4 +927,46 @@ func (r *EngineRunner) status() {
 		st.ClosedBefore = Final
 	}
 	r.bus.Publish(&st)
+}
+
+// progressValue renders a progress record's value: per events partition,
+// the end up to which every window is closed.
+func progressValue(engineName string, closed map[int32]int64) []byte {
+	keys := make([]int32, 0, len(closed))
+	for p := range closed {
+		keys = append(keys, p)
+	}
+	slices.Sort(keys)
+	b := []byte(`{"engine":`)
+	b = engine.AppendJSONString(b, engineName)
+	b = append(b, `,"closed":{`...)
+	for i, p := range keys {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, '"')
+		b = strconv.AppendInt(b, int64(p), 10)
+		b = append(b, `":`...)
+		b = strconv.AppendInt(b, closed[p], 10)
+	}
+	return append(b, "}}"...)
+}
+
+// parseProgress reads a progress record's value.
+func parseProgress(b []byte) (map[int32]int64, error) {
+	var v struct {
+		Closed map[string]int64 `json:"closed"`
+	}
+	if err := json.Unmarshal(b, &v); err != nil {
+		return nil, fmt.Errorf("%w progress: %v", engine.ErrMalformed, err)
+	}
+	out := make(map[int32]int64, len(v.Closed))
+	for k, c := range v.Closed {
+		p, err := strconv.ParseInt(k, 10, 32)
+		if err != nil || p < 0 {
+			return nil, fmt.Errorf("%w progress: partition %q", engine.ErrMalformed, k)
+		}
+		out[int32(p)] = c
+	}
+	return out, nil
 }

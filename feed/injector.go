@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"strconv"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -46,10 +47,12 @@ type Injector struct {
 	bus      *Bus
 	controls *Controls
 
-	stopRun atomic.Int64  // run+1 whose input must end; 0 none
-	stop    chan struct{} // wakes runOnce after Stop
-	failed  atomic.Int64
-	lastErr atomic.Pointer[string]
+	stopRun  atomic.Int64 // run+1 whose input must end; 0 none
+	finished chan struct{}
+	finOnce  sync.Once
+	stop     chan struct{} // wakes runOnce after Stop
+	failed   atomic.Int64
+	lastErr  atomic.Pointer[string]
 }
 
 // NewInjector validates cfg. The client must be able to produce to cfg.Topic.
@@ -76,7 +79,8 @@ func NewInjector(cfg InjectorConfig, cl *kgo.Client, bus *Bus, controls *Control
 	if cfg.Duration < 0 {
 		return nil, fmt.Errorf("injector: duration %v must not be negative", cfg.Duration)
 	}
-	return &Injector{cfg: cfg, cl: cl, adm: kadm.NewClient(cl), bus: bus, controls: controls, stop: make(chan struct{}, 1)}, nil
+	return &Injector{cfg: cfg, cl: cl, adm: kadm.NewClient(cl), bus: bus, controls: controls,
+		stop: make(chan struct{}, 1), finished: make(chan struct{})}, nil
 }
 
 func knobsOf(s Settings) Knobs {
@@ -93,6 +97,10 @@ func (in *Injector) Stop(run int) {
 	default:
 	}
 }
+
+// Finished is closed when the first run's input has ended: every event
+// flushed, the end markers written, the final truth published.
+func (in *Injector) Finished() <-chan struct{} { return in.finished }
 
 func (in *Injector) stopped(run int) bool { return in.stopRun.Load() == int64(run)+1 }
 
@@ -359,7 +367,7 @@ func (r *injRun) flush(ctx context.Context) {
 	if len(r.batch) == 0 {
 		return
 	}
-	tb := &TruthBatch{Run: r.run, Horizon: r.horizon(), Clock: r.st.Clock,
+	tb := &TruthBatch{Run: r.run, Tag: string(r.tag), Horizon: r.horizon(), Clock: r.st.Clock,
 		ByDevice: values(r.devDirty, r.truth.ByDevice()), BySend: values(r.sendDirty, r.truth.BySend())}
 	clear(r.devDirty)
 	clear(r.sendDirty)
@@ -446,7 +454,8 @@ func (r *injRun) finish(ctx context.Context) error {
 	// The final status goes first: whoever sees the final truth also
 	// finds the injector's final counters.
 	r.status(true)
-	r.in.bus.Publish(&TruthBatch{Run: r.run, Horizon: Final, Clock: Final, Done: true})
+	r.in.bus.Publish(&TruthBatch{Run: r.run, Tag: string(r.tag), Horizon: Final, Clock: Final, Done: true})
+	r.in.finOnce.Do(func() { close(r.in.finished) })
 	return nil
 }
 

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strconv"
 	"sync"
 	"time"
 
@@ -16,36 +15,72 @@ import (
 
 // JudgeConfig sets up the comparator role.
 type JudgeConfig struct {
-	Results    string // topic of downstream results [aggregates]
 	Downstream string // how the downstream is labelled
 	Options    compare.Options
-	Session    string // accept only this session's run tags ("" accepts all)
-	FromEnd    bool   // start at the results topic's end offsets
-	Tick       time.Duration
+	// Session, in one process with the injector: this session's run tags,
+	// following the controls' run. "" (distributed): the truth's run.
+	Session string
+	Tick    time.Duration // how often scores are settled and published [100ms]
+	// IdleFinal ends the judging of a downstream that writes no progress
+	// records (another engine): once the truth is final and no result has
+	// come for this long. 0: only progress records end it.
+	IdleFinal time.Duration
 }
 
-// LiveRows is how many exception rows a live status carries (the latest
-// windows); the final verdict carries them all.
-const LiveRows = 2000
+// TruthSource delivers the injector's truth, in order, until ctx ends.
+type TruthSource interface {
+	Run(ctx context.Context, out chan<- *TruthBatch) error
+}
 
-// Judge runs the comparator: truth from the bus, results from a Kafka
-// topic, the verdict published on the bus.
+// DownSource delivers a downstream's results and progress until ctx ends.
+type DownSource interface {
+	// Start returns how many partitions the events topic has (progress is
+	// per events partition) and how many independent progress streams the
+	// source has (one per results partition; 1 for a table).
+	Start(ctx context.Context) (eventParts, streams int32, err error)
+	Run(ctx context.Context, out chan<- DownBatch) error
+}
+
+// DownBatch is what a downstream source read.
+type DownBatch struct {
+	Results   []TaggedResult
+	Progress  []ProgressMark
+	Malformed int64
+	Problem   string // the last malformed record's reason
+}
+
+// TaggedResult is a result and the run tag it came with ("" untagged).
+type TaggedResult struct {
+	Tag    string
+	Result engine.Result
+}
+
+// ProgressMark says: in progress stream Stream, the engine has closed every
+// window ending at or before Closed[p], for each events partition p.
+type ProgressMark struct {
+	Tag    string
+	Stream int32
+	Closed map[int32]int64
+}
+
+// Judge runs the comparator: truth from a TruthSource, results from a
+// DownSource, the verdict published on the bus.
 type Judge struct {
 	cfg      JudgeConfig
-	cl       *kgo.Client
-	adm      *kadm.Client
 	bus      *Bus
 	controls *Controls
-	truth    *Sub
+	truth    TruthSource
+	down     DownSource
 
 	run        int
 	tag        string
 	dev, send  *compare.Comparator
-	progress   []int64
-	parts      []int32
+	progress   [][]int64 // [events partition][stream] closed horizon
+	sawMarks   bool
 	horizon    int64
 	clock      int64
 	truthDone  bool
+	lastResult time.Time
 	st         CompareStatus
 	dirty      bool
 	lastMalf   string
@@ -55,32 +90,36 @@ type Judge struct {
 	mu    sync.Mutex
 	done  chan struct{}
 	final *CompareStatus
+	last  *CompareStatus
 }
 
-// NewJudge validates cfg and subscribes to the truth at once, so that no
-// truth published before Run is missed.
-func NewJudge(cfg JudgeConfig, cl *kgo.Client, bus *Bus, controls *Controls) (*Judge, error) {
-	if cl == nil || bus == nil || controls == nil {
-		return nil, errors.New("judge: client, bus and controls are required")
-	}
-	if cfg.Results == "" {
-		return nil, errors.New("judge: results topic is required")
+// LiveRows is how many exception rows a live status carries (the latest
+// windows); the final verdict carries them all.
+const LiveRows = 2000
+
+// NewJudge validates cfg. controls may be nil (a headless comparator).
+func NewJudge(cfg JudgeConfig, bus *Bus, controls *Controls, truth TruthSource, down DownSource) (*Judge, error) {
+	if bus == nil || truth == nil || down == nil {
+		return nil, fmt.Errorf("judge: %w: bus, truth and downstream are required", ErrRunnerConfig)
 	}
 	if cfg.Tick <= 0 {
 		cfg.Tick = 100 * time.Millisecond
 	}
-	if cfg.Downstream == "" {
-		cfg.Downstream = "topic " + cfg.Results
+	if cfg.IdleFinal < 0 {
+		return nil, fmt.Errorf("judge: %w: idle-final %v is negative", ErrRunnerConfig, cfg.IdleFinal)
 	}
-	j := &Judge{cfg: cfg, cl: cl, adm: kadm.NewClient(cl), bus: bus, controls: controls}
-	if err := j.reset(controls.Load().Run); err != nil {
+	j := &Judge{cfg: cfg, bus: bus, controls: controls, truth: truth, down: down}
+	run := 0
+	if controls != nil {
+		run = controls.Load().Run
+	}
+	if err := j.reset(run, ""); err != nil {
 		return nil, err
 	}
-	j.truth = bus.Subscribe(64, func(m any) bool { _, ok := m.(*TruthBatch); return ok })
 	return j, nil
 }
 
-func (j *Judge) reset(run int) error {
+func (j *Judge) reset(run int, tag string) error {
 	dev, err := compare.New(j.cfg.Options)
 	if err != nil {
 		return err
@@ -90,13 +129,15 @@ func (j *Judge) reset(run int) error {
 		return err
 	}
 	j.run, j.dev, j.send = run, dev, send
-	j.tag = ""
+	j.tag = tag
 	if j.cfg.Session != "" {
 		j.tag = RunTag(j.cfg.Session, run)
 	}
-	j.horizon, j.clock, j.truthDone = engine.None, engine.None, false
-	for i := range j.progress {
-		j.progress[i] = engine.None
+	j.horizon, j.clock, j.truthDone, j.sawMarks = engine.None, engine.None, false, false
+	for _, row := range j.progress {
+		for i := range row {
+			row[i] = engine.None
+		}
 	}
 	j.st = CompareStatus{Run: run, Downstream: j.cfg.Downstream}
 	j.dirty = true
@@ -106,27 +147,31 @@ func (j *Judge) reset(run int) error {
 	return nil
 }
 
-// Start finds the results partitions and starts reading them.
+// Start prepares the downstream source.
 func (j *Judge) Start(ctx context.Context) error {
-	n, err := PartitionCount(ctx, j.cl, j.cfg.Results)
+	parts, streams, err := j.down.Start(ctx)
 	if err != nil {
 		return fmt.Errorf("judge: %w", err)
 	}
-	start := map[int32]int64{}
-	if j.cfg.FromEnd {
-		if start, err = EndOffsets(ctx, j.adm, j.cfg.Results); err != nil {
-			return fmt.Errorf("judge: start offsets: %w", err)
+	j.progress = make([][]int64, parts)
+	for p := range j.progress {
+		j.progress[p] = make([]int64, max(streams, 1))
+		for s := range j.progress[p] {
+			j.progress[p][s] = engine.None
 		}
 	}
-	offsets := make(map[int32]kgo.Offset, n)
-	j.progress = make([]int64, n)
-	for p := range n {
-		offsets[p] = kgo.NewOffset().At(start[p])
-		j.progress[p] = engine.None
-	}
-	j.cl.AddConsumePartitions(map[string]map[int32]kgo.Offset{j.cfg.Results: offsets})
 	return nil
 }
+
+// Last returns the newest verdict published (final or not), or nil.
+func (j *Judge) Last() *CompareStatus {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	return j.last
+}
+
+// Label is how the downstream is called.
+func (j *Judge) Label() string { return j.cfg.Downstream }
 
 // Done is closed once the current run has a final verdict.
 func (j *Judge) Done() <-chan struct{} {
@@ -144,39 +189,39 @@ func (j *Judge) Final() *CompareStatus {
 
 // Run judges until ctx ends. Start must have been called.
 func (j *Judge) Run(ctx context.Context) error {
-	defer j.bus.Unsubscribe(j.truth)
 	if j.progress == nil {
-		return errors.New("judge: Run before Start")
+		return fmt.Errorf("judge: %w: Run before Start", ErrRunnerConfig)
 	}
-	fetchC := make(chan kgo.Fetches)
-	go func() {
-		for {
-			fs := j.cl.PollFetches(ctx)
-			if ctx.Err() != nil {
-				return
-			}
-			select {
-			case fetchC <- fs:
-			case <-ctx.Done():
-				return
-			}
-		}
-	}()
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	truthC := make(chan *TruthBatch, 64)
+	downC := make(chan DownBatch, 64)
+	errC := make(chan error, 2)
+	go func() { errC <- j.truth.Run(ctx, truthC) }()
+	go func() { errC <- j.down.Run(ctx, downC) }()
 	ticker := time.NewTicker(j.cfg.Tick)
 	defer ticker.Stop()
-	changed := j.controls.Changed()
+	var changed <-chan struct{}
+	if j.controls != nil {
+		changed = j.controls.Changed()
+	}
+	j.lastResult = time.Now()
 	for {
 		select {
 		case <-ctx.Done():
 			return nil
-		case m := <-j.truth.C():
-			j.addTruth(m.(*TruthBatch))
-		case fs := <-fetchC:
-			j.handleFetches(fs)
+		case err := <-errC:
+			if err != nil && !errors.Is(err, context.Canceled) {
+				return err
+			}
+		case tb := <-truthC:
+			j.addTruth(tb)
+		case db := <-downC:
+			j.addDown(db)
 		case <-changed:
 			changed = j.controls.Changed()
 			if run := j.controls.Load().Run; run > j.run {
-				if err := j.reset(run); err != nil {
+				if err := j.reset(run, ""); err != nil {
 					return err
 				}
 			}
@@ -187,11 +232,11 @@ func (j *Judge) Run(ctx context.Context) error {
 }
 
 func (j *Judge) addTruth(tb *TruthBatch) {
-	if tb.Run != j.run {
-		if tb.Run < j.run {
+	if tb.Run != j.run || (j.cfg.Session == "" && tb.Tag != j.tag) {
+		if tb.Run < j.run && j.cfg.Session != "" {
 			return // an old run's truth
 		}
-		if err := j.reset(tb.Run); err != nil {
+		if err := j.reset(tb.Run, tb.Tag); err != nil {
 			j.log(Error, err.Error())
 			return
 		}
@@ -208,58 +253,78 @@ func (j *Judge) addTruth(tb *TruthBatch) {
 	j.dirty = true
 }
 
-func (j *Judge) handleFetches(fs kgo.Fetches) {
-	fs.EachError(func(t string, p int32, err error) {
-		if !errors.Is(err, context.Canceled) && !errors.Is(err, kgo.ErrClientClosed) {
-			j.log(Warn, fmt.Sprintf("fetch %s/%d: %v", t, p, err))
+// mine reports whether a downstream record of run tag belongs to the run
+// being judged; a newer run of the session resets the judge.
+func (j *Judge) mine(tag string) bool {
+	if tag == "" || tag == j.tag {
+		return true
+	}
+	if j.cfg.Session == "" {
+		return false
+	}
+	n, ok := RunOf(tag, j.cfg.Session)
+	if !ok || n < j.run {
+		return false
+	}
+	if err := j.reset(n, ""); err != nil {
+		j.log(Error, err.Error())
+		return false
+	}
+	return true
+}
+
+func (j *Judge) addDown(db DownBatch) {
+	if db.Malformed > 0 {
+		j.st.Malformed += db.Malformed
+		if db.Problem != j.lastMalf {
+			j.lastMalf = db.Problem
+			j.log(Warn, db.Problem)
 		}
-	})
-	fs.EachRecord(func(rec *kgo.Record) {
-		if tag, ok := header(rec, HeaderRun); ok && j.tag != "" && tag != j.tag {
-			n, mine := RunOf(tag, j.cfg.Session)
-			if !mine || n < j.run {
-				return // another run's result
-			}
-			if err := j.reset(n); err != nil {
-				j.log(Error, err.Error())
-				return
+	}
+	for _, m := range db.Progress {
+		if !j.mine(m.Tag) {
+			continue
+		}
+		j.sawMarks = true
+		for p, c := range m.Closed {
+			if p >= 0 && int(p) < len(j.progress) && m.Stream >= 0 && int(m.Stream) < len(j.progress[p]) {
+				j.progress[p][m.Stream] = max(j.progress[p][m.Stream], c)
 			}
 		}
-		if v, ok := header(rec, HeaderProgress); ok {
-			if t, err := strconv.ParseInt(v, 10, 64); err == nil && rec.Partition >= 0 && int(rec.Partition) < len(j.progress) {
-				j.progress[rec.Partition] = max(j.progress[rec.Partition], t)
-				j.dirty = true
-			}
-			return
-		}
-		res, err := engine.DecodeResult(rec.Value)
-		if err != nil {
-			j.st.Malformed++
-			if msg := err.Error(); msg != j.lastMalf {
-				j.lastMalf = msg
-				j.log(Warn, fmt.Sprintf("%s/%d@%d skipped: %v", rec.Topic, rec.Partition, rec.Offset, err))
-			}
-			return
+		j.dirty = true
+	}
+	for _, r := range db.Results {
+		if !j.mine(r.Tag) {
+			continue
 		}
 		j.st.Results++
-		j.dev.Observe(res)
-		j.send.Observe(res)
+		j.dev.Observe(r.Result)
+		j.send.Observe(r.Result)
+		j.lastResult = time.Now()
 		j.dirty = true
-	})
+	}
 }
 
 // downBefore is the downstream's settle horizon: the least progress over
-// the results partitions.
+// the events partitions and the progress streams.
 func (j *Judge) downBefore() int64 {
+	if len(j.progress) == 0 {
+		return engine.None
+	}
 	h := int64(Final)
-	for _, p := range j.progress {
-		h = min(h, p)
+	for _, row := range j.progress {
+		for _, c := range row {
+			h = min(h, c)
+		}
 	}
 	return h
 }
 
 func (j *Judge) tick() {
 	down := j.downBefore()
+	if !j.sawMarks && j.cfg.IdleFinal > 0 && j.truthDone && time.Since(j.lastResult) >= j.cfg.IdleFinal {
+		down = Final // a downstream without progress records, silent long enough
+	}
 	j.dev.Settle(j.horizon, down)
 	j.send.Settle(j.clock, down)
 	final := j.truthDone && down == Final
@@ -285,6 +350,7 @@ func (j *Judge) tick() {
 		limit = 0
 	}
 	st := j.st
+	st.Run, st.Tag = j.run, j.tag
 	st.Report = j.dev.ReportLimit(final, limit)
 	sr := j.send.ReportLimit(final, 1)
 	st.SendTime = sr.Settled
@@ -295,14 +361,131 @@ func (j *Judge) tick() {
 	st.Final = final
 	j.bus.Publish(&st)
 	j.dirty, j.lastStatus = false, time.Now()
+	j.mu.Lock()
+	j.last = &st
 	if final {
-		j.mu.Lock()
 		j.final = &st
 		close(j.done)
-		j.mu.Unlock()
 	}
+	j.mu.Unlock()
 }
 
 func (j *Judge) log(l Level, text string) {
 	j.bus.Publish(LogEntry{Time: time.Now(), Level: l, Role: "compare", Text: text})
+}
+
+// BusTruth is the truth of an injector in the same process.
+type BusTruth struct {
+	bus *Bus
+	sub *Sub
+}
+
+// NewBusTruth subscribes at once, so nothing published later is missed.
+func NewBusTruth(bus *Bus) *BusTruth {
+	return &BusTruth{bus: bus, sub: bus.Subscribe(64, func(m any) bool { _, ok := m.(*TruthBatch); return ok })}
+}
+
+// Run forwards the truth until ctx ends, then unsubscribes.
+func (t *BusTruth) Run(ctx context.Context, out chan<- *TruthBatch) error {
+	defer t.bus.Unsubscribe(t.sub)
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case m := <-t.sub.C():
+			select {
+			case out <- m.(*TruthBatch):
+			case <-ctx.Done():
+				return nil
+			}
+		}
+	}
+}
+
+// KafkaDown reads a results topic: results and progress records.
+type KafkaDown struct {
+	kc              KafkaConfig
+	events, results string
+	fromEnd         bool
+	cl              *kgo.Client
+}
+
+// NewKafkaDown reads topic results; events names the events topic (its
+// partition count shapes the progress records).
+func NewKafkaDown(kc KafkaConfig, events, results string, fromEnd bool) *KafkaDown {
+	return &KafkaDown{kc: kc, events: events, results: results, fromEnd: fromEnd}
+}
+
+// Start connects and finds the partitions.
+func (k *KafkaDown) Start(ctx context.Context) (int32, int32, error) {
+	cl, err := k.kc.NewClient()
+	if err != nil {
+		return 0, 0, err
+	}
+	k.cl = cl
+	ev, err := PartitionCount(ctx, cl, k.events)
+	if err != nil {
+		return 0, 0, err
+	}
+	n, err := PartitionCount(ctx, cl, k.results)
+	if err != nil {
+		return 0, 0, err
+	}
+	start := map[int32]int64{}
+	if k.fromEnd {
+		if start, err = EndOffsets(ctx, kadm.NewClient(cl), k.results); err != nil {
+			return 0, 0, fmt.Errorf("start offsets of %s: %w", k.results, err)
+		}
+	}
+	offsets := make(map[int32]kgo.Offset, n)
+	for p := range n {
+		offsets[p] = kgo.NewOffset().At(start[p])
+	}
+	cl.AddConsumePartitions(map[string]map[int32]kgo.Offset{k.results: offsets})
+	return ev, n, nil
+}
+
+// Run reads until ctx ends, then closes the client.
+func (k *KafkaDown) Run(ctx context.Context, out chan<- DownBatch) error {
+	defer k.cl.Close()
+	for {
+		fs := k.cl.PollFetches(ctx)
+		if ctx.Err() != nil {
+			return nil
+		}
+		var db DownBatch
+		fs.EachError(func(t string, p int32, err error) {
+			if !errors.Is(err, context.Canceled) && !errors.Is(err, kgo.ErrClientClosed) {
+				db.Problem = fmt.Sprintf("fetch %s/%d: %v", t, p, err)
+			}
+		})
+		fs.EachRecord(func(rec *kgo.Record) {
+			tag, _ := header(rec, HeaderRun)
+			if _, ok := header(rec, HeaderProgress); ok {
+				closed, err := parseProgress(rec.Value)
+				if err != nil {
+					db.Malformed++
+					db.Problem = fmt.Sprintf("%s/%d@%d skipped: %v", rec.Topic, rec.Partition, rec.Offset, err)
+					return
+				}
+				db.Progress = append(db.Progress, ProgressMark{Tag: tag, Stream: rec.Partition, Closed: closed})
+				return
+			}
+			res, err := engine.DecodeResult(rec.Value)
+			if err != nil {
+				db.Malformed++
+				db.Problem = fmt.Sprintf("%s/%d@%d skipped: %v", rec.Topic, rec.Partition, rec.Offset, err)
+				return
+			}
+			db.Results = append(db.Results, TaggedResult{Tag: tag, Result: res})
+		})
+		if len(db.Results) == 0 && len(db.Progress) == 0 && db.Malformed == 0 && db.Problem == "" {
+			continue
+		}
+		select {
+		case out <- db:
+		case <-ctx.Done():
+			return nil
+		}
+	}
 }

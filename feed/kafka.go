@@ -2,18 +2,24 @@ package feed
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"math"
+	"net"
+	"os"
 	"slices"
-	"strconv"
+	"strings"
 	"time"
 
-	"github.com/streamtop/streamtop/engine"
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
+	"github.com/twmb/franz-go/pkg/sasl"
+	"github.com/twmb/franz-go/pkg/sasl/plain"
+	"github.com/twmb/franz-go/pkg/sasl/scram"
 )
 
 // Record headers streamtop writes next to its data. Other Kafka clients can
@@ -65,15 +71,100 @@ func (t Topics) All() []string {
 type KafkaConfig struct {
 	Brokers  []string
 	ClientID string // ["streamtop"]
+	TLS      TLSFiles
+	SASL     SASL
+}
+
+// TLSFiles turns TLS on when any field is set: a CA to verify the brokers
+// (else the system pool), and a client certificate and key.
+type TLSFiles struct {
+	CA, Cert, Key string
+	SkipVerify    bool // do not verify the brokers' certificates (tests only)
+}
+
+// Enabled reports whether TLS is asked for.
+func (t TLSFiles) Enabled() bool { return t.CA != "" || t.Cert != "" || t.Key != "" || t.SkipVerify }
+
+// Config loads the files into a tls.Config.
+func (t TLSFiles) Config() (*tls.Config, error) {
+	c := &tls.Config{MinVersion: tls.VersionTLS12, InsecureSkipVerify: t.SkipVerify} //nolint:gosec // an explicit test-only option
+	if t.CA != "" {
+		pem, err := os.ReadFile(t.CA)
+		if err != nil {
+			return nil, fmt.Errorf("tls ca: %w", err)
+		}
+		c.RootCAs = x509.NewCertPool()
+		if !c.RootCAs.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("tls ca %s: no PEM certificate in it", t.CA)
+		}
+	}
+	if (t.Cert == "") != (t.Key == "") {
+		return nil, errors.New("tls: a client certificate needs its key, and a key its certificate")
+	}
+	if t.Cert != "" {
+		pair, err := tls.LoadX509KeyPair(t.Cert, t.Key)
+		if err != nil {
+			return nil, fmt.Errorf("tls client certificate: %w", err)
+		}
+		c.Certificates = []tls.Certificate{pair}
+	}
+	return c, nil
+}
+
+// SASL authenticates to the brokers; Mechanism "" means none.
+type SASL struct {
+	Mechanism      string // plain, scram-sha-256 or scram-sha-512
+	User, Password string
+}
+
+func (s SASL) mechanism() (sasl.Mechanism, error) {
+	switch strings.ToLower(s.Mechanism) {
+	case "":
+		return nil, nil
+	case "plain":
+		return plain.Auth{User: s.User, Pass: s.Password}.AsMechanism(), nil
+	case "scram-sha-256":
+		return scram.Auth{User: s.User, Pass: s.Password}.AsSha256Mechanism(), nil
+	case "scram-sha-512":
+		return scram.Auth{User: s.User, Pass: s.Password}.AsSha512Mechanism(), nil
+	}
+	return nil, fmt.Errorf("sasl mechanism %q: want plain, scram-sha-256 or scram-sha-512", s.Mechanism)
+}
+
+// Validate reports a configuration that cannot work, before any connection.
+func (k KafkaConfig) Validate() error {
+	if len(k.Brokers) == 0 {
+		return errors.New("kafka: no broker address")
+	}
+	for _, b := range k.Brokers {
+		if _, port, err := net.SplitHostPort(b); err != nil || port == "" {
+			return fmt.Errorf("kafka: broker %q: want host:port", b)
+		}
+	}
+	if _, err := k.SASL.mechanism(); err != nil {
+		return fmt.Errorf("kafka: %w", err)
+	}
+	if k.SASL.Mechanism != "" && k.SASL.User == "" {
+		return errors.New("kafka: sasl needs a user")
+	}
+	if k.TLS.Enabled() {
+		if _, err := k.TLS.Config(); err != nil {
+			return fmt.Errorf("kafka: %w", err)
+		}
+	}
+	return nil
 }
 
 // Opts returns the client options every role starts from.
-func (k KafkaConfig) Opts() []kgo.Opt {
+func (k KafkaConfig) Opts() ([]kgo.Opt, error) {
+	if err := k.Validate(); err != nil {
+		return nil, err
+	}
 	id := k.ClientID
 	if id == "" {
 		id = "streamtop"
 	}
-	return []kgo.Opt{
+	opts := []kgo.Opt{
 		kgo.SeedBrokers(k.Brokers...),
 		kgo.ClientID(id),
 		// Ours: keyed records hash like Kafka's default partitioner (so a
@@ -81,6 +172,30 @@ func (k KafkaConfig) Opts() []kgo.Opt {
 		// producers agree); keyless markers go to the partition they name.
 		kgo.RecordPartitioner(markerPartitioner{}),
 	}
+	if k.TLS.Enabled() {
+		c, err := k.TLS.Config()
+		if err != nil {
+			return nil, err
+		}
+		opts = append(opts, kgo.DialTLSConfig(c))
+	}
+	if m, _ := k.SASL.mechanism(); m != nil {
+		opts = append(opts, kgo.SASL(m))
+	}
+	return opts, nil
+}
+
+// NewClient returns a client for the cluster with extra options.
+func (k KafkaConfig) NewClient(extra ...kgo.Opt) (*kgo.Client, error) {
+	opts, err := k.Opts()
+	if err != nil {
+		return nil, err
+	}
+	cl, err := kgo.NewClient(append(opts, extra...)...)
+	if err != nil {
+		return nil, fmt.Errorf("kafka client: %w", err)
+	}
+	return cl, nil
 }
 
 type markerPartitioner struct{}
@@ -216,15 +331,6 @@ func EndOffsets(ctx context.Context, adm *kadm.Client, topic string) (map[int32]
 		out[o.Partition] = o.Offset
 	})
 	return out, firstErr
-}
-
-// progressValue renders a progress record's value.
-func progressValue(engineName string, closedBefore int64) []byte {
-	b := []byte(`{"engine":`)
-	b = engine.AppendJSONString(b, engineName)
-	b = append(b, `,"closed_before":`...)
-	b = strconv.AppendInt(b, closedBefore, 10)
-	return append(b, '}')
 }
 
 // Final is the closed_before of a progress record that ends the stream.

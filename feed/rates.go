@@ -61,30 +61,6 @@ func (s *RateSim) Next() float64 {
 	return s.rate
 }
 
-// Run produces one tick per interval until ctx ends.
-func (s *RateSim) Run(ctx context.Context, cl *kgo.Client, bus *Bus) error {
-	t := time.NewTicker(s.cfg.Interval)
-	defer t.Stop()
-	for {
-		now := time.Now()
-		v := []byte(`{"rate":`)
-		v = strconv.AppendFloat(v, s.Next(), 'f', -1, 64)
-		v = append(v, `,"ts":`...)
-		v = strconv.AppendInt(v, now.UnixMilli(), 10)
-		v = append(v, '}')
-		cl.Produce(ctx, &kgo.Record{Topic: s.cfg.Topic, Value: v, Timestamp: now}, func(_ *kgo.Record, err error) {
-			if err != nil && !errors.Is(err, context.Canceled) {
-				bus.Publish(LogEntry{Time: time.Now(), Level: Error, Role: "rates", Text: "produce tick: " + err.Error()})
-			}
-		})
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-t.C:
-		}
-	}
-}
-
 // RatePipelineConfig sets up the rate pipeline (the original's Storm topology).
 type RatePipelineConfig struct {
 	Topics      Topics

@@ -20,7 +20,7 @@ func embedded(t *testing.T, partitions int32) (*Embedded, KafkaConfig) {
 	}
 	t.Cleanup(b.Close)
 	kc := KafkaConfig{Brokers: []string{b.Addr()}}
-	cl, err := kgo.NewClient(kc.Opts()...)
+	cl, err := kc.NewClient()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -41,7 +41,7 @@ func TestRatePipelineThroughItsFourTopics(t *testing.T) {
 	bus := NewBus()
 	watch := bus.Watch()
 
-	prod, err := kgo.NewClient(kc.Opts()...)
+	prod, err := kc.NewClient()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -54,14 +54,14 @@ func TestRatePipelineThroughItsFourTopics(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	pipe, err := kgo.NewClient(append(kc.Opts(), kgo.ConsumeTopics(topics.RateInput),
-		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))...)
+	pipe, err := kc.NewClient(kgo.ConsumeTopics(topics.RateInput),
+		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer pipe.Close()
-	watcher, err := kgo.NewClient(append(kc.Opts(), kgo.ConsumeTopics(topics.RateInput, topics.RateOutput, topics.RateGap, topics.RateAlert),
-		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))...)
+	watcher, err := kc.NewClient(kgo.ConsumeTopics(topics.RateInput, topics.RateOutput, topics.RateGap, topics.RateAlert),
+		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -87,6 +87,7 @@ type LateEvent struct {
 // EngineStatus is the in-process engine's state.
 type EngineStatus struct {
 	Run          int
+	Tag          string // run tag of the records aggregated ("" untagged)
 	Config       engine.Config
 	Stats        engine.Stats
 	ClosedBefore int64 // windows with end ≤ this are final
@@ -106,6 +107,7 @@ type EngineStatus struct {
 // CompareStatus is one comparator's verdict.
 type CompareStatus struct {
 	Run        int
+	Tag        string // run tag judged
 	Downstream string // what is judged, e.g. "streamtop (topic aggregates)"
 	Report     compare.Report
 	SendTime   compare.Score // the same downstream against the send-time truth
@@ -177,6 +179,7 @@ type TruthValue struct {
 // the events it counts are produced.
 type TruthBatch struct {
 	Run      int
+	Tag      string // the run's tag (its id in a truth table)
 	ByDevice []TruthValue
 	BySend   []TruthValue
 	Horizon  int64 // device-time truth is final for window ends ≤ Horizon

@@ -6,18 +6,21 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"strings"
 	"sync/atomic"
 	"time"
 
 	"github.com/streamtop/streamtop/compare"
 	"github.com/streamtop/streamtop/engine"
 	"github.com/streamtop/streamtop/feed"
+	"github.com/streamtop/streamtop/feed/cass"
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"golang.org/x/sync/errgroup"
 )
 
-// app is one streamtop process running every role.
+// app is one streamtop process running every role: on the embedded broker
+// by default, or against a cluster (--brokers, --cassandra).
 type app struct {
 	cfg      config
 	bus      *feed.Bus
@@ -28,12 +31,15 @@ type app struct {
 	addr     string
 	session  string
 	clients  []*kgo.Client
+	store    *cass.Store
 
 	injector *feed.Injector
 	engine   *feed.EngineRunner
 	judge    *feed.Judge
+	truthW   *feed.TruthWriter
 	kafka    feed.KafkaConfig
 	failed   atomic.Pointer[error] // the first role that failed
+	closers  []func()
 }
 
 // failure returns the first role's failure, or nil.
@@ -44,81 +50,166 @@ func (a *app) failure() error {
 	return nil
 }
 
-// newApp starts the broker, creates the topics and builds every role. It
-// does not start them: see start.
-func newApp(ctx context.Context, cfg config) (*app, error) {
+// newApp starts the broker (or joins the cluster), creates the topics and
+// builds every role. It does not start them: see start.
+func newApp(ctx context.Context, cfg config, logf func(string)) (*app, error) {
 	a := &app{cfg: cfg, bus: feed.NewBus(), topics: cfg.topics}
-	if err := a.build(ctx); err != nil {
+	if err := a.build(ctx, logf); err != nil {
 		a.close()
 		return nil, err
 	}
 	return a, nil
 }
 
-// build does newApp's work; on error the caller releases what was started.
-func (a *app) build(ctx context.Context) (err error) {
-	cfg := a.cfg
-	a.latest = a.bus.Watch()
-	a.controls, err = feed.NewControls(feed.Settings{
-		Dup: feed.NewToggle(cfg.dup), Late: feed.NewToggle(cfg.late), OOO: feed.NewToggle(cfg.ooo),
-		Rate: cfg.rate, Mode: cfg.mode, Dedup: cfg.dedup, WatermarkLag: cfg.watermark,
-	})
-	if err != nil {
-		return err
-	}
+// newSession returns a random id: run tags of this process start with it.
+func newSession() (string, error) {
 	var sid [6]byte
 	if _, err := rand.Read(sid[:]); err != nil {
-		return fmt.Errorf("session id: %w", err)
+		return "", fmt.Errorf("session id: %w", err)
 	}
-	a.session = hex.EncodeToString(sid[:])
+	return hex.EncodeToString(sid[:]), nil
+}
 
-	if a.broker, err = feed.StartEmbedded(cfg.listen); err != nil {
-		return err
+// settings are the live knobs the flags start with.
+func (c config) settings() feed.Settings {
+	return feed.Settings{
+		Dup: feed.NewToggle(c.dup), Late: feed.NewToggle(c.late), OOO: feed.NewToggle(c.ooo),
+		Rate: c.rate, Mode: c.mode, Dedup: c.dedup, WatermarkLag: c.watermark,
 	}
-	a.addr = a.broker.Addr()
-	a.kafka = feed.KafkaConfig{Brokers: []string{a.addr}}
+}
 
-	admCl, err := a.client()
+func (c config) engineConfig() (engine.Config, error) {
+	ec := engine.DefaultConfig()
+	ec.Mode, ec.Dedup, ec.Watermark = c.mode, c.dedup, c.watermark
+	ec.Idle, ec.Lateness, ec.Window, ec.DedupTTL = c.idle, c.lateness, c.window, c.dedupTTL
+	ec.Name = c.engineName
+	return ec, ec.Validate()
+}
+
+func (c config) injectorConfig(session string, merge bool) feed.InjectorConfig {
+	gc := feed.DefaultGeneratorConfig()
+	gc.Seed, gc.Devices, gc.Events, gc.Start = c.seed, c.devices, c.events, c.start.UnixMilli()
+	gc.DupWindow, gc.OOOMax = c.dupWindow, c.oooMax
+	ic := feed.InjectorConfig{
+		Topic: c.topics.Events, Generator: gc, Replay: c.replay, Clock: clockOf(c),
+		Speed: c.speed, Window: c.window, Session: session, EndMarker: true, ClockMarkers: merge,
+		Pipe: c.eventFormat == "pipe",
+	}
+	if c.virtual() {
+		ic.Duration = c.duration
+	}
+	return ic
+}
+
+func (c config) runInfo() feed.RunInfo {
+	src := "generator"
+	if c.replay != "" {
+		src = "replay " + c.replay
+	}
+	return feed.RunInfo{Seed: c.seed, Devices: c.devices, Events: c.events, Window: c.window, Source: src,
+		Started: time.Now(), Boontada: c.boontadata}
+}
+
+func (c config) cassConfig() cass.Config {
+	cc := cass.DefaultConfig()
+	cc.Hosts, cc.Keyspace, cc.Replication = c.cassandra, c.keyspace, c.cassRepl
+	cc.Username, cc.Password, cc.Consistency, cc.Boontadata = c.cassUser, c.cassPass, c.consistency, c.boontadata
+	cc.TLS = cass.TLS{CA: c.cassTLS.CA, Cert: c.cassTLS.Cert, Key: c.cassTLS.Key, SkipVerify: c.cassTLS.SkipVerify}
+	return cc
+}
+
+// openCassandra connects, retrying until ctx ends (Cassandra may come up
+// after us), and makes sure the schema is there.
+func openCassandra(ctx context.Context, c config, logf func(string)) (*cass.Store, error) {
+	store, err := cass.Open(ctx, c.cassConfig(), func(err error, wait time.Duration) {
+		logf(fmt.Sprintf("Cassandra unavailable at %s: %v; retrying in %v", strings.Join(c.cassandra, ","), err, wait))
+	})
+	if err != nil {
+		return nil, err
+	}
+	if err := store.EnsureSchema(ctx); err != nil {
+		store.Close()
+		return nil, err
+	}
+	return store, nil
+}
+
+// ensureTopics creates the topics that are missing.
+func ensureTopics(ctx context.Context, kc feed.KafkaConfig, c config, configs map[string]*string, topics ...string) error {
+	cl, err := kc.NewClient()
 	if err != nil {
 		return err
 	}
+	defer cl.Close()
 	sctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	if _, err := feed.EnsureTopics(sctx, kadm.NewClient(admCl), int32(cfg.partitions), 1, a.broker.TopicConfigs(), a.topics.All()...); err != nil {
-		return fmt.Errorf("topics: %w", err)
+	if _, err := feed.EnsureTopics(sctx, kadm.NewClient(cl), int32(c.partitions), int16(c.replication), configs, topics...); err != nil {
+		return fmt.Errorf("topics on %s: %w", strings.Join(kc.Brokers, ","), err)
 	}
+	return nil
+}
 
-	ec := engine.DefaultConfig()
-	ec.Mode, ec.Dedup, ec.Watermark = cfg.mode, cfg.dedup, cfg.watermark
-	ec.Idle, ec.Lateness, ec.Window, ec.DedupTTL = cfg.idle, cfg.lateness, cfg.window, cfg.dedupTTL
-	if err := ec.Validate(); err != nil {
+// build does newApp's work; on error the caller releases what was started.
+func (a *app) build(ctx context.Context, logf func(string)) (err error) {
+	cfg := a.cfg
+	a.latest = a.bus.Watch()
+	if a.controls, err = feed.NewControls(cfg.settings()); err != nil {
+		return err
+	}
+	if a.session, err = newSession(); err != nil {
+		return err
+	}
+	cluster := len(cfg.kafka.Brokers) > 0
+	var topicConfigs map[string]*string
+	if cluster {
+		a.kafka = cfg.kafka
+		a.addr = strings.Join(cfg.kafka.Brokers, ",")
+	} else {
+		if a.broker, err = feed.StartEmbedded(cfg.listen); err != nil {
+			return err
+		}
+		a.addr = a.broker.Addr()
+		a.kafka = feed.KafkaConfig{Brokers: []string{a.addr}}
+		topicConfigs = a.broker.TopicConfigs()
+	}
+	if err := ensureTopics(ctx, a.kafka, cfg, topicConfigs, a.topics.All()...); err != nil {
+		return err
+	}
+	if len(cfg.cassandra) > 0 {
+		if a.store, err = openCassandra(ctx, cfg, logf); err != nil {
+			return err
+		}
+		a.closers = append(a.closers, a.store.Close)
+		a.truthW = feed.NewTruthWriter(a.store, a.bus, cfg.runInfo())
+	}
+	ec, err := cfg.engineConfig()
+	if err != nil {
 		return err
 	}
 	merge := cfg.virtual() && cfg.bounded()
+	sctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
 
-	engCl, err := a.client()
-	if err != nil {
-		return err
-	}
-	a.engine, err = feed.NewEngineRunner(feed.EngineRunnerConfig{
+	erc := feed.EngineRunnerConfig{
 		Events: a.topics.Events, Results: a.topics.Results, Engine: ec,
-		Clock: clockOf(cfg), Merge: merge, Session: a.session,
-	}, engCl, a.bus, a.controls)
-	if err != nil {
+		Clock: clockOf(cfg), Merge: merge, Session: a.session, FromEnd: cluster,
+		NoKafkaResults: cfg.resultsTo == "cassandra",
+	}
+	if a.store != nil && cfg.resultsTo != "kafka" {
+		erc.Sink = &feed.CassandraSink{Store: a.store, Engine: cfg.engineName, Boontadata: cfg.boontadata, Suffix: cfg.suffix}
+	}
+	if a.engine, err = feed.NewEngineRunner(erc, a.kafka, a.bus, a.controls); err != nil {
 		return err
 	}
+	a.closers = append(a.closers, a.engine.Close)
 	if err := a.engine.Start(sctx); err != nil {
 		return err
 	}
 
-	judgeCl, err := a.client()
-	if err != nil {
-		return err
-	}
 	a.judge, err = feed.NewJudge(feed.JudgeConfig{
-		Results: a.topics.Results, Downstream: "streamtop engine (topic " + a.topics.Results + ")",
-		Options: compare.Options{M2Tolerance: cfg.m2Tol}, Session: a.session,
-	}, judgeCl, a.bus, a.controls)
+		Downstream: cfg.engineName + " engine (topic " + a.topics.Results + ")",
+		Options:    compare.Options{M2Tolerance: cfg.m2Tol}, Session: a.session,
+	}, a.bus, a.controls, feed.NewBusTruth(a.bus), feed.NewKafkaDown(a.kafka, a.topics.Events, a.topics.Results, cluster))
 	if err != nil {
 		return err
 	}
@@ -130,17 +221,7 @@ func (a *app) build(ctx context.Context) (err error) {
 	if err != nil {
 		return err
 	}
-	gc := feed.DefaultGeneratorConfig()
-	gc.Seed, gc.Devices, gc.Events, gc.Start = cfg.seed, cfg.devices, cfg.events, cfg.start.UnixMilli()
-	gc.DupWindow, gc.OOOMax = cfg.dupWindow, cfg.oooMax
-	ic := feed.InjectorConfig{
-		Topic: a.topics.Events, Generator: gc, Replay: cfg.replay, Clock: clockOf(cfg),
-		Speed: cfg.speed, Window: cfg.window, Session: a.session, EndMarker: true, ClockMarkers: merge,
-	}
-	if cfg.virtual() {
-		ic.Duration = cfg.duration
-	}
-	if a.injector, err = feed.NewInjector(ic, injCl, a.bus, a.controls); err != nil {
+	if a.injector, err = feed.NewInjector(cfg.injectorConfig(a.session, merge), injCl, a.bus, a.controls); err != nil {
 		return err
 	}
 	return nil
@@ -155,68 +236,95 @@ func clockOf(cfg config) feed.Clock {
 
 // client returns a new Kafka client for the app's cluster.
 func (a *app) client(opts ...kgo.Opt) (*kgo.Client, error) {
-	cl, err := kgo.NewClient(append(a.kafka.Opts(), opts...)...)
+	cl, err := a.kafka.NewClient(opts...)
 	if err != nil {
-		return nil, fmt.Errorf("kafka client: %w", err)
+		return nil, err
 	}
 	a.clients = append(a.clients, cl)
 	return cl, nil
 }
 
+// role runs f in g; a failure is recorded, logged on the bus and returned.
+func role(g *errgroup.Group, ctx context.Context, bus *feed.Bus, failed *atomic.Pointer[error], name string, f func(context.Context) error) {
+	g.Go(func() error {
+		err := f(ctx)
+		if err != nil && !errors.Is(err, context.Canceled) {
+			err = fmt.Errorf("%s: %w", name, err)
+			failed.CompareAndSwap(nil, &err)
+			bus.Publish(feed.LogEntry{Time: time.Now(), Level: feed.Error, Role: name, Text: err.Error()})
+			return err
+		}
+		return nil
+	})
+}
+
 // start runs every role in g. The screen's rate pipeline runs only with rates set.
 func (a *app) start(ctx context.Context, g *errgroup.Group, rates bool) error {
-	role := func(name string, f func(context.Context) error) {
-		g.Go(func() error {
-			err := f(ctx)
-			if err != nil && !errors.Is(err, context.Canceled) {
-				err = fmt.Errorf("%s: %w", name, err)
-				a.failed.CompareAndSwap(nil, &err)
-				a.bus.Publish(feed.LogEntry{Time: time.Now(), Level: feed.Error, Role: name, Text: err.Error()})
-				return err
-			}
-			return nil
-		})
+	run := func(name string, f func(context.Context) error) { role(g, ctx, a.bus, &a.failed, name, f) }
+	run("engine", a.engine.Run)
+	run("compare", a.judge.Run)
+	run("injector", a.injector.Run)
+	if a.truthW != nil {
+		run("truth", a.truthW.Run)
 	}
-	role("engine", a.engine.Run)
-	role("compare", a.judge.Run)
-	role("injector", a.injector.Run)
 	if !rates {
 		return nil
 	}
-	sim, err := feed.NewRateSim(feed.DefaultRateSimConfig())
+	return startRates(ctx, a.cfg, a.kafka, a.bus, "simulated", a.client, run, true)
+}
+
+// startRates runs the rate source (sim or others), the pipeline and, for a
+// screen, the watcher.
+func startRates(ctx context.Context, c config, kc feed.KafkaConfig, bus *feed.Bus, label string,
+	client func(...kgo.Opt) (*kgo.Client, error), run func(string, func(context.Context) error), watch bool) error {
+	src, err := newRateSource(c, kc, bus)
 	if err != nil {
 		return err
 	}
-	simCl, err := a.client(kgo.ProducerLinger(0))
+	if src != nil {
+		run("rates", src)
+	}
+	pipeCl, err := client(kgo.ConsumeTopics(c.topics.RateInput), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
 	if err != nil {
 		return err
 	}
-	pipeCl, err := a.client(kgo.ConsumeTopics(a.topics.RateInput), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
-	if err != nil {
-		return err
+	rc := engine.RateConfig{Threshold: c.rateThresh, Strict: c.rateStrict}
+	run("rates", func(ctx context.Context) error {
+		return feed.RunRatePipeline(ctx, feed.RatePipelineConfig{Topics: c.topics, Rate: rc, OriginalGap: c.rateGapOrig}, pipeCl, bus)
+	})
+	if !watch {
+		return nil
 	}
-	watchCl, err := a.client(kgo.ConsumeTopics(a.topics.RateInput, a.topics.RateOutput, a.topics.RateGap, a.topics.RateAlert),
+	watchCl, err := client(kgo.ConsumeTopics(c.topics.RateInput, c.topics.RateOutput, c.topics.RateGap, c.topics.RateAlert),
 		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
 	if err != nil {
 		return err
 	}
-	rc := engine.RateConfig{Threshold: a.cfg.rateThresh, Strict: a.cfg.rateStrict}
-	role("rates", func(ctx context.Context) error { return sim.Run(ctx, simCl, a.bus) })
-	role("rates", func(ctx context.Context) error {
-		return feed.RunRatePipeline(ctx, feed.RatePipelineConfig{Topics: a.topics, Rate: rc, OriginalGap: a.cfg.rateGapOrig}, pipeCl, a.bus)
-	})
-	role("rates", func(ctx context.Context) error {
-		return feed.RunRateWatcher(ctx, feed.RateWatcherConfig{Topics: a.topics, Source: "simulated", Threshold: rc.Threshold}, watchCl, a.bus)
+	run("rates", func(ctx context.Context) error {
+		return feed.RunRateWatcher(ctx, feed.RateWatcherConfig{Topics: c.topics, Source: label, Threshold: rc.Threshold}, watchCl, bus)
 	})
 	return nil
 }
 
 // close releases the clients and the broker.
 func (a *app) close() {
+	for _, c := range a.closers {
+		c()
+	}
 	for _, cl := range a.clients {
 		cl.Close()
 	}
 	if a.broker != nil {
 		a.broker.Close()
 	}
+}
+
+// atomicErr holds the first failure of a set of roles.
+type atomicErr struct{ p atomic.Pointer[error] }
+
+func (a *atomicErr) get() error {
+	if p := a.p.Load(); p != nil {
+		return *p
+	}
+	return nil
 }

@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -33,17 +34,36 @@ const (
 
 // run is the whole program, with its streams as arguments for tests.
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	cfg, err := parseFlags(args, stdout)
+	cmd := ""
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		if _, ok := commandGroups[args[0]]; ok {
+			cmd, args = args[0], args[1:]
+		}
+	}
+	cfg, err := parseCommand(cmd, args, stdout)
 	if errors.Is(err, errHelp) {
 		return exitOK
 	}
+	name := strings.TrimSpace("streamtop " + cmd)
 	if err != nil {
-		fmt.Fprintf(stderr, "streamtop: %v\nRun 'streamtop --help' for usage.\n", err)
+		fmt.Fprintf(stderr, "%s: %v\nRun '%s --help' for usage.\n", name, err, name)
 		return exitUsage
+	}
+	switch cmd {
+	case "inject":
+		return runInject(cfg, stdout, stderr)
+	case "engine":
+		return runEngine(cfg, stdout, stderr)
+	case "rates":
+		return runRates(cfg, stdout, stderr)
+	case "compare":
+		return runCompare(cfg, stdout, stderr)
+	case "watch":
+		return runWatch(cfg, stdout, stderr)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	a, err := newApp(ctx, cfg)
+	a, err := newApp(ctx, cfg, func(s string) { fmt.Fprintf(stderr, "streamtop: %s\n", s) })
 	if err != nil {
 		fmt.Fprintf(stderr, "streamtop: %v\n", err)
 		return exitFailure
