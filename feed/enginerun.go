@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/streamtop/streamtop/engine"
@@ -83,7 +84,8 @@ type EngineRunner struct {
 	sinkBuf  []engine.Result           // results the sink has not taken yet
 	sinkProg map[int32]int64           // progress the sink has not taken yet
 	results  []engine.Result
-	done     chan struct{}
+	done     chan struct{} // closed when Run stops handling rebalances
+	doneOnce sync.Once
 
 	st          EngineStatus
 	recent      []LateEvent
@@ -283,7 +285,7 @@ func (r *EngineRunner) Run(ctx context.Context) error {
 	if r.parts == nil {
 		return fmt.Errorf("engine runner: %w: Run before Start", ErrRunnerConfig)
 	}
-	defer close(r.done)
+	defer r.doneOnce.Do(func() { close(r.done) })
 	type fetch struct {
 		fs   kgo.Fetches
 		done chan struct{}
@@ -352,7 +354,11 @@ func (r *EngineRunner) shutdown() error {
 	}
 	r.drainSink(ctx)
 	err := r.cl.Flush(ctx)
+	// From here on rebalance callbacks return at once: leaving the group
+	// revokes our partitions, and nobody is left to handle that.
+	r.doneOnce.Do(func() { close(r.done) })
 	if r.cfg.Group != "" {
+		r.cl.AllowRebalance() // the last poll may still block it
 		r.cl.LeaveGroup()
 	}
 	return err
@@ -805,6 +811,9 @@ func (r *EngineRunner) emit(ctx context.Context) {
 	}
 	if r.cfg.Sink != nil {
 		r.sinkBuf = append(r.sinkBuf, r.results...)
+	}
+	if r.st.Consumed == 0 && !r.finished {
+		return // no progress to claim before the run's first event
 	}
 	closed := r.closed()
 	if len(closed) == 0 {

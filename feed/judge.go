@@ -20,7 +20,11 @@ type JudgeConfig struct {
 	// Session, in one process with the injector: this session's run tags,
 	// following the controls' run. "" (distributed): the truth's run.
 	Session string
-	Tick    time.Duration // how often scores are settled and published [100ms]
+	// Tag is the run judged when it is known up front (a distributed
+	// comparator reads it from Cassandra): results of other runs are skipped
+	// from the first record on.
+	Tag  string
+	Tick time.Duration // how often scores are settled and published [100ms]
 	// IdleFinal ends the judging of a downstream that writes no progress
 	// records (another engine): once the truth is final and no result has
 	// come for this long. 0: only progress records end it.
@@ -113,7 +117,7 @@ func NewJudge(cfg JudgeConfig, bus *Bus, controls *Controls, truth TruthSource, 
 	if controls != nil {
 		run = controls.Load().Run
 	}
-	if err := j.reset(run, ""); err != nil {
+	if err := j.reset(run, cfg.Tag); err != nil {
 		return nil, err
 	}
 	return j, nil
@@ -282,8 +286,8 @@ func (j *Judge) addDown(db DownBatch) {
 		}
 	}
 	for _, m := range db.Progress {
-		if !j.mine(m.Tag) {
-			continue
+		if (m.Tag == "" && j.tag != "") || !j.mine(m.Tag) {
+			continue // progress says nothing about a run it does not name
 		}
 		j.sawMarks = true
 		for p, c := range m.Closed {

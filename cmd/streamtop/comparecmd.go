@@ -77,17 +77,18 @@ func runCompare(cfg config, stdout, stderr io.Writer) int {
 		var truth feed.TruthSource = &feed.CassandraTruth{Store: store, RunID: runID, Log: logTo}
 		var down feed.DownSource
 		var label string
+		tag := runID
 		switch kind {
 		case "topic":
 			down, label = feed.NewKafkaDown(cfg.kafka, cfg.topics.Events, name, false), "topic "+name
 		case "table":
 			down, label = &feed.TableDown{Store: store, Engine: name, RunID: runID, EventParts: eventParts}, "table "+cfg.keyspace+".aggregates engine "+name
 		case "boontadata":
-			truth = &feed.BoontadataTruth{Store: store, RunID: runID, Log: logTo}
+			truth, tag = &feed.BoontadataTruth{Store: store, RunID: runID, Log: logTo}, "" // the original's table has no runs
 			down, label = &feed.BoontadataDown{Store: store, Suffix: name}, "boontadata.agg_events m1_sum_"+name
 		}
 		j, err := feed.NewJudge(feed.JudgeConfig{Downstream: label, Options: compare.Options{M2Tolerance: cfg.m2Tol},
-			IdleFinal: cfg.idleFinal}, h.bus, nil, truth, down)
+			IdleFinal: cfg.idleFinal, Tag: tag}, h.bus, nil, truth, down)
 		if err != nil {
 			h.logf(err.Error())
 			return exitUsage

@@ -177,6 +177,21 @@ Keys in the terminal UI:
   tab shift+tab  focus     /  filter exceptions      ?  help    q ctrl+c  quit
 `
 
+// defaultConfig is every setting's default (SPEC's), whether or not the
+// subcommand has a flag for it.
+func defaultConfig() config {
+	return config{
+		seed: 34, devices: 1, rate: 20, dup: 0.05, late: 0.01, dedup: true,
+		watermark: time.Second, idle: 6 * time.Second, window: 5 * time.Second, dedupTTL: 10 * time.Minute,
+		partitions: 4, replication: 1, start: feed.StartInstant, autoStop: true, report: "text", fps: 10,
+		linger: 5 * time.Millisecond, m2Tol: -1, dupWindow: 10000, oooMax: 3 * time.Second, rateThresh: 50,
+		topics: feed.DefaultTopics(), keyspace: "streamtop", cassRepl: "{'class': 'SimpleStrategy', 'replication_factor': 1}",
+		consistency: "local_quorum", suffix: "downstream", engineName: "streamtop", resultsTo: "kafka",
+		group: "streamtop-engine", watchGroup: "streamtop-engine", eventFormat: "json", rateSource: "sim",
+		rateInterval: 500 * time.Millisecond, timeout: 10 * time.Minute, idleFinal: 30 * time.Second,
+	}
+}
+
 // parseFlags parses the args of the one-process run; usage goes to out.
 func parseFlags(args []string, out io.Writer) (config, error) { return parseCommand("", args, out) }
 
@@ -188,10 +203,8 @@ func parseCommand(cmd string, args []string, out io.Writer) (config, error) {
 		return config{}, fmt.Errorf("unknown command %q", cmd)
 	}
 	has := func(g flagGroup) bool { return groups&g != 0 }
-	c := config{cmd: cmd, dedup: true, autoStop: true, start: feed.StartInstant, m2Tol: -1, topics: feed.DefaultTopics(),
-		keyspace: "streamtop", cassRepl: "{'class': 'SimpleStrategy', 'replication_factor': 1}", consistency: "local_quorum",
-		suffix: "downstream", engineName: "streamtop", resultsTo: "kafka", group: "streamtop-engine", eventFormat: "json",
-		rateInterval: 500 * time.Millisecond, rateSource: "sim", replication: 1, timeout: 10 * time.Minute, idleFinal: 30 * time.Second}
+	c := defaultConfig()
+	c.cmd = cmd
 	fs := flag.NewFlagSet("streamtop "+cmd, flag.ContinueOnError)
 	// Errors are returned (the caller prints one line); usage only on --help.
 	fs.SetOutput(io.Discard)

@@ -110,6 +110,8 @@ func (l *lifecycle) publish() {
 	}
 	if err := l.a.failure(); err != nil {
 		st.Err = err.Error()
+	} else if e := l.a.latest.Peek().Engine; e != nil && e.Err != "" {
+		st.Err = e.Err // e.g. the broker is unreachable: shown in the header
 	}
 	l.a.bus.Publish(st)
 }

@@ -148,7 +148,7 @@ func watchCompare(ctx context.Context, cfg config, bus *feed.Bus, logf func(stri
 		}
 	}
 	j, err := feed.NewJudge(feed.JudgeConfig{Downstream: "topic " + cfg.topics.Results,
-		Options: compare.Options{M2Tolerance: cfg.m2Tol}, IdleFinal: cfg.idleFinal}, bus, nil,
+		Options: compare.Options{M2Tolerance: cfg.m2Tol}, IdleFinal: cfg.idleFinal, Tag: runID}, bus, nil,
 		&feed.CassandraTruth{Store: store, RunID: runID}, feed.NewKafkaDown(cfg.kafka, cfg.topics.Events, cfg.topics.Results, false))
 	if err != nil {
 		return err
