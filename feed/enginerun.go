@@ -101,6 +101,7 @@ type EngineRunner struct {
 type partState struct {
 	id    int32
 	owned bool
+	read  bool  // a record was read since the partition was (re)assigned
 	next  int64 // next offset to read
 	end   int64 // last known end offset; -1 unknown
 	endOK bool  // the last look at the end offset succeeded
@@ -403,7 +404,7 @@ func (r *EngineRunner) handleRebalance(ctx context.Context, rb rebalance) {
 	}
 	r.st = st // the counters go on across a rebalance
 	for _, p := range r.parts {
-		p.next, p.end, p.endOK = 0, -1, false
+		p.next, p.end, p.endOK, p.read = 0, -1, false, false
 	}
 }
 
@@ -461,11 +462,17 @@ func (r *EngineRunner) commit(ctx context.Context) {
 	req.Group, req.Generation, req.MemberID = r.cfg.Group, gen, member
 	t := kmsg.NewOffsetCommitRequestTopic()
 	t.Topic, t.TopicID = r.cfg.Events, r.topicID
-	meta := commitMeta(r.tag, closed)
 	for _, p := range r.parts {
-		if !p.owned || p.next == 0 && p.end < 0 {
+		if !p.owned || !p.read {
+			// Nothing read since it was assigned: the commit (and the
+			// horizon in its metadata) of the previous owner stands.
 			continue
 		}
+		pc := closed
+		if f, ok := r.floors[p.id]; ok && f.tag == r.tag {
+			pc = max(pc, f.closed) // never forget what a previous owner closed
+		}
+		meta := commitMeta(r.tag, pc)
 		off := p.next
 		for end, o := range r.minOpen[p.id] {
 			if end <= closed {
@@ -609,7 +616,7 @@ func (r *EngineRunner) handleFetches(ctx context.Context, fs kgo.Fetches) {
 			return // fetched before a revoke: the new owner reads it
 		}
 		for _, rec := range fp.Records {
-			p.next = rec.Offset + 1
+			p.next, p.read = rec.Offset+1, true
 			r.record(p, rec)
 		}
 		p.end = max(p.end, fp.HighWatermark)
