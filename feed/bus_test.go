@@ -157,3 +157,9 @@ func TestBusSubscribersComeAndGoWhilePublishing(t *testing.T) {
 		t.Fatalf("the steady subscriber got %d of %d", got, n)
 	}
 }
+
+func TestToggleLabelRoundsFloatNoise(t *testing.T) {
+	if got := (Toggle{P: 0.058000000000000003, On: true}).Label("dup"); got != "dup 5.8% on" {
+		t.Errorf("label %q", got)
+	}
+}

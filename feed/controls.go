@@ -30,7 +30,8 @@ func (t Toggle) Label(name string) string {
 	if !t.On {
 		return name + " off"
 	}
-	return name + " " + strconv.FormatFloat(t.P*100, 'f', -1, 64) + "% on"
+	pct := math.Round(t.P*100*1e4) / 1e4 // 5.800000000000001 → 5.8
+	return name + " " + strconv.FormatFloat(pct, 'f', -1, 64) + "% on"
 }
 
 // NewToggle is on when p > 0.
