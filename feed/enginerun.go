@@ -27,8 +27,10 @@ type EngineRunnerConfig struct {
 	Clock   Clock
 	// Merge reads the partitions merged in timestamp order (then key, then
 	// partition), as batch engines do: a bounded virtual-clock run is then
-	// deterministic whatever the fetch timing. It relies on the injector's
-	// clock and end markers. Not with Group.
+	// deterministic whatever the fetch timing, and a backlog read partition
+	// by partition does not turn late events into accepted ones. It relies
+	// on the injector's clock and end markers (in a group, partitions
+	// without markers do not hold it back once read to their end).
 	Merge bool
 	// FromEnd starts at the topic's end offsets (the data already there
 	// belongs to earlier runs); otherwise at its start. A group with
@@ -99,15 +101,16 @@ type EngineRunner struct {
 }
 
 type partState struct {
-	id    int32
-	owned bool
-	read  bool  // a record was read since the partition was (re)assigned
-	next  int64 // next offset to read
-	end   int64 // last known end offset; -1 unknown
-	endOK bool  // the last look at the end offset succeeded
-	queue []*kgo.Record
-	bound int64 // merge: every later record here has timestamp ≥ bound
-	done  bool  // end marker read
+	id     int32
+	owned  bool
+	read   bool  // a record was read since the partition was (re)assigned
+	next   int64 // next offset to read
+	end    int64 // last known end offset; -1 unknown
+	endOK  bool  // the last look at the end offset succeeded
+	queue  []*kgo.Record
+	bound  int64 // merge: every later record here has timestamp ≥ bound
+	marked bool  // merge: the partition carries clock markers
+	done   bool  // end marker read
 }
 
 type floorMeta struct {
@@ -132,9 +135,6 @@ func NewEngineRunner(cfg EngineRunnerConfig, kc KafkaConfig, bus *Bus, controls 
 	}
 	if cfg.Events == "" || cfg.Results == "" {
 		return nil, fmt.Errorf("engine runner: %w: events and results topics are required", ErrRunnerConfig)
-	}
-	if cfg.Group != "" && cfg.Merge {
-		return nil, fmt.Errorf("engine runner: %w: merged reading needs every partition (no group)", ErrRunnerConfig)
 	}
 	if err := cfg.Engine.Validate(); err != nil {
 		return nil, err
@@ -216,7 +216,7 @@ func (r *EngineRunner) reset(n int, tag string) error {
 	clear(r.minOpen)
 	r.st = EngineStatus{Run: n}
 	for _, p := range r.parts {
-		p.queue, p.bound, p.done = nil, engine.None, false
+		p.queue, p.bound, p.done, p.marked = nil, engine.None, false, false
 		if p.owned {
 			r.eng.Assign(p.id)
 			if f, ok := r.floors[p.id]; ok && f.tag == r.tag {
@@ -292,7 +292,9 @@ func (r *EngineRunner) Run(ctx context.Context) error {
 		done chan struct{}
 	}
 	fetchC := make(chan fetch)
+	pollDone := make(chan struct{})
 	go func() {
+		defer close(pollDone)
 		for {
 			fs := r.cl.PollFetches(ctx)
 			if ctx.Err() != nil {
@@ -326,6 +328,12 @@ func (r *EngineRunner) Run(ctx context.Context) error {
 	for {
 		select {
 		case <-ctx.Done():
+			// The poller's last PollFetches may block rebalances until
+			// AllowRebalance: let it finish before leaving the group.
+			select {
+			case <-pollDone:
+			case <-time.After(5 * time.Second):
+			}
 			return r.shutdown()
 		case f := <-fetchC:
 			r.handleFetches(ctx, f.fs)
@@ -474,6 +482,9 @@ func (r *EngineRunner) commit(ctx context.Context) {
 		}
 		meta := commitMeta(r.tag, pc)
 		off := p.next
+		if len(p.queue) > 0 {
+			off = min(off, p.queue[0].Offset) // read but not yet merged in
+		}
 		for end, o := range r.minOpen[p.id] {
 			if end <= closed {
 				delete(r.minOpen[p.id], end)
@@ -646,6 +657,7 @@ func (r *EngineRunner) record(p *partState, rec *kgo.Record) {
 		if t, err := strconv.ParseInt(v, 10, 64); err == nil && t > p.bound {
 			p.bound = t
 		}
+		p.marked = true
 		return
 	}
 	r.st.Consumed++
@@ -728,7 +740,7 @@ func (r *EngineRunner) releaseMerged() {
 	for {
 		var best *partState
 		for _, p := range r.parts {
-			if len(p.queue) == 0 {
+			if !p.owned || len(p.queue) == 0 {
 				continue
 			}
 			if best == nil || mergeLess(p, best) {
@@ -741,7 +753,7 @@ func (r *EngineRunner) releaseMerged() {
 		head := best.queue[0]
 		ts := head.Timestamp.UnixMilli()
 		for _, p := range r.parts {
-			if len(p.queue) == 0 && p.bound <= ts {
+			if p.owned && len(p.queue) == 0 && p.bound <= ts && r.mayHoldEarlier(p) {
 				return // p may still hold an earlier (or tied) record
 			}
 		}
@@ -750,11 +762,26 @@ func (r *EngineRunner) releaseMerged() {
 		// Caught up, deterministically: nothing at or before this time is
 		// left to read in the partition.
 		for _, p := range r.parts {
-			caught := len(p.queue) == 0 || p.queue[0].Timestamp.UnixMilli() > ts
-			r.eng.SetCaughtUp(p.id, caught)
+			if p.owned {
+				caught := len(p.queue) == 0 || p.queue[0].Timestamp.UnixMilli() > ts
+				r.eng.SetCaughtUp(p.id, caught)
+			}
 		}
 		r.ingest(best.id, ts, head)
 	}
+}
+
+// mayHoldEarlier reports whether an empty partition may still deliver a
+// record older than what the merge would release. In one process with the
+// injector, every partition carries clock markers: wait for them (the run
+// is then deterministic). A group member cannot count on them (a partition
+// may be fed by another producer): a partition that never had a marker
+// holds the merge back only while it has unread records.
+func (r *EngineRunner) mayHoldEarlier(p *partState) bool {
+	if r.cfg.Group == "" || p.marked {
+		return true
+	}
+	return !(p.endOK && p.end >= 0 && p.next >= p.end)
 }
 
 func mergeLess(a, b *partState) bool {

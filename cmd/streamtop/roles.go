@@ -161,7 +161,9 @@ func runInject(cfg config, stdout, stderr io.Writer) int {
 		return exitFailure
 	}
 	defer cl.Close()
-	inj, err := feed.NewInjector(cfg.injectorConfig(session, false), cl, h.bus, controls)
+	// Clock markers under the virtual clock: engines can then read their
+	// partitions merged in timestamp order, as the one-process run does.
+	inj, err := feed.NewInjector(cfg.injectorConfig(session, cfg.virtual()), cl, h.bus, controls)
 	if err != nil {
 		h.logf(err.Error())
 		return exitUsage
@@ -228,7 +230,8 @@ func runEngine(cfg config, stdout, stderr io.Writer) int {
 		return exitUsage
 	}
 	erc := feed.EngineRunnerConfig{Events: cfg.topics.Events, Results: cfg.topics.Results, Engine: ec,
-		Clock: clockOf(cfg), Group: cfg.group, FromEnd: cfg.fromEnd, NoKafkaResults: cfg.resultsTo == "cassandra"}
+		Clock: clockOf(cfg), Group: cfg.group, FromEnd: cfg.fromEnd, NoKafkaResults: cfg.resultsTo == "cassandra",
+		Merge: cfg.virtual()}
 	if len(cfg.cassandra) > 0 && cfg.resultsTo != "kafka" {
 		store, err := openCassandra(ctx, cfg, h.logf)
 		if err != nil {
