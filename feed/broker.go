@@ -57,8 +57,9 @@ func StartEmbedded(listen string) (*Embedded, error) {
 // the embedded broker: size-bounded, so a long demo does not eat the
 // machine's memory.
 func (e *Embedded) TopicConfigs() map[string]*string {
-	v := strconv.Itoa(EmbeddedRetentionBytes)
-	return map[string]*string{"retention.bytes": &v}
+	// No time-based retention: virtual-clock records carry past send times.
+	v, never := strconv.Itoa(EmbeddedRetentionBytes), "-1"
+	return map[string]*string{"retention.bytes": &v, "retention.ms": &never}
 }
 
 // EmbeddedRetentionBytes bounds each partition of an embedded topic.

@@ -98,6 +98,9 @@ type EngineRunner struct {
 	lastMalf    string
 	reachable   bool
 	lastCommit  time.Time
+	anyMarked   bool      // a clock marker was read since the last reset
+	noMarkers   bool      // gave up waiting for markers (another producer)
+	queuedSince time.Time // when a record was first queued for the merge
 }
 
 type partState struct {
@@ -212,6 +215,7 @@ func (r *EngineRunner) reset(n int, tag string) error {
 		r.tag = RunTag(r.cfg.Session, n)
 	}
 	r.recent = nil
+	r.anyMarked, r.noMarkers, r.queuedSince = false, false, time.Time{}
 	clear(r.sent)
 	clear(r.minOpen)
 	r.st = EngineStatus{Run: n}
@@ -657,12 +661,15 @@ func (r *EngineRunner) record(p *partState, rec *kgo.Record) {
 		if t, err := strconv.ParseInt(v, 10, 64); err == nil && t > p.bound {
 			p.bound = t
 		}
-		p.marked = true
+		p.marked, r.anyMarked = true, true
 		return
 	}
 	r.st.Consumed++
 	if r.cfg.Merge {
 		p.queue = append(p.queue, rec)
+		if r.queuedSince.IsZero() {
+			r.queuedSince = time.Now()
+		}
 		return
 	}
 	arrival := rec.Timestamp.UnixMilli()
@@ -778,10 +785,27 @@ func (r *EngineRunner) releaseMerged() {
 // may be fed by another producer): a partition that never had a marker
 // holds the merge back only while it has unread records.
 func (r *EngineRunner) mayHoldEarlier(p *partState) bool {
-	if r.cfg.Group == "" || p.marked {
+	if p.marked || !r.noMarkers {
 		return true
 	}
 	return !(p.endOK && p.end >= 0 && p.next >= p.end)
+}
+
+// NoMarkersAfter is how long a group member merging partitions waits for a
+// first clock marker before it decides the stream has none (another
+// producer) and reads its partitions as they come.
+const NoMarkersAfter = 10 * time.Second
+
+// checkMarkers gives up waiting for clock markers that do not come.
+func (r *EngineRunner) checkMarkers() {
+	if !r.cfg.Merge || r.cfg.Group == "" || r.anyMarked || r.noMarkers || r.queuedSince.IsZero() {
+		return
+	}
+	if time.Since(r.queuedSince) >= NoMarkersAfter {
+		r.noMarkers = true
+		r.log(Warn, fmt.Sprintf("no clock markers in %s after %v: reading its partitions as they come (not merged)", r.cfg.Events, NoMarkersAfter))
+		r.releaseMerged()
+	}
 }
 
 func mergeLess(a, b *partState) bool {
@@ -813,6 +837,7 @@ func (r *EngineRunner) maybeFinish(ctx context.Context) {
 }
 
 func (r *EngineRunner) tick(ctx context.Context) {
+	r.checkMarkers()
 	if !r.finished {
 		now := r.eng.Now()
 		if r.cfg.Clock == RealClock {

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -134,8 +135,24 @@ func openCassandra(ctx context.Context, c config, logf func(string)) (*cass.Stor
 	return store, nil
 }
 
+// clusterTopicConfigs are the settings of the topics streamtop creates on a
+// cluster: no time-based retention (virtual-clock records carry send times
+// of the past, which time-based retention would delete at once), a size
+// bound per partition instead.
+func clusterTopicConfigs() map[string]*string {
+	never, size := "-1", strconv.Itoa(ClusterRetentionBytes)
+	return map[string]*string{"retention.ms": &never, "retention.bytes": &size}
+}
+
+// ClusterRetentionBytes bounds each partition of a topic streamtop creates
+// on a cluster.
+const ClusterRetentionBytes = 1 << 30
+
 // ensureTopics creates the topics that are missing.
 func ensureTopics(ctx context.Context, kc feed.KafkaConfig, c config, configs map[string]*string, topics ...string) error {
+	if configs == nil {
+		configs = clusterTopicConfigs()
+	}
 	cl, err := kc.NewClient()
 	if err != nil {
 		return err
