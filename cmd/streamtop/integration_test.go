@@ -216,7 +216,10 @@ type kcatEvent struct {
 // one closer per device 60 s later, which moves the watermark past every
 // data window (its own window stays open until the engine stops).
 func kcatScenario(suffix string) (events []kcatEvent, closers map[engine.Key]bool) {
-	t0 := (time.Now().UnixMilli()/5000)*5000 - 300_000
+	// Device times start at the next window boundary: an engine whose
+	// partitions have been idle holds its watermark at now − idle (SPEC §3),
+	// so events stamped earlier than that would rightly be late.
+	t0 := (time.Now().UnixMilli()/5000)*5000 + 5000
 	closers = map[engine.Key]bool{}
 	for d, dev := range []string{"kc-a-" + suffix, "kc-b-" + suffix} {
 		var evs []kcatEvent
@@ -320,8 +323,10 @@ func TestIntegrationKcatEventsBothForms(t *testing.T) {
 				if r.Engine != "streamtop" {
 					t.Errorf("%v: engine %q, want streamtop", k, r.Engine)
 				}
-				if r.Incomplete != closers[k] {
-					t.Errorf("%v: incomplete %v, want %v (only the closers' windows are open at the stop)", k, r.Incomplete, closers[k])
+				// Only a closer's window may still be open at the stop (on
+				// the real clock idleness may have closed it already).
+				if r.Incomplete && !closers[k] {
+					t.Errorf("%v: marked incomplete, but the closers moved the watermark past it", k)
 				}
 			}
 			diffAggs(t, "results read with kcat vs sums computed here", down, want)
