@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"math"
 	"slices"
 	"time"
@@ -152,9 +153,12 @@ type Engine struct {
 	ends    []int64 // open window ends, ascending
 	nFired  int     // ends[:nFired] have fired (event time)
 
-	seen map[string]int64 // dedup: id → window end (event time) or arrival (processing)
-	ttlq []seenAt         // processing time: ids in arrival order, for expiry
-	ttlH int              // head of ttlq
+	seen  *idSet     // dedup: id → window end (event time) or arrival (processing)
+	cellT *cellTable // (device, category) pairs, numbered
+	// The window of the previous event: most events fall in the same one.
+	lastEnd int64
+	lastWin *window
+	free    []*window // closed windows, for reuse
 	// carry holds the ids remembered when the mode last switched, so a
 	// duplicate is still caught in the new mode; dropped after DedupTTL.
 	carry      map[string]struct{}
@@ -173,21 +177,22 @@ type partition struct {
 	floor       int64 // windows ending at or before this are closed for this partition's events
 }
 
-type cell struct{ device, category string }
+// cell is a (device, category) pair, with the window it last went to: a
+// cell's events nearly all go to the newest window, so its position there
+// is remembered instead of looked up.
+type cell struct {
+	device, category string
+	lastEnd          int64
+	lastPos          int32
+}
 
 type window struct {
 	end   int64
 	fired bool
-	index map[cell]int
-	cells []cell
+	index map[int32]int32 // cell number → position in cells/aggs
+	cells []int32
 	aggs  []Agg
-	ids   []string            // event time: ids to forget when the window closes
 	batch map[string]struct{} // micro-batch: ids seen in this batch
-}
-
-type seenAt struct {
-	id      string
-	arrival int64
 }
 
 // New returns an engine for cfg, or the reason cfg cannot work.
@@ -203,8 +208,10 @@ func New(cfg Config) (*Engine, error) {
 		emitted: None,
 		floor:   None,
 		windows: make(map[int64]*window),
-		seen:    make(map[string]int64),
+		lastEnd: None,
 	}
+	seed := maphash.MakeSeed()
+	e.seen, e.cellT = newIDSet(seed), newCellTable(seed)
 	e.setDurations()
 	return e, nil
 }
@@ -292,18 +299,25 @@ func (e *Engine) Ingest(p int32, arrival int64, ev Event) Outcome {
 }
 
 func (e *Engine) ingestEventTime(ev Event, floor int64) Outcome {
-	end := WindowEnd(ev.Time, e.win)
-	if e.cfg.Dedup && e.remembered(ev.ID) {
-		return Duplicate
+	end := e.lastEnd
+	if ev.Time < end-e.win || ev.Time >= end || end == None {
+		end = WindowEnd(ev.Time, e.win)
+	}
+	var h, slot uint64
+	if e.cfg.Dedup {
+		h = e.seen.hash(ev.ID)
+		var found bool
+		if slot, found = e.seen.Lookup(h, ev.ID); found || e.carried(ev.ID) {
+			return Duplicate
+		}
 	}
 	if e.flushed || end <= e.closed || end <= e.floor || end <= floor {
 		return Late
 	}
 	w := e.window(end)
-	i := w.add(ev)
+	i := e.add(w, ev)
 	if e.cfg.Dedup {
-		e.seen[ev.ID] = end
-		w.ids = append(w.ids, ev.ID)
+		e.seen.insertAt(slot, h, ev.ID, end) // forgotten when the window closes
 	}
 	if w.fired {
 		e.emit(w, i)
@@ -325,8 +339,7 @@ func (e *Engine) ingestArrival(ev Event, floor int64) Outcome {
 		return Late
 	}
 	if e.cfg.Dedup && e.cfg.Mode == ProcessingTime {
-		e.seen[ev.ID] = e.now
-		e.ttlq = append(e.ttlq, seenAt{ev.ID, e.now})
+		e.seen.Put(ev.ID, e.now) // forgotten after the dedup TTL
 	}
 	w := e.window(end)
 	if e.cfg.Dedup && e.cfg.Mode == MicroBatch {
@@ -338,16 +351,20 @@ func (e *Engine) ingestArrival(ev Event, floor int64) Outcome {
 		}
 		w.batch[ev.ID] = struct{}{}
 	}
-	w.add(ev)
+	e.add(w, ev)
 	return Accepted
 }
 
 // remembered reports whether id was accepted before: in this mode's memory,
 // or in what a mode switch carried over.
-func (e *Engine) remembered(id string) bool {
-	if _, ok := e.seen[id]; ok {
-		return true
-	}
+func (e *Engine) remembered(id string) bool { return e.rememberedHashed(e.seen.hash(id), id) }
+
+func (e *Engine) rememberedHashed(h uint64, id string) bool {
+	return e.seen.HasHashed(h, id) || e.carried(id)
+}
+
+// carried reports whether id was remembered when the mode last switched.
+func (e *Engine) carried(id string) bool {
 	if e.carry != nil {
 		if e.now > e.carryUntil {
 			e.carry = nil
@@ -359,29 +376,24 @@ func (e *Engine) remembered(id string) bool {
 }
 
 // expireSeen forgets processing-time ids older than the dedup TTL.
-func (e *Engine) expireSeen() {
-	for e.ttlH < len(e.ttlq) && e.ttlq[e.ttlH].arrival <= e.now-e.dedupTTL {
-		s := e.ttlq[e.ttlH]
-		if e.seen[s.id] == s.arrival {
-			delete(e.seen, s.id)
-		}
-		e.ttlq[e.ttlH] = seenAt{}
-		e.ttlH++
-	}
-	if e.ttlH > 1024 && e.ttlH*2 > len(e.ttlq) {
-		n := copy(e.ttlq, e.ttlq[e.ttlH:])
-		clear(e.ttlq[n:])
-		e.ttlq = e.ttlq[:n]
-		e.ttlH = 0
-	}
-}
+func (e *Engine) expireSeen() { e.seen.Expire(e.now - e.dedupTTL) }
 
 // window returns the open window ending at end, creating it in order.
 func (e *Engine) window(end int64) *window {
+	if end == e.lastEnd && e.lastWin != nil {
+		return e.lastWin
+	}
 	if w, ok := e.windows[end]; ok {
+		e.lastEnd, e.lastWin = end, w
 		return w
 	}
-	w := &window{end: end, index: make(map[cell]int)}
+	var w *window
+	if n := len(e.free); n > 0 {
+		w, e.free = e.free[n-1], e.free[:n-1]
+		w.end = end
+	} else {
+		w = &window{end: end, index: make(map[int32]int32)}
+	}
 	e.windows[end] = w
 	i, _ := slices.BinarySearch(e.ends, end)
 	e.ends = slices.Insert(e.ends, i, end)
@@ -391,25 +403,32 @@ func (e *Engine) window(end int64) *window {
 		w.fired = true
 		e.nFired++
 	}
+	e.lastEnd, e.lastWin = end, w
 	return w
 }
 
-func (w *window) add(ev Event) int {
-	c := cell{ev.Device, ev.Category}
-	i, ok := w.index[c]
-	if !ok {
-		i = len(w.cells)
-		w.index[c] = i
-		w.cells = append(w.cells, c)
-		w.aggs = append(w.aggs, Agg{})
+// add folds ev into its cell of w and returns the cell's position in w.
+func (e *Engine) add(w *window, ev Event) int {
+	c := e.cellT.ID(ev.Device, ev.Category)
+	cl := &e.cellT.cells[c]
+	i := cl.lastPos
+	if cl.lastEnd != w.end || int(i) >= len(w.cells) || w.cells[i] != c {
+		var ok bool
+		if i, ok = w.index[c]; !ok {
+			i = int32(len(w.cells))
+			w.index[c] = i
+			w.cells = append(w.cells, c)
+			w.aggs = append(w.aggs, Agg{})
+		}
+		cl.lastEnd, cl.lastPos = w.end, i
 	}
 	w.aggs[i].Add(ev.M1, ev.M2)
-	return i
+	return int(i)
 }
 
 func (e *Engine) emit(w *window, i int) {
 	e.out = append(e.out, Result{
-		Key:        Key{Device: w.cells[i].device, Category: w.cells[i].category, WindowEnd: w.end},
+		Key:        Key{Device: e.cellT.Cell(w.cells[i]).device, Category: e.cellT.Cell(w.cells[i]).category, WindowEnd: w.end},
 		Agg:        w.aggs[i],
 		Engine:     e.cfg.Name,
 		Incomplete: e.incomplete,
@@ -424,10 +443,11 @@ func (e *Engine) fire(w *window) {
 		order[i] = i
 	}
 	slices.SortFunc(order, func(a, b int) int {
-		if c := cmp.Compare(w.cells[a].device, w.cells[b].device); c != 0 {
+		ca, cb := e.cellT.Cell(w.cells[a]), e.cellT.Cell(w.cells[b])
+		if c := cmp.Compare(ca.device, cb.device); c != 0 {
 			return c
 		}
-		return cmp.Compare(w.cells[a].category, w.cells[b].category)
+		return cmp.Compare(ca.category, cb.category)
 	})
 	for _, i := range order {
 		e.emit(w, i)
@@ -436,13 +456,25 @@ func (e *Engine) fire(w *window) {
 	e.emitted = max(e.emitted, w.end)
 }
 
-func (e *Engine) close(w *window) {
-	for _, id := range w.ids {
-		if e.seen[id] == w.end {
-			delete(e.seen, id)
-		}
-	}
+// forget drops a window from the index (and the one-window cache).
+func (e *Engine) forget(w *window) {
 	delete(e.windows, w.end)
+	if e.lastWin == w {
+		e.lastWin, e.lastEnd = nil, None
+	}
+	// Recycled: a steady stream then allocates nothing per window.
+	if len(e.free) < maxFree {
+		clear(w.index)
+		w.cells, w.aggs, w.batch, w.fired = w.cells[:0], w.aggs[:0], nil, false
+		e.free = append(e.free, w)
+	}
+}
+
+// maxFree bounds the windows kept for reuse.
+const maxFree = 16
+
+func (e *Engine) close(w *window) {
+	e.forget(w)
 }
 
 // Advance moves now forward (never back) and fires what time allows: in
@@ -507,13 +539,14 @@ func (e *Engine) fireEventTime() {
 		e.nFired++
 	}
 	e.closed = max(e.closed, e.wm-e.lateness)
+	e.seen.Expire(e.closed) // ids of closed windows: any copy is late anyway
 	n := 0
 	for n < len(e.ends) && e.ends[n] <= e.closed {
 		e.close(e.windows[e.ends[n]])
 		n++
 	}
 	if n > 0 {
-		e.ends = e.ends[n:]
+		e.ends = append(e.ends[:0], e.ends[n:]...)
 		e.nFired -= n
 	}
 }
@@ -524,11 +557,11 @@ func (e *Engine) fireArrival() {
 	for n < len(e.ends) && e.ends[n] <= e.now {
 		w := e.windows[e.ends[n]]
 		e.fire(w)
-		delete(e.windows, w.end)
+		e.forget(w)
 		n++
 	}
 	if n > 0 {
-		e.ends = e.ends[n:]
+		e.ends = append(e.ends[:0], e.ends[n:]...)
 	}
 }
 
@@ -536,6 +569,7 @@ func (e *Engine) fireArrival() {
 // Anything ingested afterwards is late.
 func (e *Engine) Flush() {
 	e.flushAll()
+	e.seen.Clear() // every window is closed: no id needs remembering
 	if e.cfg.Mode == EventTime {
 		e.wm = math.MaxInt64
 	}
@@ -553,6 +587,7 @@ func (e *Engine) flushAll() {
 		}
 	}
 	clear(e.windows)
+	e.lastWin, e.lastEnd = nil, None
 	e.ends = e.ends[:0]
 	e.nFired = 0
 }
@@ -581,20 +616,16 @@ func (e *Engine) SetMode(m Mode) error {
 	if m == e.cfg.Mode {
 		return nil
 	}
-	if e.cfg.Dedup && len(e.seen) > 0 {
+	if e.cfg.Dedup && e.seen.Len() > 0 {
 		if e.carry == nil {
-			e.carry = make(map[string]struct{}, len(e.seen))
+			e.carry = make(map[string]struct{}, e.seen.Len())
 		}
-		for id := range e.seen {
-			e.carry[id] = struct{}{}
-		}
+		e.seen.Each(func(id string) { e.carry[id] = struct{}{} })
 		e.carryUntil = e.now + e.dedupTTL
 	}
 	e.flushAll()
 	e.floor = max(e.floor, e.emitted)
-	clear(e.seen)
-	clear(e.ttlq)
-	e.ttlq, e.ttlH = e.ttlq[:0], 0
+	e.seen.Clear()
 	e.cfg.Mode = m
 	e.updateWatermark()
 	return nil
@@ -605,11 +636,8 @@ func (e *Engine) SetMode(m Mode) error {
 func (e *Engine) SetDedup(on bool) {
 	if on && !e.cfg.Dedup {
 		e.carry = nil
-		clear(e.seen)
-		clear(e.ttlq)
-		e.ttlq, e.ttlH = e.ttlq[:0], 0
+		e.seen.Clear()
 		for _, w := range e.windows {
-			w.ids = w.ids[:0]
 			w.batch = nil
 		}
 	}
@@ -676,7 +704,7 @@ func (e *Engine) Stats() Stats {
 	for _, w := range e.windows {
 		s.OpenKeys += len(w.cells)
 	}
-	s.DedupIDs = len(e.seen)
+	s.DedupIDs = e.seen.Len()
 	s.Watermark = e.wm
 	s.Now = e.now
 	s.Partitions = len(e.parts)

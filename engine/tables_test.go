@@ -1,0 +1,76 @@
+package engine
+
+import (
+	"hash/maphash"
+	"math/rand/v2"
+	"strconv"
+	"testing"
+)
+
+// The idSet behaves as a map whose entries expire below a rising floor,
+// through growth, rebuilds and long probe runs.
+func TestIDSetMatchesAMapWithExpiry(t *testing.T) {
+	s := newIDSet(maphash.MakeSeed())
+	want := map[string]int64{}
+	r := rand.New(rand.NewPCG(1, 2))
+	floor := int64(0)
+	for i := range 300_000 {
+		id := "id-" + strconv.Itoa(r.IntN(20000))
+		v := floor + 1 + int64(r.IntN(50))
+		s.Put(id, v)
+		want[id] = v
+		if i%500 == 0 {
+			floor += 10
+			s.Expire(floor)
+			for k, w := range want {
+				if w <= floor {
+					delete(want, k)
+				}
+			}
+		}
+		if i%4999 == 0 {
+			for k, w := range want {
+				if g, ok := s.Get(k); !ok || g != w {
+					t.Fatalf("step %d: %s = %v,%v want %v", i, k, g, ok, w)
+				}
+			}
+			if s.Len() != len(want) {
+				t.Fatalf("step %d: len %d want %d", i, s.Len(), len(want))
+			}
+		}
+	}
+	for i := range 20000 {
+		id := "id-" + strconv.Itoa(i)
+		_, ok := want[id]
+		if s.Has(id) != ok {
+			t.Fatalf("%s: has %v want %v", id, s.Has(id), ok)
+		}
+	}
+	if len(s.slots) > 1<<16 {
+		t.Errorf("the table grew to %d slots for at most ~%d live ids: expired ones are not reused", len(s.slots), len(want))
+	}
+	s.Clear()
+	if s.Len() != 0 || s.Has("id-1") {
+		t.Fatal("Clear left ids")
+	}
+}
+
+func TestCellTableNumbersPairs(t *testing.T) {
+	c := newCellTable(maphash.MakeSeed())
+	ids := map[[2]string]int32{}
+	for i := range 3000 {
+		d, k := "dev-"+strconv.Itoa(i%700), "cat-"+strconv.Itoa(i%4)
+		id := c.ID(d, k)
+		if prev, ok := ids[[2]string{d, k}]; ok && prev != id {
+			t.Fatalf("%s/%s numbered %d then %d", d, k, prev, id)
+		}
+		ids[[2]string{d, k}] = id
+		if got := c.Cell(id); got.device != d || got.category != k {
+			t.Fatalf("cell %d is %+v", id, got)
+		}
+	}
+	// "a"+"\x00b" and "a\x00"+"b" must not collide into one pair.
+	if c.ID("a", "\x00b") == c.ID("a\x00", "b") {
+		t.Error("pairs with the separator byte inside were merged")
+	}
+}
