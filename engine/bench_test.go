@@ -3,7 +3,6 @@ package engine_test
 import (
 	"fmt"
 	"math/rand/v2"
-	"runtime"
 	"strconv"
 	"testing"
 	"time"
@@ -200,12 +199,6 @@ func BenchmarkEngineVsNaive(b *testing.B) {
 	laps := 0
 	b.ReportAllocs()
 	for b.Loop() {
-		// Collect the peer's garbage outside the clocks, so the engine's
-		// lap does not pay for it (this favours the peer, whose own lap
-		// then rarely meets a collection: the ratio is conservative).
-		b.StopTimer()
-		runtime.GC()
-		b.StartTimer()
 		start := time.Now()
 		lap(evs, laps, func(ev engine.Event) {
 			e.Ingest(0, ev.Time, ev)

@@ -161,7 +161,7 @@ type Engine struct {
 	free    []*window // closed windows, for reuse
 	// carry holds the ids remembered when the mode last switched, so a
 	// duplicate is still caught in the new mode; dropped after DedupTTL.
-	carry      map[string]struct{}
+	carry      map[fingerprint]struct{}
 	carryUntil int64
 
 	out        []Result
@@ -211,7 +211,7 @@ func New(cfg Config) (*Engine, error) {
 		lastEnd: None,
 	}
 	seed := maphash.MakeSeed()
-	e.seen, e.cellT = newIDSet(seed), newCellTable(seed)
+	e.seen, e.cellT = newIDSet(seed, maphash.MakeSeed()), newCellTable(seed)
 	e.setDurations()
 	return e, nil
 }
@@ -303,11 +303,12 @@ func (e *Engine) ingestEventTime(ev Event, floor int64) Outcome {
 	if ev.Time < end-e.win || ev.Time >= end || end == None {
 		end = WindowEnd(ev.Time, e.win)
 	}
-	var h, slot uint64
+	var slot uint64
+	var f fingerprint
 	if e.cfg.Dedup {
-		h = e.seen.hash(ev.ID)
+		f = e.seen.fingerprint(ev.ID)
 		var found bool
-		if slot, found = e.seen.Lookup(h, ev.ID); found || e.carried(ev.ID) {
+		if slot, found = e.seen.Lookup(f); found || e.carried(f) {
 			return Duplicate
 		}
 	}
@@ -317,7 +318,7 @@ func (e *Engine) ingestEventTime(ev Event, floor int64) Outcome {
 	w := e.window(end)
 	i := e.add(w, ev)
 	if e.cfg.Dedup {
-		e.seen.insertAt(slot, h, ev.ID, end) // forgotten when the window closes
+		e.seen.insertAt(slot, f, end) // forgotten when the window closes
 	}
 	if w.fired {
 		e.emit(w, i)
@@ -331,15 +332,16 @@ func (e *Engine) ingestArrival(ev Event, floor int64) Outcome {
 		if e.cfg.Mode == ProcessingTime {
 			e.expireSeen()
 		}
-		if e.remembered(ev.ID) {
+		f := e.seen.fingerprint(ev.ID)
+		if e.seen.HasPrint(f) || e.carried(f) {
 			return Duplicate
+		}
+		if e.cfg.Mode == ProcessingTime && !e.flushed && end > e.floor && end > floor {
+			e.seen.PutPrint(f, e.now) // forgotten after the dedup TTL
 		}
 	}
 	if e.flushed || end <= e.floor || end <= floor {
 		return Late
-	}
-	if e.cfg.Dedup && e.cfg.Mode == ProcessingTime {
-		e.seen.Put(ev.ID, e.now) // forgotten after the dedup TTL
 	}
 	w := e.window(end)
 	if e.cfg.Dedup && e.cfg.Mode == MicroBatch {
@@ -355,20 +357,12 @@ func (e *Engine) ingestArrival(ev Event, floor int64) Outcome {
 	return Accepted
 }
 
-// remembered reports whether id was accepted before: in this mode's memory,
-// or in what a mode switch carried over.
-func (e *Engine) remembered(id string) bool { return e.rememberedHashed(e.seen.hash(id), id) }
-
-func (e *Engine) rememberedHashed(h uint64, id string) bool {
-	return e.seen.HasHashed(h, id) || e.carried(id)
-}
-
-// carried reports whether id was remembered when the mode last switched.
-func (e *Engine) carried(id string) bool {
+// carried reports whether the id was remembered when the mode last switched.
+func (e *Engine) carried(f fingerprint) bool {
 	if e.carry != nil {
 		if e.now > e.carryUntil {
 			e.carry = nil
-		} else if _, ok := e.carry[id]; ok {
+		} else if _, ok := e.carry[f]; ok {
 			return true
 		}
 	}
@@ -539,7 +533,11 @@ func (e *Engine) fireEventTime() {
 		e.nFired++
 	}
 	e.closed = max(e.closed, e.wm-e.lateness)
-	e.seen.Expire(e.closed) // ids of closed windows: any copy is late anyway
+	if e.closed != None {
+		// Ids of closed windows: any copy is late anyway. Their values are
+		// window ends, so the floor moves a window at a time.
+		e.seen.Expire(WindowEnd(e.closed, e.win) - e.win)
+	}
 	n := 0
 	for n < len(e.ends) && e.ends[n] <= e.closed {
 		e.close(e.windows[e.ends[n]])
@@ -618,9 +616,9 @@ func (e *Engine) SetMode(m Mode) error {
 	}
 	if e.cfg.Dedup && e.seen.Len() > 0 {
 		if e.carry == nil {
-			e.carry = make(map[string]struct{}, e.seen.Len())
+			e.carry = make(map[fingerprint]struct{}, e.seen.Len())
 		}
-		e.seen.Each(func(id string) { e.carry[id] = struct{}{} })
+		e.seen.Each(func(f fingerprint) { e.carry[f] = struct{}{} })
 		e.carryUntil = e.now + e.dedupTTL
 	}
 	e.flushAll()

@@ -5,56 +5,73 @@ import (
 	"unsafe"
 )
 
-// The engine's two hot lookups, each one hash of the strings per event:
-// idSet remembers ids for dedup, cellTable numbers (device, category)
-// pairs. Both are open-addressing tables with linear probing that keep the
-// full strings, so a hash collision is never mistaken for a match.
+// The engine's two hot lookups, open-addressing tables with linear
+// probing: idSet remembers ids for dedup (by 128-bit fingerprint),
+// cellTable numbers (device, category) pairs (keeping the strings).
 
 // idSet maps an event id to an int64 (the window end in event time, the
 // arrival in processing time) and forgets in bulk: an entry whose value is
 // at or below the floor is expired, skipped by lookups and reused by
 // inserts, so closing a window costs nothing per id. When the table fills
-// up it is rebuilt without the expired entries, into a spare array: in a
-// steady state it allocates nothing.
+// up it is rebuilt without the expired entries, sized to what is live (it
+// shrinks after a burst).
+//
+// An id is remembered by its fingerprint, two 64-bit keyed hashes with
+// random seeds: the set holds no pointers (the garbage collector never
+// scans it) and no decoded string stays alive for it. Two distinct ids are
+// mistaken for one another with probability about n/2^128 per lookup (n
+// ids remembered): below 10^-30 for ten million ids, far below any
+// hardware error rate.
 type idSet struct {
-	seed  maphash.Seed
-	slots []idSlot // hash and value: 16 bytes, what every probe reads
-	ids   []string // the ids, parallel to slots: read only when a hash matches
-	spare []idSlot // for rebuilds without allocating
-	spids []string
-	mask  uint64
-	used  int   // slots not empty (live or expired)
-	floor int64 // values at or below are expired
+	seed, seed2 maphash.Seed
+	slots       []idSlot
+	mask        uint64
+	used        int   // slots not empty (live or expired)
+	floor       int64 // values at or below are expired
+	// live counts the ids not expired while liveOK; an Expire that moves
+	// the floor makes it stale until the next Len or rebuild counts again.
+	live   int
+	liveOK bool
+	// inserts since the last check: every len(slots)/8 of them, a table
+	// mostly expired (expired slots are reused, so it never fills) shrinks.
+	inserts int
+	sparse  int // checks in a row that found the table mostly expired
 }
 
+// fingerprint is an id's two hashes; h is never 0 (0 marks an empty slot).
+type fingerprint struct{ h, g uint64 }
+
+// idSlot is one entry: 24 bytes, no pointers.
 type idSlot struct {
-	h uint64 // 0: empty
+	fingerprint
 	v int64
 }
+
+const minSlots = 1024
 
 // maxLoad is the fill (live and expired) that triggers a rebuild: linear
 // probing stays short below a half.
 const maxLoadNum, maxLoadDen = 1, 2
 
-func newIDSet(seed maphash.Seed) *idSet {
-	s := &idSet{seed: seed, floor: None}
-	s.slots, s.ids = make([]idSlot, 1024), make([]string, 1024)
-	s.mask = 1023
+func newIDSet(seed, seed2 maphash.Seed) *idSet {
+	s := &idSet{seed: seed, seed2: seed2, floor: None, liveOK: true}
+	s.slots, s.mask = make([]idSlot, minSlots), minSlots-1
 	return s
 }
 
-func (s *idSet) hash(id string) uint64 {
-	h := maphash.String(s.seed, id)
-	if h == 0 {
-		h = 1
+// fingerprint hashes id.
+func (s *idSet) fingerprint(id string) fingerprint {
+	f := fingerprint{maphash.String(s.seed, id), maphash.String(s.seed2, id)}
+	if f.h == 0 {
+		f.h = 1
 	}
-	return h
+	return f
 }
 
-// find returns the slot holding id, or else the slot an insert should use:
+// find returns the slot holding f, or else the slot an insert should use:
 // the first expired one on the probe run, or the empty one ending it.
-func (s *idSet) find(h uint64, id string) (uint64, bool) {
-	i, free, haveFree := h&s.mask, uint64(0), false
+func (s *idSet) find(f fingerprint) (uint64, bool) {
+	i, free, haveFree := f.h&s.mask, uint64(0), false
 	for {
 		e := &s.slots[i]
 		switch {
@@ -67,7 +84,7 @@ func (s *idSet) find(h uint64, id string) (uint64, bool) {
 			if !haveFree {
 				free, haveFree = i, true
 			}
-		case e.h == h && s.ids[i] == id:
+		case e.fingerprint == f:
 			return i, true
 		}
 		i = (i + 1) & s.mask
@@ -75,17 +92,17 @@ func (s *idSet) find(h uint64, id string) (uint64, bool) {
 }
 
 // Has reports whether id is remembered (and not expired).
-func (s *idSet) Has(id string) bool { return s.HasHashed(s.hash(id), id) }
+func (s *idSet) Has(id string) bool { return s.HasPrint(s.fingerprint(id)) }
 
-// HasHashed is Has with the id's hash already computed.
-func (s *idSet) HasHashed(h uint64, id string) bool {
-	_, ok := s.find(h, id)
+// HasPrint is Has with the id's fingerprint already computed.
+func (s *idSet) HasPrint(f fingerprint) bool {
+	_, ok := s.find(f)
 	return ok
 }
 
 // Get returns id's value.
 func (s *idSet) Get(id string) (int64, bool) {
-	i, ok := s.find(s.hash(id), id)
+	i, ok := s.find(s.fingerprint(id))
 	if !ok {
 		return 0, false
 	}
@@ -93,48 +110,82 @@ func (s *idSet) Get(id string) (int64, bool) {
 }
 
 // Put sets id's value.
-func (s *idSet) Put(id string, v int64) { s.PutHashed(s.hash(id), id, v) }
+func (s *idSet) Put(id string, v int64) { s.PutPrint(s.fingerprint(id), v) }
 
-// PutHashed is Put with the id's hash already computed.
-func (s *idSet) PutHashed(h uint64, id string, v int64) {
-	i, ok := s.find(h, id)
+// PutPrint is Put with the id's fingerprint already computed.
+func (s *idSet) PutPrint(f fingerprint, v int64) {
+	i, ok := s.find(f)
 	if ok {
 		s.slots[i].v = v
+		if v <= s.floor {
+			s.live-- // found means it was live
+		}
 		return
 	}
-	s.insertAt(i, h, id, v)
+	s.insertAt(i, f, v)
 }
 
-// Lookup finds id: whether it is there, and where an insert of it goes
+// Lookup finds f: whether it is there, and where an insert of it goes
 // (valid until the set changes). One probe serves the dedup check and the
 // insert that follows it.
-func (s *idSet) Lookup(h uint64, id string) (slot uint64, found bool) { return s.find(h, id) }
+func (s *idSet) Lookup(f fingerprint) (slot uint64, found bool) { return s.find(f) }
 
 // insertAt puts an id that Lookup did not find at the slot it returned.
-func (s *idSet) insertAt(i, h uint64, id string, v int64) {
+func (s *idSet) insertAt(i uint64, f fingerprint, v int64) {
 	if s.slots[i].h == 0 {
 		s.used++
 	}
-	s.slots[i], s.ids[i] = idSlot{h: h, v: v}, id
+	if v > s.floor {
+		s.live++
+	}
+	s.slots[i] = idSlot{f, v}
+	s.inserts++
 	if s.used*maxLoadDen > len(s.slots)*maxLoadNum {
-		s.rebuild()
+		s.rebuild(len(s.slots))
+	} else if s.inserts >= len(s.slots)/8 {
+		// A table mostly expired at four checks in a row shrinks (one
+		// check could fall just after a window closed, when few ids are
+		// live: shrinking then would only grow again).
+		s.inserts = 0
+		if len(s.slots) > minSlots && s.sampleLive()*16 < len(s.slots) {
+			s.sparse++
+		} else {
+			s.sparse = 0
+		}
+		if s.sparse == 4 {
+			s.rebuild(8 * s.Len()) // room to grow to twice as many live
+		}
 	}
 }
 
-// rebuild drops the expired entries, growing when the live ones fill a
-// quarter (so a rebuilt table is at most half full).
-func (s *idSet) rebuild() {
+// sampleLive estimates the live entries from 1024 slots spread over the
+// table (a full count would read every slot).
+func (s *idSet) sampleLive() int {
+	step := max(len(s.slots)/1024, 1)
+	n := 0
+	for k := 0; k < len(s.slots); k += step {
+		if e := s.slots[k]; e.h != 0 && e.v > s.floor {
+			n++
+		}
+	}
+	return n * step
+}
+
+// rebuild drops the expired entries into a table of at least min slots
+// that the live ones fill at most a quarter of. Sizes are powers of two,
+// so a steady state settles on one size, and compacts in place.
+func (s *idSet) rebuild(min int) {
 	live := s.Len()
-	n := len(s.slots)
-	for live*4 > n {
+	n := minSlots
+	for live*4 > n || n < min {
 		n *= 2
 	}
-	next, nextIDs := s.spare, s.spids
-	if len(next) != n {
-		next, nextIDs = make([]idSlot, n), make([]string, n)
+	if n == len(s.slots) {
+		s.compact()
+		return
 	}
-	old, oldIDs := s.slots, s.ids
-	s.slots, s.ids, s.mask, s.used = next, nextIDs, uint64(n-1), 0
+	old := s.slots
+	s.slots, s.mask, s.used, s.inserts, s.sparse = make([]idSlot, n), uint64(n-1), 0, 0, 0
 	for k := range old {
 		e := old[k]
 		if e.h != 0 && e.v > s.floor {
@@ -142,34 +193,73 @@ func (s *idSet) rebuild() {
 			for s.slots[j].h != 0 {
 				j = (j + 1) & s.mask
 			}
-			s.slots[j], s.ids[j] = e, oldIDs[k]
+			s.slots[j] = e
 			s.used++
 		}
 	}
-	clear(old)
-	clear(oldIDs)
-	s.spare, s.spids = old, oldIDs
+}
+
+// compact drops the expired entries in place, allocating nothing. It walks
+// the table once from a slot that was empty, moving each live entry to the
+// first empty slot of its probe run: no run crosses that slot, so every
+// entry stays reachable from its home.
+func (s *idSet) compact() {
+	start := -1
+	for k := range s.slots {
+		if s.slots[k].h == 0 {
+			start = k
+			break
+		}
+	}
+	for k := range s.slots {
+		if e := &s.slots[k]; e.h != 0 && e.v <= s.floor {
+			*e = idSlot{}
+		}
+	}
+	s.used = 0
+	for step := 1; step <= len(s.slots); step++ {
+		p := uint64(start+step) & s.mask
+		e := s.slots[p]
+		if e.h == 0 {
+			continue
+		}
+		s.slots[p] = idSlot{}
+		j := e.h & s.mask
+		for s.slots[j].h != 0 {
+			j = (j + 1) & s.mask
+		}
+		s.slots[j] = e
+		s.used++
+	}
 }
 
 // Expire forgets every id whose value is at or below floor. It never goes back.
-func (s *idSet) Expire(floor int64) { s.floor = max(s.floor, floor) }
-
-// Len counts the ids remembered (a scan: for statistics, not hot paths).
-func (s *idSet) Len() int {
-	n := 0
-	for k := range s.slots {
-		if e := s.slots[k]; e.h != 0 && e.v > s.floor {
-			n++
-		}
+func (s *idSet) Expire(floor int64) {
+	if floor > s.floor {
+		s.floor, s.liveOK = floor, false
 	}
-	return n
 }
 
-// Each calls f for every id remembered.
-func (s *idSet) Each(f func(id string)) {
+// Len is the number of ids remembered. After the floor moved it counts
+// them in a scan (once per move: statistics read it at a frame rate).
+func (s *idSet) Len() int {
+	if !s.liveOK {
+		n := 0
+		for k := range s.slots {
+			if e := s.slots[k]; e.h != 0 && e.v > s.floor {
+				n++
+			}
+		}
+		s.live, s.liveOK = n, true
+	}
+	return s.live
+}
+
+// Each calls f for the fingerprint of every id remembered.
+func (s *idSet) Each(f func(fingerprint)) {
 	for k := range s.slots {
 		if e := s.slots[k]; e.h != 0 && e.v > s.floor {
-			f(s.ids[k])
+			f(e.fingerprint)
 		}
 	}
 }
@@ -178,8 +268,7 @@ func (s *idSet) Each(f func(id string)) {
 // values mean).
 func (s *idSet) Clear() {
 	clear(s.slots)
-	clear(s.ids)
-	s.used, s.floor = 0, None
+	s.used, s.floor, s.live, s.liveOK = 0, None, 0, true
 }
 
 // cellTable numbers (device, category) pairs densely from 0: one hash of

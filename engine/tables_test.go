@@ -10,7 +10,7 @@ import (
 // The idSet behaves as a map whose entries expire below a rising floor,
 // through growth, rebuilds and long probe runs.
 func TestIDSetMatchesAMapWithExpiry(t *testing.T) {
-	s := newIDSet(maphash.MakeSeed())
+	s := newIDSet(maphash.MakeSeed(), maphash.MakeSeed())
 	want := map[string]int64{}
 	r := rand.New(rand.NewPCG(1, 2))
 	floor := int64(0)
@@ -34,6 +34,8 @@ func TestIDSetMatchesAMapWithExpiry(t *testing.T) {
 					t.Fatalf("step %d: %s = %v,%v want %v", i, k, g, ok, w)
 				}
 			}
+		}
+		if i%97 == 0 || i%500 == 1 { // Len is counted as it goes: check it often
 			if s.Len() != len(want) {
 				t.Fatalf("step %d: len %d want %d", i, s.Len(), len(want))
 			}
@@ -52,6 +54,32 @@ func TestIDSetMatchesAMapWithExpiry(t *testing.T) {
 	s.Clear()
 	if s.Len() != 0 || s.Has("id-1") {
 		t.Fatal("Clear left ids")
+	}
+}
+
+// After a burst expires the set shrinks back.
+func TestIDSetShrinksAndKeepsLongIDs(t *testing.T) {
+	s := newIDSet(maphash.MakeSeed(), maphash.MakeSeed())
+	for i := range 200_000 {
+		s.Put("burst-"+strconv.Itoa(i), 1)
+	}
+	if s.Len() != 200_000 {
+		t.Fatalf("len %d", s.Len())
+	}
+	s.Expire(1)
+	// Then a steady state: windows of 1000 ids, each expired in its turn.
+	for i := range 1_200_000 {
+		w := int64(i / 1000)
+		s.Put("after-"+strconv.Itoa(i), 3+w)
+		if i%1000 == 999 {
+			s.Expire(2 + w)
+		}
+	}
+	if s.Has("burst-7") || !s.Has("after-1199999") || s.Has("after-1198999") || s.Len() != 1000 {
+		t.Fatalf("after expiry: burst %v after %v len %d", s.Has("burst-7"), s.Has("after-1199999"), s.Len())
+	}
+	if len(s.slots) > 1<<15 {
+		t.Errorf("the set kept %d slots for %d ids", len(s.slots), s.Len())
 	}
 }
 

@@ -36,7 +36,7 @@ func StartEmbedded(listen string) (*Embedded, error) {
 		kfake.Ports(port),
 		kfake.ClusterID("streamtop-embedded"),
 		// Data lives in memory: let retention (set per topic) run often.
-		kfake.BrokerConfigs(map[string]string{"log.cleaner.backoff.ms": "15000"}),
+		kfake.BrokerConfigs(map[string]string{"log.cleaner.backoff.ms": "1000"}),
 		kfake.ListenFn(func(network, _ string) (net.Listener, error) {
 			return net.Listen(network, net.JoinHostPort(host, strconv.Itoa(port)))
 		}),
@@ -58,12 +58,23 @@ func StartEmbedded(listen string) (*Embedded, error) {
 // machine's memory.
 func (e *Embedded) TopicConfigs() map[string]*string {
 	// No time-based retention: virtual-clock records carry past send times.
-	v, never := strconv.Itoa(EmbeddedRetentionBytes), "-1"
-	return map[string]*string{"retention.bytes": &v, "retention.ms": &never}
+	// Memory is freed a segment at a time: segments are small.
+	v, seg, never := strconv.Itoa(EmbeddedRetentionBytes), strconv.Itoa(EmbeddedRetentionBytes/4), "-1"
+	return map[string]*string{"retention.bytes": &v, "segment.bytes": &seg, "retention.ms": &never}
 }
 
-// EmbeddedRetentionBytes bounds each partition of an embedded topic.
-const EmbeddedRetentionBytes = 128 << 20
+// EmbeddedRetentionBytes bounds each partition of an embedded topic
+// (checked every second).
+const EmbeddedRetentionBytes = 16 << 20
+
+// EmbeddedMaxBacklog is how many records a producer may be ahead of the
+// reader of a topic of the embedded broker with this many partitions, so
+// that retention never drops an unread one: a partition holds at least
+// EmbeddedRetentionBytes / 384 records (a generated event takes ~200
+// bytes uncompressed, with its batch's overhead).
+func EmbeddedMaxBacklog(partitions int) int64 {
+	return int64(max(partitions, 1)) * EmbeddedRetentionBytes / 384
+}
 
 // Addr is the bootstrap address clients use (kcat -b Addr).
 func (e *Embedded) Addr() string { return e.addr }

@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/streamtop/streamtop/engine"
@@ -71,6 +72,7 @@ type EngineRunner struct {
 	adm      *kadm.Client
 	bus      *Bus
 	controls *Controls // nil for a headless engine: the settings are cfg.Engine's
+	read     atomic.Int64
 
 	eng      *engine.Engine
 	run      int
@@ -199,6 +201,10 @@ func NewEngineRunner(cfg EngineRunnerConfig, kc KafkaConfig, bus *Bus, controls 
 
 // Close releases the runner's client (after Run has returned).
 func (r *EngineRunner) Close() { r.cl.Close() }
+
+// Read counts the records fetched from the events topic, markers
+// included: safe to call from any goroutine.
+func (r *EngineRunner) Read() int64 { return r.read.Load() }
 
 // reset starts a fresh engine for run n (tag: the run tag followed by a
 // distributed engine) with the current settings.
@@ -623,6 +629,7 @@ func (r *EngineRunner) handleFetches(ctx context.Context, fs kgo.Fetches) {
 		}
 	})
 	fs.EachPartition(func(fp kgo.FetchTopicPartition) {
+		r.read.Add(int64(len(fp.Records)))
 		if fp.Partition < 0 || int(fp.Partition) >= len(r.parts) || len(fp.Records) == 0 {
 			return
 		}

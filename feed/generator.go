@@ -114,7 +114,7 @@ type device struct {
 	clock  float64 // ms
 	seq    int64   // next original's sequence number
 	sent   int     // originals generated
-	ring   []engine.Event
+	ring   []memo  // the last DupWindow originals, as sent
 	ringAt int
 	repeat bool // the next emission repeats an earlier event
 	next   Sent
@@ -149,7 +149,7 @@ func NewGenerator(cfg GeneratorConfig, k Knobs) (*Generator, error) {
 		// One PCG stream per (seed, run, device): devices are independent
 		// and a reset draws new ids.
 		rng := rand.New(rand.NewPCG(uint64(cfg.Seed), uint64(cfg.Run)<<32|uint64(i)))
-		d := &device{idx: i, rng: rng, clock: float64(cfg.Start), ring: make([]engine.Event, 0, ring)}
+		d := &device{idx: i, rng: rng, clock: float64(cfg.Start), ring: make([]memo, 0, ring)}
 		d.id = uuid(rng)
 		g.ids = append(g.ids, d.id)
 		g.advance(d)
@@ -220,7 +220,7 @@ func (g *Generator) Next() (Sent, bool) {
 	s := d.next
 	if s.Kind == Original {
 		g.finish(d, &s)
-		d.remember(s.Event)
+		d.remember(s.Event, d.seq-1)
 	}
 	g.clock = max(g.clock, s.Send)
 	g.updateHorizon()
@@ -272,13 +272,40 @@ func (g *Generator) updateHorizon() {
 	}
 }
 
-func (d *device) remember(ev engine.Event) {
+// memo is an original as sent, compactly (a third of an engine.Event and
+// its id string: devices × dup-window of them stay in memory). Its id is
+// the device's id and the sequence number.
+type memo struct {
+	seq, time int64
+	m2        float64
+	m1        int64
+	cat       uint8
+}
+
+func (d *device) remember(ev engine.Event, seq int64) {
+	m := memo{seq: seq, time: ev.Time, m2: ev.M2, m1: ev.M1}
+	for i, c := range categories {
+		if ev.Category == c {
+			m.cat = uint8(i)
+		}
+	}
 	if len(d.ring) < cap(d.ring) {
-		d.ring = append(d.ring, ev)
+		d.ring = append(d.ring, m)
 		return
 	}
-	d.ring[d.ringAt] = ev
+	d.ring[d.ringAt] = m
 	d.ringAt = (d.ringAt + 1) % len(d.ring)
+}
+
+// recall rebuilds a remembered original.
+func (d *device) recall(m memo) engine.Event {
+	return engine.Event{ID: eventID(d.id, m.seq), Device: d.id, Time: m.time,
+		Category: categories[m.cat], M1: m.m1, M2: m.m2}
+}
+
+// eventID is the id of a device's original number seq.
+func eventID(device string, seq int64) string {
+	return device + "-" + strconv.FormatInt(seq, 10)
 }
 
 // gap draws the time to the next send: uniform in [0, 2/rate) seconds.
@@ -293,7 +320,7 @@ func (g *Generator) advance(d *device) {
 	if d.repeat {
 		d.repeat = false
 		d.clock += g.gap(d)
-		ev := d.ring[d.rng.IntN(len(d.ring))]
+		ev := d.recall(d.ring[d.rng.IntN(len(d.ring))])
 		d.next = Sent{Event: ev, Send: int64(math.Floor(d.clock)), Kind: Repeat}
 		return
 	}
@@ -313,7 +340,7 @@ func (g *Generator) advance(d *device) {
 		m2 = math.Nextafter(500, 0)
 	}
 	d.next = Sent{Send: send, Kind: Original, Event: engine.Event{
-		ID:       d.id + "-" + strconv.FormatInt(d.seq, 10),
+		ID:       eventID(d.id, d.seq),
 		Device:   d.id,
 		Time:     send,
 		Category: categories[cat-1],

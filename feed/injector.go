@@ -35,6 +35,12 @@ type InjectorConfig struct {
 	// each batch (generated input only: send times never go back), so a
 	// reader can merge partitions in timestamp order as it goes.
 	ClockMarkers bool
+	// Read, if set, counts the records of Topic a reader has read; the
+	// injector then waits while more than MaxBacklog of the records it
+	// produced are unread, so a broker with size-bounded retention (the
+	// embedded one) never drops a record before it is read.
+	Read       func() int64
+	MaxBacklog int64
 }
 
 // Injector is the injector role: simulated devices (or a replayed file)
@@ -53,6 +59,7 @@ type Injector struct {
 	stop     chan struct{} // wakes runOnce after Stop
 	failed   atomic.Int64
 	lastErr  atomic.Pointer[string]
+	produced atomic.Int64 // records handed to the client, markers included
 }
 
 // NewInjector validates cfg. The client must be able to produce to cfg.Topic.
@@ -318,6 +325,16 @@ func (in *Injector) runOnce(ctx context.Context, run int, parts int32) (err erro
 			}
 			continue
 		}
+		if r.in.cfg.Read != nil && r.st.Sent%256 == 0 && r.in.produced.Load()-r.in.cfg.Read() > r.in.cfg.MaxBacklog {
+			r.flush(ctx)
+			select { // the reader is behind: let it catch up
+			case <-ctx.Done():
+			case <-changed:
+			case <-in.stop:
+			case <-time.After(time.Millisecond):
+			}
+			continue
+		}
 		s, _ := r.src.next()
 		r.add(s)
 		if len(r.batch) >= 1024 || (!r.unthrottled && time.Since(r.lastFlush) >= 20*time.Millisecond) {
@@ -388,7 +405,7 @@ func (r *injRun) flush(ctx context.Context) {
 		if r.tag != nil {
 			rec.Headers = []kgo.RecordHeader{{Key: HeaderRun, Value: r.tag}}
 		}
-		r.in.cl.Produce(ctx, rec, r.in.promise)
+		r.in.produce(ctx, rec)
 	}
 	if r.in.cfg.ClockMarkers && (r.gen != nil || r.scan.Monotone) {
 		r.markers(ctx, HeaderClock, strconv.FormatInt(r.st.Clock, 10))
@@ -404,6 +421,11 @@ func values(keys map[engine.Key]struct{}, truth map[engine.Key]engine.Agg) []Tru
 		out = append(out, TruthValue{k, truth[k]})
 	}
 	return out
+}
+
+func (in *Injector) produce(ctx context.Context, rec *kgo.Record) {
+	in.produced.Add(1)
+	in.cl.Produce(ctx, rec, in.promise)
 }
 
 func (in *Injector) promise(_ *kgo.Record, err error) {
@@ -430,7 +452,7 @@ func (r *injRun) markers(ctx context.Context, k, v string) {
 		if r.tag != nil {
 			rec.Headers = append(rec.Headers, kgo.RecordHeader{Key: HeaderRun, Value: r.tag})
 		}
-		r.in.cl.Produce(ctx, rec, r.in.promise)
+		r.in.produce(ctx, rec)
 	}
 }
 

@@ -238,7 +238,13 @@ func (a *app) build(ctx context.Context, logf func(string)) (err error) {
 	if err != nil {
 		return err
 	}
-	if a.injector, err = feed.NewInjector(cfg.injectorConfig(a.session, merge), injCl, a.bus, a.controls); err != nil {
+	ic := cfg.injectorConfig(a.session, merge)
+	if a.broker != nil {
+		// The embedded broker's retention is small: never run ahead of the
+		// engine by more than it keeps.
+		ic.Read, ic.MaxBacklog = a.engine.Read, feed.EmbeddedMaxBacklog(cfg.partitions)
+	}
+	if a.injector, err = feed.NewInjector(ic, injCl, a.bus, a.controls); err != nil {
 		return err
 	}
 	return nil

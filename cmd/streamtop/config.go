@@ -56,6 +56,9 @@ type config struct {
 	rateStrict  bool
 	rateGapOrig bool
 
+	cpuProfile string // write a pprof CPU profile here
+	memProfile string // write a pprof heap profile here, every few seconds
+
 	cmd string // subcommand: "" (every role in one process), inject, engine, rates, compare, watch
 
 	// Kafka cluster (--brokers; empty: the embedded broker).
@@ -373,6 +376,9 @@ func parseCommand(cmd string, args []string, out io.Writer) (config, error) {
 	if cmd == "watch" {
 		fs.StringVar(&c.watchGroup, "group", "streamtop-engine", "the engines' consumer group, for the lag per partition")
 	}
+
+	fs.StringVar(&c.cpuProfile, "cpuprofile", "", "write a CPU profile (pprof) of the whole run to this file")
+	fs.StringVar(&c.memProfile, "memprofile", "", "write a heap profile (pprof) to this file every 5 s while running")
 
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {

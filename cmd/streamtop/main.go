@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"strings"
 	"syscall"
 	"time"
@@ -32,6 +33,51 @@ const (
 	exitExceptions = 3
 )
 
+// startCPUProfile profiles the CPU into path until stop is called.
+func startCPUProfile(path string) (stop func(), err error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, fmt.Errorf("cpu profile: %w", err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("cpu profile: %w", err)
+	}
+	return func() { pprof.StopCPUProfile(); f.Close() }, nil
+}
+
+// startHeapProfiles writes a heap profile to path every period, and once
+// more when stopped, so the file shows the latest steady state.
+func startHeapProfiles(path string, period time.Duration, fail func(error)) (stop func()) {
+	write := func() {
+		f, err := os.Create(path)
+		if err == nil {
+			err = pprof.Lookup("heap").WriteTo(f, 0)
+			if cerr := f.Close(); err == nil {
+				err = cerr
+			}
+		}
+		if err != nil {
+			fail(fmt.Errorf("heap profile: %w", err))
+		}
+	}
+	done, exited := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(exited)
+		t := time.NewTicker(period)
+		defer t.Stop()
+		for {
+			select {
+			case <-t.C:
+				write()
+			case <-done:
+				return
+			}
+		}
+	}()
+	return func() { close(done); <-exited; write() }
+}
+
 // run is the whole program, with its streams as arguments for tests.
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	cmd := ""
@@ -48,6 +94,18 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if err != nil {
 		fmt.Fprintf(stderr, "%s: %v\nRun '%s --help' for usage.\n", name, err, name)
 		return exitUsage
+	}
+	if cfg.cpuProfile != "" {
+		stop, err := startCPUProfile(cfg.cpuProfile)
+		if err != nil {
+			fmt.Fprintf(stderr, "%s: %v\n", name, err)
+			return exitFailure
+		}
+		defer stop()
+	}
+	if cfg.memProfile != "" {
+		stop := startHeapProfiles(cfg.memProfile, 5*time.Second, func(err error) { fmt.Fprintf(stderr, "%s: %v\n", name, err) })
+		defer stop()
 	}
 	switch cmd {
 	case "inject":
