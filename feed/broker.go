@@ -59,7 +59,7 @@ func StartEmbedded(listen string) (*Embedded, error) {
 func (e *Embedded) TopicConfigs() map[string]*string {
 	// No time-based retention: virtual-clock records carry past send times.
 	// Memory is freed a segment at a time: segments are small.
-	v, seg, never := strconv.Itoa(EmbeddedRetentionBytes), strconv.Itoa(EmbeddedRetentionBytes/4), "-1"
+	v, seg, never := strconv.Itoa(EmbeddedRetentionBytes), strconv.Itoa(EmbeddedRetentionBytes/16), "-1"
 	return map[string]*string{"retention.bytes": &v, "segment.bytes": &seg, "retention.ms": &never}
 }
 

@@ -220,7 +220,7 @@ func (g *Generator) Next() (Sent, bool) {
 	s := d.next
 	if s.Kind == Original {
 		g.finish(d, &s)
-		d.remember(s.Event, d.seq-1)
+		d.remember(s.Event)
 	}
 	g.clock = max(g.clock, s.Send)
 	g.updateHorizon()
@@ -272,18 +272,18 @@ func (g *Generator) updateHorizon() {
 	}
 }
 
-// memo is an original as sent, compactly (a third of an engine.Event and
-// its id string: devices × dup-window of them stay in memory). Its id is
-// the device's id and the sequence number.
+// memo is an original as sent, compactly (24 bytes instead of an
+// engine.Event and its id string: devices × dup-window of them stay in
+// memory). The ring holds consecutive originals, so their sequence numbers
+// follow from their places, and the id from the device's id.
 type memo struct {
-	seq, time int64
-	m2        float64
-	m1        int64
-	cat       uint8
+	time, m2bits int64
+	m1           int32
+	cat          uint8
 }
 
-func (d *device) remember(ev engine.Event, seq int64) {
-	m := memo{seq: seq, time: ev.Time, m2: ev.M2, m1: ev.M1}
+func (d *device) remember(ev engine.Event) {
+	m := memo{time: ev.Time, m2bits: int64(math.Float64bits(ev.M2)), m1: int32(ev.M1)}
 	for i, c := range categories {
 		if ev.Category == c {
 			m.cat = uint8(i)
@@ -297,10 +297,13 @@ func (d *device) remember(ev engine.Event, seq int64) {
 	d.ringAt = (d.ringAt + 1) % len(d.ring)
 }
 
-// recall rebuilds a remembered original.
-func (d *device) recall(m memo) engine.Event {
-	return engine.Event{ID: eventID(d.id, m.seq), Device: d.id, Time: m.time,
-		Category: categories[m.cat], M1: m.m1, M2: m.m2}
+// recall rebuilds the remembered original at ring index k. The newest sits
+// just before ringAt, and is the original numbered seq-1.
+func (d *device) recall(k int) engine.Event {
+	m := d.ring[k]
+	age := (d.ringAt - 1 - k + len(d.ring)) % len(d.ring) // 0 for the newest
+	return engine.Event{ID: eventID(d.id, d.seq-1-int64(age)), Device: d.id, Time: m.time,
+		Category: categories[m.cat], M1: int64(m.m1), M2: math.Float64frombits(uint64(m.m2bits))}
 }
 
 // eventID is the id of a device's original number seq.
@@ -320,7 +323,7 @@ func (g *Generator) advance(d *device) {
 	if d.repeat {
 		d.repeat = false
 		d.clock += g.gap(d)
-		ev := d.recall(d.ring[d.rng.IntN(len(d.ring))])
+		ev := d.recall(d.rng.IntN(len(d.ring)))
 		d.next = Sent{Event: ev, Send: int64(math.Floor(d.clock)), Kind: Repeat}
 		return
 	}

@@ -2,6 +2,7 @@ package feed
 
 import (
 	"math"
+	"slices"
 	"strings"
 	"testing"
 
@@ -45,6 +46,31 @@ func TestGeneratorIsDeterministicAndOrdered(t *testing.T) {
 	cfg.Seed, cfg.Run = 34, 1
 	if d := generate(t, cfg, DefaultKnobs()); d[0].Event.Device == a[0].Event.Device {
 		t.Errorf("a reset (run 1) reused device id %s", d[0].Event.Device)
+	}
+}
+
+// A duplicate repeats one of the device's last dup-window originals,
+// unchanged, also once the window has wrapped around many times.
+func TestGeneratorRepeatsFromItsWindow(t *testing.T) {
+	cfg := DefaultGeneratorConfig()
+	cfg.Devices, cfg.Events, cfg.DupWindow = 3, 2000, 7
+	sent := generate(t, cfg, Knobs{Dup: 0.3, Late: 0.05, OOO: 0.2, Rate: 20})
+	byDevice := map[string][]engine.Event{}
+	dups := 0
+	for _, s := range sent {
+		d := s.Event.Device
+		if s.Kind == Original {
+			byDevice[d] = append(byDevice[d], s.Event)
+			continue
+		}
+		dups++
+		recent := byDevice[d][max(len(byDevice[d])-7, 0):]
+		if !slices.Contains(recent, s.Event) {
+			t.Fatalf("duplicate %+v is not one of the device's last 7 originals %+v", s.Event, recent)
+		}
+	}
+	if dups < 1000 {
+		t.Fatalf("only %d duplicates", dups)
 	}
 }
 
@@ -205,7 +231,8 @@ func TestTruthCountsFirstSendsByDeviceAndSendTime(t *testing.T) {
 		t.Errorf("%d keys differ, want 2", tr.Differ())
 	}
 	tr.Evict(0)
-	if len(tr.ByDevice()) != 1 || tr.Differ() != 1 {
-		t.Errorf("after evicting windows ≤ 0: %d keys, %d differ", len(tr.ByDevice()), tr.Differ())
+	if len(tr.ByDevice()) != 1 || tr.Differ() != 2 || tr.DeviceKeys() != 2 || tr.SendKeys() != 1 {
+		t.Errorf("after evicting windows ≤ 0: %d keys in memory, %d differ, %d/%d keys counted (want 1, 2, 2/1)",
+			len(tr.ByDevice()), tr.Differ(), tr.DeviceKeys(), tr.SendKeys())
 	}
 }

@@ -495,9 +495,10 @@ func (r *injRun) status(done bool) {
 		r.rateMark, r.rateCount = now, 0
 	}
 	if r.gen != nil && r.in.cfg.Generator.Events == 0 && now.Sub(r.lastEvict) >= 10*time.Second {
-		// Unbounded: keep the last half hour of truth in memory.
+		// Unbounded: keep in memory only the truth that can still change
+		// (and a minute more); it was published as it changed.
 		if h := r.gen.Horizon(); h != engine.None {
-			r.truth.Evict(h - 30*60*1000)
+			r.truth.Evict(h - 60*1000)
 		}
 		r.lastEvict = now
 	}
@@ -515,8 +516,8 @@ func (r *injRun) status(done bool) {
 			r.malfLogged = st.Malformed
 		}
 	}
-	st.TruthKeys = len(r.truth.ByDevice())
-	st.SendTruthKeys = len(r.truth.BySend())
+	st.TruthKeys = r.truth.DeviceKeys()
+	st.SendTruthKeys = r.truth.SendKeys()
 	st.TruthDiffer = r.truth.Differ()
 	r.in.bus.Publish(&st)
 	r.lastStatus = now

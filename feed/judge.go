@@ -342,9 +342,10 @@ func (j *Judge) tick() {
 		return
 	}
 	if time.Since(j.lastEvict) >= 10*time.Second && j.dev.Horizon() != engine.None {
-		// Unbounded runs: settled, matching rows older than 30 minutes are
-		// only counted.
-		h := j.dev.Horizon() - 30*60*1000
+		// Unbounded runs: settled, matching rows a minute behind the settle
+		// horizon (final on both sides: the downstream's progress claims
+		// them closed) are only counted.
+		h := j.dev.Horizon() - 60*1000
 		j.dev.Evict(h)
 		j.send.Evict(h)
 		j.lastEvict = time.Now()

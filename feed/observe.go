@@ -87,13 +87,13 @@ func ObserveEvents(ctx context.Context, kc KafkaConfig, topic string, window tim
 			st.RateSeries = append(series, st.Rate)
 			mark, count = now, 0
 			if h := st.Clock; h != engine.None {
-				truth.Evict(h - 30*60*1000)
+				truth.Evict(h - 30*60*1000) // lags are unknown here: keep half an hour
 			}
 		}
 		if now.Sub(lastPub) >= 200*time.Millisecond {
 			out := st
 			out.Devices = len(lastDT)
-			out.TruthKeys, out.SendTruthKeys, out.TruthDiffer = len(truth.ByDevice()), len(truth.BySend()), truth.Differ()
+			out.TruthKeys, out.SendTruthKeys, out.TruthDiffer = truth.DeviceKeys(), truth.SendKeys(), truth.Differ()
 			bus.Publish(&out)
 			lastPub = now
 		}

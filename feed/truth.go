@@ -15,7 +15,8 @@ type Truth struct {
 	device map[engine.Key]engine.Agg
 	send   map[engine.Key]engine.Agg
 	seen   map[string]struct{} // ids counted; nil when the source marks repeats itself
-	differ int
+	// Counted over the whole run, evicted keys included.
+	devKeys, sendKeys, differ int
 }
 
 // NewTruth returns an empty truth for windows of size w. With trackIDs the
@@ -50,10 +51,16 @@ func (t *Truth) Add(s Sent) (byDevice, bySend engine.Key, counted bool) {
 	if bySend != byDevice {
 		before += t.differs(bySend)
 	}
-	a := t.device[byDevice]
+	a, ok := t.device[byDevice]
+	if !ok {
+		t.devKeys++
+	}
 	a.Add(ev.M1, ev.M2)
 	t.device[byDevice] = a
-	a = t.send[bySend]
+	a, ok = t.send[bySend]
+	if !ok {
+		t.sendKeys++
+	}
 	a.Add(ev.M1, ev.M2)
 	t.send[bySend] = a
 	after := t.differs(byDevice)
@@ -77,16 +84,24 @@ func (t *Truth) ByDevice() map[engine.Key]engine.Agg { return t.device }
 // BySend is the send-time truth. The map is the Truth's own: read only.
 func (t *Truth) BySend() map[engine.Key]engine.Agg { return t.send }
 
-// Differ is how many keys the two truths disagree on.
+// Differ is how many keys the two truths disagree on (evicted ones as they
+// were when evicted).
 func (t *Truth) Differ() int { return t.differ }
 
+// DeviceKeys and SendKeys count the keys of each truth, evicted ones too.
+func (t *Truth) DeviceKeys() int { return t.devKeys }
+
+// SendKeys: see DeviceKeys.
+func (t *Truth) SendKeys() int { return t.sendKeys }
+
 // Evict forgets keys whose window ends at or before `before` (an unbounded
-// run keeps only recent windows in memory; the comparator has its own copy).
+// run keeps only recent windows in memory; the comparator has its own
+// copy). Call it behind the horizon: those keys get no more events, and
+// stay counted.
 func (t *Truth) Evict(before int64) {
 	for _, m := range []map[engine.Key]engine.Agg{t.device, t.send} {
 		for k := range m {
 			if k.WindowEnd <= before {
-				t.differ -= t.differs(k)
 				delete(t.device, k)
 				delete(t.send, k)
 			}
