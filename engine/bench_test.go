@@ -1,115 +1,22 @@
 package engine_test
 
 import (
-	"fmt"
-	"math/rand/v2"
-	"strconv"
+	"runtime"
+	"slices"
 	"testing"
 	"time"
 
 	"github.com/streamtop/streamtop/engine"
+	"github.com/streamtop/streamtop/internal/perf"
 )
 
-// benchEvents draws n events of `devices` devices in send order at `rate`
-// events/s of event time in all, 5% duplicates, no late events (the steady
-// state the targets talk about), device time = send time.
-func benchEvents(n, devices int, rate float64) []engine.Event {
-	r := rand.New(rand.NewPCG(34, 1))
-	ids := make([]string, devices)
-	for d := range ids {
-		ids[d] = fmt.Sprintf("%08x-0c0f-403a-beca-77db1decc360", r.Uint32())
-	}
-	seq := make([]int, devices)
-	var out []engine.Event
-	t := float64(1767225600000)
-	for len(out) < n {
-		d := r.IntN(devices)
-		t += r.Float64() * 2000 / rate
-		// Device and category strings are shared, as a decoder that interns
-		// them hands them over.
-		ev := engine.Event{ID: ids[d] + "-" + strconv.Itoa(seq[d]), Device: ids[d], Time: int64(t),
-			Category: benchCats[r.IntN(4)], M1: int64(r.IntN(100)), M2: r.Float64() * 500}
-		seq[d]++
-		out = append(out, ev)
-		if r.Float64() < 0.05 && len(out) > 10 {
-			dup := out[len(out)-1-r.IntN(10)]
-			out = append(out, dup)
-		}
-	}
-	return out[:n]
-}
-
-var benchCats = [4]string{"cat-1", "cat-2", "cat-3", "cat-4"}
-
-// naive is the peer: the aggregator anyone writes first, a map keyed by
-// window, device and category, and a per-window set of the ids seen.
-type naive struct {
-	win  int64
-	aggs map[naiveKey]*engine.Agg
-	seen map[int64]map[string]struct{}
-}
-
-type naiveKey struct {
-	end              int64
-	device, category string
-}
-
-func newNaive(win time.Duration) *naive {
-	return &naive{win: win.Milliseconds(), aggs: map[naiveKey]*engine.Agg{}, seen: map[int64]map[string]struct{}{}}
-}
-
-func (n *naive) add(ev engine.Event) {
-	end := engine.WindowEnd(ev.Time, n.win)
-	ids := n.seen[end]
-	if ids == nil {
-		ids = map[string]struct{}{}
-		n.seen[end] = ids
-	}
-	if _, dup := ids[ev.ID]; dup {
-		return
-	}
-	ids[ev.ID] = struct{}{}
-	k := naiveKey{end, ev.Device, ev.Category}
-	a := n.aggs[k]
-	if a == nil {
-		a = &engine.Agg{}
-		n.aggs[k] = a
-	}
-	a.Add(ev.M1, ev.M2)
-}
-
-// closeBefore drops the windows that end at or before h, as a streaming
-// aggregator must to stay bounded, returning what it drops.
-func (n *naive) closeBefore(h int64, out map[engine.Key]engine.Agg) {
-	for end := range n.seen {
-		if end <= h {
-			delete(n.seen, end)
-		}
-	}
-	for k, a := range n.aggs {
-		if k.end <= h {
-			if out != nil {
-				out[engine.Key{Device: k.device, Category: k.category, WindowEnd: k.end}] = *a
-			}
-			delete(n.aggs, k)
-		}
-	}
-}
-
+// benchN events make one lap: 100 devices at 100 K events/s fill about a
+// window and a half, 64 K ids, per lap.
 const benchN = 1 << 16
 
-// runEngine feeds evs to a fresh engine (event time, watermark, dedup) and
-// returns its final results per key.
-func runEngine(tb testing.TB, e *engine.Engine, evs []engine.Event, out []engine.Result) []engine.Result {
-	for _, ev := range evs {
-		e.Ingest(0, ev.Time, ev)
-		out = e.Drain(out[:0])
-	}
-	return out
-}
-
+// The fast path gives the naive peer's results on the same events.
 func TestEngineMatchesTheNaivePeer(t *testing.T) {
-	evs := benchEvents(benchN, 3, 2000)
+	evs := perf.Events(benchN, 10, 500)
 	e, err := engine.New(engine.DefaultConfig())
 	if err != nil {
 		t.Fatal(err)
@@ -126,13 +33,14 @@ func TestEngineMatchesTheNaivePeer(t *testing.T) {
 	for _, r := range e.Drain(nil) {
 		got[r.Key] = r.Agg
 	}
-	n := newNaive(5 * time.Second)
-	for _, ev := range evs {
-		n.add(ev)
-	}
+	n := perf.NewNaive(5 * time.Second)
 	want := map[engine.Key]engine.Agg{}
-	n.closeBefore(1<<62, want)
-	if len(got) != len(want) || len(want) == 0 {
+	for _, ev := range evs {
+		n.Add(ev)
+		n.CloseBefore(ev.Time-2000, want) // what the peer drops is final
+	}
+	n.CloseBefore(1<<62, want)
+	if len(got) != len(want) || len(want) < 100 {
 		t.Fatalf("engine has %d keys, naive %d", len(got), len(want))
 	}
 	for k, w := range want {
@@ -143,77 +51,61 @@ func TestEngineMatchesTheNaivePeer(t *testing.T) {
 }
 
 // BenchmarkEngine is the engine alone on decoded events (event time,
-// watermark, dedup on), against the naive peer on the same events.
+// watermark, dedup on) handed over a fetch at a time, and the naive peer
+// on the same events one by one: compare their ns/op (benchstat), or see
+// BenchmarkEngineVsNaive for the ratio.
 func BenchmarkEngine(b *testing.B) {
-	evs := benchEvents(benchN, 100, 100_000)
+	evs := perf.Events(benchN, 100, 100_000)
 	b.Run("streamtop", func(b *testing.B) {
-		e, _ := engine.New(engine.DefaultConfig())
-		var out []engine.Result
-		i := 0
-		b.ReportAllocs()
-		for b.Loop() {
-			ev := evs[i%len(evs)]
-			ev.Time += int64(i/len(evs)) * 3_600_000 // later laps are later in time
-			e.Ingest(0, ev.Time, ev)
-			out = e.Drain(out[:0])
-			i++
-		}
-		b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
+		f := perf.NewEngineFeeder()
+		benchLaps(b, evs, f.AddBatch)
 	})
 	b.Run("naive", func(b *testing.B) {
-		n := newNaive(5 * time.Second)
-		i := 0
-		b.ReportAllocs()
-		for b.Loop() {
-			ev := evs[i%len(evs)]
-			ev.Time += int64(i/len(evs)) * 3_600_000
-			n.add(ev)
-			if i%1024 == 0 {
-				n.closeBefore(ev.Time-2000, nil) // stay bounded, as a stream must
+		n := perf.NewNaive(5 * time.Second)
+		benchLaps(b, evs, func(evs []engine.Event) {
+			for _, ev := range evs {
+				n.Add(ev)
 			}
-			i++
-		}
-		b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
+		})
 	})
 }
 
-// lap feeds one lap of evs, shifted by lap hours so every lap opens new
-// windows, to ingest.
-func lap(evs []engine.Event, n int, ingest func(engine.Event)) {
-	shift := int64(n) * 3_600_000
-	for _, ev := range evs {
-		ev.Time += shift
-		ingest(ev)
+// benchLaps feeds b.N events of evs, lap after lap, to add in batches of
+// perf.FetchSize (an op is one event).
+func benchLaps(b *testing.B, evs []engine.Event, add func([]engine.Event)) {
+	buf := make([]engine.Event, 0, perf.FetchSize)
+	i := 0
+	b.ReportAllocs()
+	for b.Loop() {
+		ev := evs[i%len(evs)]
+		ev.Time += int64(i/len(evs)) * 3_600_000 // later laps are later in time
+		if buf = append(buf, ev); len(buf) == cap(buf) {
+			add(buf)
+			buf = buf[:0]
+		}
+		i++
 	}
+	if len(buf) > 0 {
+		add(buf)
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
 }
 
-// BenchmarkEngineVsNaive alternates laps of the engine and of the naive
-// peer on the same events, so both see the same machine: it reports each
-// one's ns/event and their ratio (target: naive-ratio ≥ 2).
+// BenchmarkEngineVsNaive times laps of the engine and of the naive peer on
+// the same events, in turns, so both see the same machine and neither
+// finds its tables still in cache from its previous lap: each one's
+// ns/event and their ratio (target: naive-ratio ≥ 2). A collection runs
+// before each lap, outside the clocks, so neither pays for the other's
+// garbage.
 func BenchmarkEngineVsNaive(b *testing.B) {
-	evs := benchEvents(benchN, 100, 100_000)
-	e, _ := engine.New(engine.DefaultConfig())
-	n := newNaive(5 * time.Second)
-	var out []engine.Result
+	evs := perf.Events(benchN, 100, 100_000)
+	f, n := perf.NewEngineFeeder(), perf.NewNaive(5*time.Second)
 	var te, tn time.Duration
 	laps := 0
 	b.ReportAllocs()
 	for b.Loop() {
-		start := time.Now()
-		lap(evs, laps, func(ev engine.Event) {
-			e.Ingest(0, ev.Time, ev)
-			out = e.Drain(out[:0])
-		})
-		te += time.Since(start)
-		start = time.Now()
-		i := 0
-		lap(evs, laps, func(ev engine.Event) {
-			n.add(ev)
-			if i++; i%1024 == 0 {
-				n.closeBefore(ev.Time-2000, nil)
-			}
-		})
-		tn += time.Since(start)
+		te += timedLap(b, func() { perf.LapBatches(evs, laps, perf.FetchSize, f.AddBatch) })
+		tn += timedLap(b, func() { perf.Lap(evs, laps, n.Add) })
 		laps++
 	}
 	events := float64(laps * len(evs))
@@ -222,66 +114,60 @@ func BenchmarkEngineVsNaive(b *testing.B) {
 	b.ReportMetric(float64(tn)/float64(te), "naive-ratio")
 }
 
-// encodedEvents is evs as JSON lines, as they arrive from Kafka.
-func encodedEvents(evs []engine.Event) [][]byte {
-	out := make([][]byte, len(evs))
-	for i, ev := range evs {
-		out[i] = ev.AppendJSON(nil)
-	}
-	return out
+func timedLap(b *testing.B, lap func()) time.Duration {
+	b.StopTimer()
+	runtime.GC()
+	b.StartTimer()
+	start := time.Now()
+	lap()
+	return time.Since(start)
 }
 
 // BenchmarkDecode is decoding alone: the floor of decode + engine.
 func BenchmarkDecode(b *testing.B) {
-	lines := encodedEvents(benchEvents(1<<14, 100, 100_000))
-	b.Run("streamtop", func(b *testing.B) {
-		d := engine.NewDecoder()
-		i := 0
-		b.ReportAllocs()
-		for b.Loop() {
-			if _, err := d.Decode(lines[i%len(lines)]); err != nil {
-				b.Fatal(err)
+	lines := perf.Encode(perf.Events(1<<14, 100, 100_000))
+	for _, c := range []struct {
+		name   string
+		decode func([]byte) (engine.Event, error)
+	}{{"streamtop", engine.NewDecoder().Decode}, {"encoding-json", engine.DecodeEventStd}} {
+		b.Run(c.name, func(b *testing.B) {
+			i := 0
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := c.decode(lines[i%len(lines)]); err != nil {
+					b.Fatal(err)
+				}
+				i++
 			}
-			i++
-		}
-		b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
-	})
-	b.Run("encoding-json", func(b *testing.B) {
-		i := 0
-		b.ReportAllocs()
-		for b.Loop() {
-			if _, err := engine.DecodeEventStd(lines[i%len(lines)]); err != nil {
-				b.Fatal(err)
-			}
-			i++
-		}
-		b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
-	})
+			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
+		})
+	}
 }
 
-// BenchmarkDecodeEngine is decode + engine on one core, alternating with
+// BenchmarkDecodeEngine is decode + engine on one core, in turns with
 // decode alone on the same lines: events/s of both and their ratio
 // (targets: ≥ 1.5 M events/s, decode-ratio ≥ 0.5).
 func BenchmarkDecodeEngine(b *testing.B) {
-	evs := benchEvents(benchN, 100, 100_000)
-	lines := encodedEvents(evs)
+	lines := perf.Encode(perf.Events(benchN, 100, 100_000))
 	d := engine.NewDecoder()
-	e, _ := engine.New(engine.DefaultConfig())
-	var out []engine.Result
+	f := perf.NewEngineFeeder()
 	var tde, td time.Duration
 	laps := 0
 	b.ReportAllocs()
+	evs := make([]engine.Event, 0, perf.FetchSize)
 	for b.Loop() {
 		shift := int64(laps) * 3_600_000
 		start := time.Now()
-		for _, l := range lines {
+		for i, l := range lines {
 			ev, err := d.Decode(l)
 			if err != nil {
 				b.Fatal(err)
 			}
 			ev.Time += shift
-			e.Ingest(0, ev.Time, ev)
-			out = e.Drain(out[:0])
+			if evs = append(evs, ev); len(evs) == cap(evs) || i == len(lines)-1 {
+				f.AddBatch(evs)
+				evs = evs[:0]
+			}
 		}
 		tde += time.Since(start)
 		start = time.Now()
@@ -297,4 +183,39 @@ func BenchmarkDecodeEngine(b *testing.B) {
 	b.ReportMetric(events/tde.Seconds(), "events/s")
 	b.ReportMetric(events/td.Seconds(), "decode-events/s")
 	b.ReportMetric(float64(td)/float64(tde), "decode-ratio")
+}
+
+// IngestBatch gives Ingest's outcomes, results and counters on the same
+// events, with duplicates and late events, whatever the batch sizes.
+func TestIngestBatchMatchesIngest(t *testing.T) {
+	evs := perf.Events(20_000, 7, 300)
+	for i := range evs {
+		if i%37 == 0 {
+			evs[i].Time -= 9000 // late by more than the watermark lag
+		}
+	}
+	one, _ := engine.New(engine.DefaultConfig())
+	batch, _ := engine.New(engine.DefaultConfig())
+	var want, got []engine.Outcome
+	var wantRes, gotRes []engine.Result
+	for i := 0; i < len(evs); {
+		n := min(1+i%53, len(evs)-i) // batches of 1 to 53 events
+		arrival := evs[i].Time
+		for _, ev := range evs[i : i+n] {
+			want = append(want, one.Ingest(int32(i%2), arrival, ev))
+		}
+		got = batch.IngestBatch(int32(i%2), arrival, evs[i:i+n], got)
+		wantRes, gotRes = one.Drain(wantRes), batch.Drain(gotRes)
+		i += n
+	}
+	if !slices.Equal(want, got) {
+		t.Fatal("IngestBatch outcomes differ from Ingest's")
+	}
+	if !slices.Equal(wantRes, gotRes) || len(wantRes) == 0 {
+		t.Fatalf("results differ: %d vs %d", len(wantRes), len(gotRes))
+	}
+	ws, gs := one.Stats(), batch.Stats()
+	if ws != gs || ws.Late == 0 || ws.Duplicates == 0 {
+		t.Fatalf("stats differ or miss a case: %+v vs %+v", ws, gs)
+	}
 }

@@ -271,17 +271,47 @@ func (e *Engine) partition(p int32) *partition {
 // Ingest processes one event read from partition p at arrival time (ms).
 // Arrival also advances the engine's notion of now (never backwards).
 func (e *Engine) Ingest(p int32, arrival int64, ev Event) Outcome {
+	return e.ingest(e.partition(p), arrival, ev, fingerprint{})
+}
+
+// batchRun is how many ids IngestBatch looks up together.
+const batchRun = 16
+
+// IngestBatch is Ingest of consecutive events of partition p read at one
+// arrival time, appending their outcomes to out: the same outcomes, and
+// faster, as it fetches the dedup slots of a run of events together (their
+// cache misses overlap instead of coming one after the other).
+func (e *Engine) IngestBatch(p int32, arrival int64, evs []Event, out []Outcome) []Outcome {
+	part := e.partition(p)
+	var fps [batchRun]fingerprint
+	for len(evs) > 0 {
+		n := min(batchRun, len(evs))
+		if e.cfg.Dedup && e.cfg.Mode == EventTime {
+			for i := range n {
+				fps[i] = e.seen.fingerprint(evs[i].ID)
+				e.seen.touch(fps[i])
+			}
+		}
+		for i := range n {
+			out = append(out, e.ingest(part, arrival, evs[i], fps[i]))
+		}
+		evs = evs[n:]
+	}
+	return out
+}
+
+// ingest is Ingest, given the id's fingerprint when it is already known.
+func (e *Engine) ingest(part *partition, arrival int64, ev Event, f fingerprint) Outcome {
 	if arrival > e.now {
 		e.now = arrival
 	}
-	part := e.partition(p)
 	part.lastArrival = e.now
 	if ev.Time > part.maxTime {
 		part.maxTime = ev.Time
 	}
 	var o Outcome
 	if e.cfg.Mode == EventTime {
-		o = e.ingestEventTime(ev, part.floor)
+		o = e.ingestEventTime(ev, part.floor, f)
 		e.updateWatermark()
 	} else {
 		o = e.ingestArrival(ev, part.floor)
@@ -298,15 +328,16 @@ func (e *Engine) Ingest(p int32, arrival int64, ev Event) Outcome {
 	return o
 }
 
-func (e *Engine) ingestEventTime(ev Event, floor int64) Outcome {
+func (e *Engine) ingestEventTime(ev Event, floor int64, f fingerprint) Outcome {
 	end := e.lastEnd
 	if ev.Time < end-e.win || ev.Time >= end || end == None {
 		end = WindowEnd(ev.Time, e.win)
 	}
 	var slot uint64
-	var f fingerprint
 	if e.cfg.Dedup {
-		f = e.seen.fingerprint(ev.ID)
+		if f.h == 0 {
+			f = e.seen.fingerprint(ev.ID)
+		}
 		var found bool
 		if slot, found = e.seen.Lookup(f); found || e.carried(f) {
 			return Duplicate

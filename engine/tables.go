@@ -35,7 +35,8 @@ type idSet struct {
 	// inserts since the last check: every len(slots)/8 of them, a table
 	// mostly expired (expired slots are reused, so it never fills) shrinks.
 	inserts int
-	sparse  int // checks in a row that found the table mostly expired
+	sparse  int    // checks in a row that found the table mostly expired
+	touched uint64 // what touch read, so the reads stay
 }
 
 // fingerprint is an id's two hashes; h is never 0 (0 marks an empty slot).
@@ -90,6 +91,10 @@ func (s *idSet) find(f fingerprint) (uint64, bool) {
 		i = (i + 1) & s.mask
 	}
 }
+
+// touch reads the slot f's probe starts at, to have it in cache by the
+// time it is looked up.
+func (s *idSet) touch(f fingerprint) { s.touched += s.slots[f.h&s.mask].h }
 
 // Has reports whether id is remembered (and not expired).
 func (s *idSet) Has(id string) bool { return s.HasPrint(s.fingerprint(id)) }

@@ -73,6 +73,7 @@ type EngineRunner struct {
 	bus      *Bus
 	controls *Controls // nil for a headless engine: the settings are cfg.Engine's
 	read     atomic.Int64
+	dec      *engine.Decoder // interns devices and categories
 
 	eng      *engine.Engine
 	run      int
@@ -150,7 +151,7 @@ func NewEngineRunner(cfg EngineRunnerConfig, kc KafkaConfig, bus *Bus, controls 
 	if cfg.SessionTimeout <= 0 {
 		cfg.SessionTimeout = 6 * time.Second
 	}
-	r := &EngineRunner{cfg: cfg, bus: bus, controls: controls, floors: map[int32]floorMeta{},
+	r := &EngineRunner{cfg: cfg, bus: bus, controls: controls, dec: engine.NewDecoder(), floors: map[int32]floorMeta{},
 		minOpen: map[int32]map[int64]int64{}, sent: map[int32]int64{}, sinkProg: map[int32]int64{},
 		rebalC: make(chan rebalance), done: make(chan struct{}), reachable: true}
 	r.settings = Settings{Mode: cfg.Engine.Mode, Dedup: cfg.Engine.Dedup, WatermarkLag: cfg.Engine.Watermark}
@@ -710,7 +711,7 @@ func (r *EngineRunner) follow(tag string) bool {
 }
 
 func (r *EngineRunner) ingest(p int32, arrival int64, rec *kgo.Record) {
-	ev, err := engine.DecodeEvent(rec.Value)
+	ev, err := r.dec.Decode(rec.Value)
 	if err != nil {
 		r.st.Malformed++
 		if msg := err.Error(); msg != r.lastMalf {

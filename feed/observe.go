@@ -27,6 +27,7 @@ func ObserveEvents(ctx context.Context, kc KafkaConfig, topic string, window tim
 	defer cl.Close()
 	st := InjectorStatus{Clock: engine.None, Horizon: engine.None, Start: engine.None}
 	ids := newIDWindow(ObservedIDs)
+	dec := engine.NewDecoder()
 	lastDT := map[string]int64{}
 	truth, err := NewTruth(window, true)
 	if err != nil {
@@ -49,7 +50,7 @@ func ObserveEvents(ctx context.Context, kc KafkaConfig, topic string, window tim
 			if _, ok := header(rec, HeaderClock); ok {
 				return
 			}
-			ev, err := engine.DecodeEvent(rec.Value)
+			ev, err := dec.Decode(rec.Value)
 			if err != nil {
 				st.Malformed++
 				return
