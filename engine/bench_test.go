@@ -200,11 +200,17 @@ func TestIngestBatchMatchesIngest(t *testing.T) {
 	var wantRes, gotRes []engine.Result
 	for i := 0; i < len(evs); {
 		n := min(1+i%53, len(evs)-i) // batches of 1 to 53 events
-		arrival := evs[i].Time
-		for _, ev := range evs[i : i+n] {
-			want = append(want, one.Ingest(int32(i%2), arrival, ev))
+		arrivals := make([]int64, n) // one each, or one for all
+		for k := range arrivals {
+			arrivals[k] = evs[i+k].Time + int64(k%3)
 		}
-		got = batch.IngestBatch(int32(i%2), arrival, evs[i:i+n], got)
+		if i%2 == 0 {
+			arrivals = arrivals[:1]
+		}
+		for k, ev := range evs[i : i+n] {
+			want = append(want, one.Ingest(int32(i%2), arrivals[min(k, len(arrivals)-1)], ev))
+		}
+		got = batch.IngestBatch(int32(i%2), arrivals, evs[i:i+n], got)
 		wantRes, gotRes = one.Drain(wantRes), batch.Drain(gotRes)
 		i += n
 	}

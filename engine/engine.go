@@ -277,12 +277,26 @@ func (e *Engine) Ingest(p int32, arrival int64, ev Event) Outcome {
 // batchRun is how many ids IngestBatch looks up together.
 const batchRun = 16
 
-// IngestBatch is Ingest of consecutive events of partition p read at one
-// arrival time, appending their outcomes to out: the same outcomes, and
-// faster, as it fetches the dedup slots of a run of events together (their
-// cache misses overlap instead of coming one after the other).
-func (e *Engine) IngestBatch(p int32, arrival int64, evs []Event, out []Outcome) []Outcome {
+// IngestBatch is Ingest of consecutive events of partition p, the i-th
+// read at arrivals[i] (or all at arrivals[0] when there is one arrival),
+// appending their outcomes to out: the same outcomes, and faster, as it
+// fetches the dedup slots of a run of events together (their cache misses
+// overlap instead of coming one after the other).
+func (e *Engine) IngestBatch(p int32, arrivals []int64, evs []Event, out []Outcome) []Outcome {
+	if len(evs) == 0 {
+		return out
+	}
+	if len(arrivals) != len(evs) && len(arrivals) != 1 {
+		panic("engine: IngestBatch wants one arrival, or one per event")
+	}
+	arrival := func(i int) int64 {
+		if len(arrivals) == 1 {
+			return arrivals[0]
+		}
+		return arrivals[i]
+	}
 	part := e.partition(p)
+	done := 0
 	var fps [batchRun]fingerprint
 	for len(evs) > 0 {
 		n := min(batchRun, len(evs))
@@ -293,9 +307,9 @@ func (e *Engine) IngestBatch(p int32, arrival int64, evs []Event, out []Outcome)
 			}
 		}
 		for i := range n {
-			out = append(out, e.ingest(part, arrival, evs[i], fps[i]))
+			out = append(out, e.ingest(part, arrival(done+i), evs[i], fps[i]))
 		}
-		evs = evs[n:]
+		evs, done = evs[n:], done+n
 	}
 	return out
 }

@@ -74,6 +74,9 @@ type EngineRunner struct {
 	controls *Controls // nil for a headless engine: the settings are cfg.Engine's
 	read     atomic.Int64
 	dec      *engine.Decoder // interns devices and categories
+	batch    ingestBatch
+	// fetchedAt is when the fetch being handled arrived (real clock).
+	fetchedAt int64
 
 	eng      *engine.Engine
 	run      int
@@ -616,6 +619,7 @@ func (r *EngineRunner) applySettings(ctx context.Context) {
 }
 
 func (r *EngineRunner) handleFetches(ctx context.Context, fs kgo.Fetches) {
+	r.fetchedAt = time.Now().UnixMilli()
 	fs.EachError(func(t string, p int32, err error) {
 		if errors.Is(err, context.Canceled) || errors.Is(err, kgo.ErrClientClosed) {
 			return
@@ -644,6 +648,7 @@ func (r *EngineRunner) handleFetches(ctx context.Context, fs kgo.Fetches) {
 		}
 		p.end = max(p.end, fp.HighWatermark)
 	})
+	r.flushBatch()
 	if r.cfg.Merge {
 		r.releaseMerged()
 	} else {
@@ -655,7 +660,11 @@ func (r *EngineRunner) handleFetches(ctx context.Context, fs kgo.Fetches) {
 
 // record handles one record of partition p: markers, run tags, decoding.
 func (r *EngineRunner) record(p *partState, rec *kgo.Record) {
+	if len(rec.Headers) > 1 || (len(rec.Headers) == 1 && rec.Headers[0].Key != HeaderRun) {
+		r.flushBatch() // a marker: what came before it goes first
+	}
 	if tag, ok := header(rec, HeaderRun); ok && tag != r.tag {
+		r.flushBatch()
 		if !r.follow(tag) {
 			r.st.Foreign++
 			return
@@ -682,7 +691,7 @@ func (r *EngineRunner) record(p *partState, rec *kgo.Record) {
 	}
 	arrival := rec.Timestamp.UnixMilli()
 	if r.cfg.Clock == RealClock {
-		arrival = time.Now().UnixMilli()
+		arrival = r.fetchedAt // the records of a fetch arrive together
 	}
 	r.ingest(p.id, arrival, rec)
 }
@@ -710,6 +719,8 @@ func (r *EngineRunner) follow(tag string) bool {
 	return true
 }
 
+// ingest decodes rec, read from partition p at arrival, into the batch
+// the engine gets next.
 func (r *EngineRunner) ingest(p int32, arrival int64, rec *kgo.Record) {
 	ev, err := r.dec.Decode(rec.Value)
 	if err != nil {
@@ -720,33 +731,69 @@ func (r *EngineRunner) ingest(p int32, arrival int64, rec *kgo.Record) {
 		}
 		return
 	}
-	wm := r.eng.Watermark()
-	r.rateEvents++
-	switch r.eng.Ingest(p, arrival, ev) {
-	case engine.Late:
-		if len(r.recent) >= 50 {
-			r.recent = r.recent[1:]
-		}
-		r.recent = append(r.recent, LateEvent{ID: ev.ID, Device: ev.Device, Category: ev.Category, M1: ev.M1,
-			Time: ev.Time, WindowEnd: engine.WindowEnd(ev.Time, r.cfg.Engine.Window.Milliseconds()),
-			Arrival: arrival, Watermark: wm})
-	case engine.Accepted:
-		if r.cfg.Group != "" {
-			t := ev.Time
-			if r.eng.Config().Mode != engine.EventTime {
-				t = r.eng.Now()
+	b := &r.batch
+	if len(b.evs) > 0 && b.part != p {
+		r.flushBatch()
+	}
+	b.part = p
+	b.evs, b.arrivals, b.offsets = append(b.evs, ev), append(b.arrivals, arrival), append(b.offsets, rec.Offset)
+	if len(b.evs) >= maxBatch {
+		r.flushBatch()
+	}
+}
+
+// maxBatch bounds the events handed to the engine at once.
+const maxBatch = 512
+
+// ingestBatch is what the engine gets next: consecutive events of one
+// partition, with their arrivals and offsets.
+type ingestBatch struct {
+	part     int32
+	evs      []engine.Event
+	arrivals []int64
+	offsets  []int64
+	outcomes []engine.Outcome
+}
+
+// flushBatch hands the batch to the engine and books the outcomes.
+func (r *EngineRunner) flushBatch() {
+	b := &r.batch
+	if len(b.evs) == 0 {
+		return
+	}
+	b.outcomes = r.eng.IngestBatch(b.part, b.arrivals, b.evs, b.outcomes[:0])
+	r.rateEvents += int64(len(b.evs))
+	wm := r.eng.Watermark() // at or past the one each late event met
+	for i, o := range b.outcomes {
+		ev := &b.evs[i]
+		switch o {
+		case engine.Late:
+			if len(r.recent) >= 50 {
+				r.recent = r.recent[1:]
 			}
-			end := engine.WindowEnd(t, r.cfg.Engine.Window.Milliseconds())
-			m := r.minOpen[p]
-			if m == nil {
-				m = map[int64]int64{}
-				r.minOpen[p] = m
-			}
-			if o, ok := m[end]; !ok || rec.Offset < o {
-				m[end] = rec.Offset
+			r.recent = append(r.recent, LateEvent{ID: ev.ID, Device: ev.Device, Category: ev.Category, M1: ev.M1,
+				Time: ev.Time, WindowEnd: engine.WindowEnd(ev.Time, r.cfg.Engine.Window.Milliseconds()),
+				Arrival: b.arrivals[i], Watermark: wm})
+		case engine.Accepted:
+			if r.cfg.Group != "" {
+				t := ev.Time
+				if r.eng.Config().Mode != engine.EventTime {
+					t = r.eng.Now()
+				}
+				end := engine.WindowEnd(t, r.cfg.Engine.Window.Milliseconds())
+				m := r.minOpen[b.part]
+				if m == nil {
+					m = map[int64]int64{}
+					r.minOpen[b.part] = m
+				}
+				if off, ok := m[end]; !ok || b.offsets[i] < off {
+					m[end] = b.offsets[i]
+				}
 			}
 		}
 	}
+	clear(b.evs) // let the ids go
+	b.evs, b.arrivals, b.offsets = b.evs[:0], b.arrivals[:0], b.offsets[:0]
 }
 
 // releaseMerged feeds the engine queued records in (timestamp, key,
@@ -783,6 +830,7 @@ func (r *EngineRunner) releaseMerged() {
 			}
 		}
 		r.ingest(best.id, ts, head)
+		r.flushBatch() // one at a time: the caught-up flags above are for this record
 	}
 }
 

@@ -153,6 +153,7 @@ type EngineFeeder struct {
 	E   *engine.Engine
 	out []engine.Result
 	oc  []engine.Outcome
+	arr [1]int64
 }
 
 // NewEngineFeeder returns a feeder of a new engine with the default
@@ -174,7 +175,8 @@ func (f *EngineFeeder) Add(ev engine.Event) {
 // AddBatch ingests evs, read when the last of them was sent, and drains
 // the results.
 func (f *EngineFeeder) AddBatch(evs []engine.Event) {
-	f.oc = f.E.IngestBatch(0, evs[len(evs)-1].Time, evs, f.oc[:0])
+	f.arr[0] = evs[len(evs)-1].Time
+	f.oc = f.E.IngestBatch(0, f.arr[:], evs, f.oc[:0])
 	f.out = f.E.Drain(f.out[:0])
 }
 
