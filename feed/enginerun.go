@@ -50,7 +50,7 @@ type EngineRunnerConfig struct {
 	Sink ResultSink
 	// NoKafkaResults writes results and progress only to the Sink.
 	NoKafkaResults bool
-	Tick           time.Duration // how often time advances and status is published [100ms]
+	Tick           time.Duration // how often time advances and status is published [StatusPeriod]
 	// SessionTimeout of the group membership: how fast a dead instance's
 	// partitions move [6s].
 	SessionTimeout time.Duration
@@ -149,7 +149,7 @@ func NewEngineRunner(cfg EngineRunnerConfig, kc KafkaConfig, bus *Bus, controls 
 		return nil, err
 	}
 	if cfg.Tick <= 0 {
-		cfg.Tick = 100 * time.Millisecond
+		cfg.Tick = StatusPeriod
 	}
 	if cfg.SessionTimeout <= 0 {
 		cfg.SessionTimeout = 6 * time.Second

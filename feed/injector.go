@@ -314,14 +314,14 @@ func (in *Injector) runOnce(ctx context.Context, run int, parts int32) (err erro
 			if wait >= 2*time.Millisecond || time.Since(r.lastFlush) >= 20*time.Millisecond {
 				r.flush(ctx)
 			}
-			if time.Since(r.lastStatus) >= 100*time.Millisecond {
+			if time.Since(r.lastStatus) >= StatusPeriod {
 				r.status(false)
 			}
 			select {
 			case <-ctx.Done():
 			case <-changed:
 			case <-in.stop:
-			case <-time.After(min(wait, 100*time.Millisecond)):
+			case <-time.After(min(wait, StatusPeriod)):
 			}
 			continue
 		}
@@ -340,7 +340,7 @@ func (in *Injector) runOnce(ctx context.Context, run int, parts int32) (err erro
 		if len(r.batch) >= 1024 || (!r.unthrottled && time.Since(r.lastFlush) >= 20*time.Millisecond) {
 			r.flush(ctx)
 		}
-		if time.Since(r.lastStatus) >= 100*time.Millisecond {
+		if time.Since(r.lastStatus) >= StatusPeriod {
 			r.status(false)
 		}
 	}
@@ -422,6 +422,10 @@ func values(keys map[engine.Key]struct{}, truth map[engine.Key]engine.Agg) []Tru
 	}
 	return out
 }
+
+// Produced counts the records handed to the Kafka client, markers
+// included: safe to call from any goroutine.
+func (in *Injector) Produced() int64 { return in.produced.Load() }
 
 func (in *Injector) produce(ctx context.Context, rec *kgo.Record) {
 	in.produced.Add(1)

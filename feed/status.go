@@ -7,6 +7,11 @@ import (
 	"github.com/streamtop/streamtop/engine"
 )
 
+// StatusPeriod is how often the injector and the engine publish their
+// status: a produced event shows in the panes' counters within this plus
+// a frame (the latency target is 100 ms at p99).
+const StatusPeriod = 25 * time.Millisecond
+
 // Statuses are snapshots each role publishes on the bus a few times a
 // second; a screen draws the newest one. They are immutable once published.
 

@@ -33,7 +33,7 @@ type Controller interface {
 type Options struct {
 	Controller Controller           // required
 	Source     func() feed.Snapshot // required: called once per frame
-	FPS        int                  // frames per second [10]; 1–60
+	FPS        int                  // frames per second [20]; 1–60
 	Title      string               // header and window title ["streamtop"]
 }
 
@@ -41,7 +41,7 @@ type Options struct {
 const (
 	minWidth   = 80
 	minHeight  = 24
-	defaultFPS = 10
+	defaultFPS = 20
 	maxFPS     = 60
 )
 
@@ -56,6 +56,10 @@ const (
 
 // frameMsg is one frame: read a snapshot, redraw.
 type frameMsg struct{ t time.Time }
+
+// Frame returns the message that makes a model read a snapshot, as its
+// own frame ticks do: for driving a model by hand (benchmarks).
+func Frame(t time.Time) tea.Msg { return frameMsg{t: t} }
 
 // pane is what the root model needs from each pane.
 type pane interface {

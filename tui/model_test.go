@@ -32,7 +32,7 @@ func TestNewValidates(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if m.fps != 10 || m.title != "streamtop" {
+	if m.fps != 20 || m.title != "streamtop" {
 		t.Errorf("defaults: fps %d title %q", m.fps, m.title)
 	}
 	if !m.View().AltScreen {

@@ -56,6 +56,7 @@ type config struct {
 	rateStrict  bool
 	rateGapOrig bool
 
+	bench      benchConfig
 	cpuProfile string // write a pprof CPU profile here
 	memProfile string // write a pprof heap profile here, every few seconds
 
@@ -103,6 +104,7 @@ const (
 	gRun    // duration, report, failure status
 	gScreen // frame rate
 	gLocal  // the embedded broker and the one-process run
+	gBench  // streamtop bench
 )
 
 var commandGroups = map[string]flagGroup{
@@ -112,6 +114,7 @@ var commandGroups = map[string]flagGroup{
 	"rates":   gRates | gKafka | gRun,
 	"compare": gCompare | gKafka | gCassandra | gRun,
 	"watch":   gKafka | gCassandra | gScreen,
+	"bench":   gKafka | gScreen | gBench,
 }
 
 var commandUsage = map[string]string{
@@ -143,6 +146,19 @@ Cassandra: "N exceptions out of M" each. Waits for the verdict to be final
 
 Usage:
   streamtop compare --brokers HOST:PORT --cassandra HOST [--downstream topic:aggregates]... [flags]
+`,
+	"bench": `streamtop bench — how fast streamtop is on this machine: the engine alone
+against a naive aggregator, decoding against encoding/json, decode + engine
+against decoding alone, the whole pipeline in one process (injector → broker
+→ engine → comparator, the screen attached and drawing to a counter) at
+--target events/s for --duration, and the screen idle and busy. Prints a
+table of events/s, time and allocations per event, CPU, resident size and
+latency, with the ratios and the targets met; --report json for machines.
+The embedded broker by default; --brokers for a real Kafka cluster (topics
+streamtop-bench-*, created and left for inspection).
+
+Usage:
+  streamtop bench [--quick] [--brokers HOST:PORT] [--report json] [flags]
 `,
 	"watch": `streamtop watch — the terminal UI as a pure watcher of a distributed run:
 every pane shows what it can observe from the topics and tables.
@@ -186,7 +202,7 @@ func defaultConfig() config {
 	return config{
 		seed: 34, devices: 1, rate: 20, dup: 0.05, late: 0.01, dedup: true,
 		watermark: time.Second, idle: 6 * time.Second, window: 5 * time.Second, dedupTTL: 10 * time.Minute,
-		partitions: 4, replication: 1, start: feed.StartInstant, autoStop: true, report: "text", fps: 10,
+		partitions: 4, replication: 1, start: feed.StartInstant, autoStop: true, report: "text", fps: 20,
 		linger: 5 * time.Millisecond, m2Tol: -1, dupWindow: 10000, oooMax: 3 * time.Second, rateThresh: 50,
 		topics: feed.DefaultTopics(), keyspace: "streamtop", cassRepl: "{'class': 'SimpleStrategy', 'replication_factor': 1}",
 		consistency: "local_quorum", suffix: "downstream", engineName: "streamtop", resultsTo: "kafka",
@@ -285,7 +301,7 @@ func parseCommand(cmd string, args []string, out io.Writer) (config, error) {
 		fs.BoolVar(&c.failOnExc, "fail-on-exceptions", false, "exit 3 when the final score has exceptions")
 	}
 	if has(gScreen) {
-		fs.IntVar(&c.fps, "fps", 10, "screen frames per second")
+		fs.IntVar(&c.fps, "fps", 20, "screen frames per second (a counter shows a produced event within a status period and a frame)")
 	}
 	if has(gInject) {
 		fs.DurationVar(&c.linger, "linger", 5*time.Millisecond, "producer linger: batching delay before a produce request")
@@ -377,6 +393,14 @@ func parseCommand(cmd string, args []string, out io.Writer) (config, error) {
 		fs.StringVar(&c.watchGroup, "group", "streamtop-engine", "the engines' consumer group, for the lag per partition")
 	}
 
+	if has(gBench) {
+		fs.BoolVar(&c.bench.quick, "quick", false, "the whole table in under 30 s: short stages, a 10 s pipeline")
+		fs.Float64Var(&c.bench.target, "target", 500_000, "pipeline: events/s in all to inject")
+		fs.IntVar(&c.bench.devices, "devices", 100, "pipeline: simulated devices (each sends target/devices events/s)")
+		fs.DurationVar(&c.bench.length, "duration", 60*time.Second, "pipeline: how long it runs (10s with --quick)")
+		fs.DurationVar(&c.linger, "linger", 5*time.Millisecond, "pipeline: producer linger")
+		fs.StringVar(&c.report, "report", "text", "output: text or json")
+	}
 	fs.StringVar(&c.cpuProfile, "cpuprofile", "", "write a CPU profile (pprof) of the whole run to this file")
 	fs.StringVar(&c.memProfile, "memprofile", "", "write a heap profile (pprof) to this file every 5 s while running")
 
@@ -415,6 +439,9 @@ func parseCommand(cmd string, args []string, out io.Writer) (config, error) {
 			c.speed = 1
 		}
 	}
+	if cmd == "bench" {
+		return c, c.benchDefaults(fs)
+	}
 	if cmd != "" && len(c.kafka.Brokers) == 0 {
 		return c, fmt.Errorf("streamtop %s needs --brokers (a Kafka cluster)", cmd)
 	}
@@ -425,6 +452,38 @@ func parseCommand(cmd string, args []string, out io.Writer) (config, error) {
 		c.downstreams = []string{"topic:" + c.topics.Results}
 	}
 	return c, c.validate()
+}
+
+// benchDefaults completes and checks the bench flags: the pipeline stage
+// is a one-process run (late events off, duplicates on, real clock).
+func (c *config) benchDefaults(fs *flag.FlagSet) error {
+	b := &c.bench
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	b.micro, b.screen = 3*time.Second, 5*time.Second
+	if b.quick {
+		b.micro, b.screen = time.Second, 2*time.Second
+		if !set["duration"] {
+			b.length = 10 * time.Second
+		}
+	}
+	switch {
+	case !(b.target > 0) || math.IsInf(b.target, 0):
+		return fmt.Errorf("--target %v: want a positive number of events/s", b.target)
+	case b.devices < 1:
+		return fmt.Errorf("--devices %d: want at least 1", b.devices)
+	case b.length < time.Second:
+		return fmt.Errorf("--duration %v: want at least 1s", b.length)
+	case c.report != "text" && c.report != "json":
+		return fmt.Errorf("--report %q: want text or json", c.report)
+	}
+	c.devices, c.rate, c.late, c.ooo, c.events = b.devices, b.target/float64(b.devices), 0, 0, 0
+	c.duration, c.headless, c.clock = b.length, true, feed.RealClock
+	if len(c.kafka.Brokers) > 0 { // leave the demo's topics alone
+		tag := time.Now().UTC().Format("20060102-150405")
+		c.topics.Events, c.topics.Results = "streamtop-bench-"+tag+"-events", "streamtop-bench-"+tag+"-aggregates"
+	}
+	return c.validate()
 }
 
 func (c config) validate() error {

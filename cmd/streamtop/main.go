@@ -130,6 +130,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return runCompare(cfg, stdout, stderr)
 	case "watch":
 		return runWatch(cfg, stdout, stderr)
+	case "bench":
+		return runBench(cfg, stdout, stderr)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()

@@ -217,6 +217,26 @@ func div(a uint64, n int64) float64 {
 	return float64(a) / float64(n)
 }
 
+// Plus adds two measurements up.
+func (f Figures) Plus(g Figures) Figures {
+	return Figures{Events: f.Events + g.Events, Elapsed: f.Elapsed + g.Elapsed,
+		Allocs: f.Allocs + g.Allocs, Bytes: f.Bytes + g.Bytes}
+}
+
+// Time runs run once, collecting first (outside the clock), and returns its
+// figures for the given number of events.
+func Time(events int, run func()) Figures {
+	runtime.GC()
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	start := time.Now()
+	run()
+	el := time.Since(start)
+	runtime.ReadMemStats(&after)
+	return Figures{Events: int64(events), Elapsed: el,
+		Allocs: after.Mallocs - before.Mallocs, Bytes: after.TotalAlloc - before.TotalAlloc}
+}
+
 // Measure runs laps of run (each handling events events) until at least
 // d has passed, after one lap of warm-up, and returns the figures of the
 // timed laps.
