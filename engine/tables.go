@@ -37,6 +37,95 @@ type idSet struct {
 	inserts int
 	sparse  int    // checks in a row that found the table mostly expired
 	touched uint64 // what touch read, so the reads stay
+	cursor  uint64 // where sweep goes on
+	// old is the table before the last resize, emptied into slots a few
+	// entries per insert (so a resize of millions of ids does not stall
+	// the engine). Moved entries stay in it, expired, until it is dropped.
+	old     []idSlot
+	oldMask uint64
+	moved   int // old[:moved] are moved
+}
+
+// migrateSteps is how many old slots each insert moves: an old table is
+// empty before the new one (at least twice as large) can fill up.
+const migrateSteps = 4
+
+// migrate moves the live entries among the next steps slots of the old
+// table into the new one.
+func (s *idSet) migrate(steps int) {
+	end := min(s.moved+steps, len(s.old))
+	for k := s.moved; k < end; k++ {
+		e := &s.old[k]
+		if e.h != 0 && e.v > s.floor {
+			j := e.h & s.mask
+			for s.slots[j].h != 0 {
+				j = (j + 1) & s.mask
+			}
+			s.slots[j] = *e
+			s.used++
+		}
+		e.v = None // expired for good: counted and found in slots now
+	}
+	s.moved = end
+	if s.moved == len(s.old) {
+		s.old, s.oldMask, s.moved = nil, 0, 0
+	}
+}
+
+// findOld finds a live f in the old table.
+func (s *idSet) findOld(f fingerprint) (uint64, bool) {
+	if s.old == nil {
+		return 0, false
+	}
+	for i := f.h & s.oldMask; ; i = (i + 1) & s.oldMask {
+		e := &s.old[i]
+		if e.h == 0 {
+			return 0, false
+		}
+		if e.fingerprint == f && e.v > s.floor {
+			return i, true
+		}
+	}
+}
+
+// sweepSteps is how many slots each insert sweeps: the whole table every
+// len/4 inserts, so expired entries are emptied as fast as the live ones
+// (at most a quarter of the table) come in, and the table never fills up
+// with them: no insert pays for a whole rebuild, which at millions of ids
+// would stall the engine for a tenth of a second.
+const sweepSteps = 4
+
+// sweep empties the expired entries among the next steps slots.
+func (s *idSet) sweep(steps int) {
+	for range steps {
+		i := s.cursor & s.mask // the table may have been resized
+		s.cursor = (i + 1) & s.mask
+		if e := s.slots[i]; e.h != 0 && e.v <= s.floor {
+			s.deleteAt(i)
+		}
+	}
+}
+
+// deleteAt empties slot i, moving back the entries after it whose probe
+// run crossed it (backward-shift deletion: no tombstones).
+func (s *idSet) deleteAt(i uint64) {
+	j := i
+	for {
+		j = (j + 1) & s.mask
+		e := s.slots[j]
+		if e.h == 0 {
+			break
+		}
+		home := e.h & s.mask
+		// e stays if its home lies cyclically in (i, j].
+		if (i <= j && i < home && home <= j) || (i > j && (i < home || home <= j)) {
+			continue
+		}
+		s.slots[i] = e
+		i = j
+	}
+	s.slots[i] = idSlot{}
+	s.used--
 }
 
 // fingerprint is an id's two hashes; h is never 0 (0 marks an empty slot).
@@ -101,17 +190,20 @@ func (s *idSet) Has(id string) bool { return s.HasPrint(s.fingerprint(id)) }
 
 // HasPrint is Has with the id's fingerprint already computed.
 func (s *idSet) HasPrint(f fingerprint) bool {
-	_, ok := s.find(f)
+	_, ok := s.Lookup(f)
 	return ok
 }
 
 // Get returns id's value.
 func (s *idSet) Get(id string) (int64, bool) {
-	i, ok := s.find(s.fingerprint(id))
-	if !ok {
-		return 0, false
+	f := s.fingerprint(id)
+	if i, ok := s.find(f); ok {
+		return s.slots[i].v, true
 	}
-	return s.slots[i].v, true
+	if i, ok := s.findOld(f); ok {
+		return s.old[i].v, true
+	}
+	return 0, false
 }
 
 // Put sets id's value.
@@ -127,13 +219,22 @@ func (s *idSet) PutPrint(f fingerprint, v int64) {
 		}
 		return
 	}
+	if k, ok := s.findOld(f); ok { // move it over, with its new value
+		s.old[k].v = None
+		s.live--
+	}
 	s.insertAt(i, f, v)
 }
 
 // Lookup finds f: whether it is there, and where an insert of it goes
 // (valid until the set changes). One probe serves the dedup check and the
 // insert that follows it.
-func (s *idSet) Lookup(f fingerprint) (slot uint64, found bool) { return s.find(f) }
+func (s *idSet) Lookup(f fingerprint) (slot uint64, found bool) {
+	if slot, found = s.find(f); !found && s.old != nil {
+		_, found = s.findOld(f)
+	}
+	return slot, found
+}
 
 // insertAt puts an id that Lookup did not find at the slot it returned.
 func (s *idSet) insertAt(i uint64, f fingerprint, v int64) {
@@ -144,6 +245,10 @@ func (s *idSet) insertAt(i uint64, f fingerprint, v int64) {
 		s.live++
 	}
 	s.slots[i] = idSlot{f, v}
+	s.sweep(sweepSteps)
+	if s.old != nil {
+		s.migrate(migrateSteps)
+	}
 	s.inserts++
 	if s.used*maxLoadDen > len(s.slots)*maxLoadNum {
 		s.rebuild(len(s.slots))
@@ -178,8 +283,12 @@ func (s *idSet) sampleLive() int {
 
 // rebuild drops the expired entries into a table of at least min slots
 // that the live ones fill at most a quarter of. Sizes are powers of two,
-// so a steady state settles on one size, and compacts in place.
+// so a steady state settles on one size, and compacts in place; a new
+// size starts a new table that the inserts to come fill from the old one.
 func (s *idSet) rebuild(min int) {
+	if s.old != nil {
+		s.migrate(len(s.old))
+	}
 	live := s.Len()
 	n := minSlots
 	for live*4 > n || n < min {
@@ -189,19 +298,8 @@ func (s *idSet) rebuild(min int) {
 		s.compact()
 		return
 	}
-	old := s.slots
+	s.old, s.oldMask, s.moved = s.slots, s.mask, 0
 	s.slots, s.mask, s.used, s.inserts, s.sparse = make([]idSlot, n), uint64(n-1), 0, 0, 0
-	for k := range old {
-		e := old[k]
-		if e.h != 0 && e.v > s.floor {
-			j := e.h & s.mask
-			for s.slots[j].h != 0 {
-				j = (j + 1) & s.mask
-			}
-			s.slots[j] = e
-			s.used++
-		}
-	}
 }
 
 // compact drops the expired entries in place, allocating nothing. It walks
@@ -250,9 +348,11 @@ func (s *idSet) Expire(floor int64) {
 func (s *idSet) Len() int {
 	if !s.liveOK {
 		n := 0
-		for k := range s.slots {
-			if e := s.slots[k]; e.h != 0 && e.v > s.floor {
-				n++
+		for _, t := range [2][]idSlot{s.slots, s.old} {
+			for k := range t {
+				if e := t[k]; e.h != 0 && e.v > s.floor {
+					n++
+				}
 			}
 		}
 		s.live, s.liveOK = n, true
@@ -262,9 +362,11 @@ func (s *idSet) Len() int {
 
 // Each calls f for the fingerprint of every id remembered.
 func (s *idSet) Each(f func(fingerprint)) {
-	for k := range s.slots {
-		if e := s.slots[k]; e.h != 0 && e.v > s.floor {
-			f(e.fingerprint)
+	for _, t := range [2][]idSlot{s.slots, s.old} {
+		for k := range t {
+			if e := t[k]; e.h != 0 && e.v > s.floor {
+				f(e.fingerprint)
+			}
 		}
 	}
 }
@@ -273,6 +375,7 @@ func (s *idSet) Each(f func(fingerprint)) {
 // values mean).
 func (s *idSet) Clear() {
 	clear(s.slots)
+	s.old, s.oldMask, s.moved = nil, 0, 0
 	s.used, s.floor, s.live, s.liveOK = 0, None, 0, true
 }
 

@@ -333,7 +333,7 @@ func benchPipeline(ctx context.Context, cfg config, progress *progressLine) (pip
 	every := time.NewTicker(100 * time.Millisecond)
 	deadline := time.After(bc.length)
 	bytes0 := int64(0)
-	warm := start.Add(min(bc.length/6, 5*time.Second))
+	warm := start.Add(min(bc.length/4, 10*time.Second)) // tables grow during the first windows
 loop:
 	for {
 		select {
