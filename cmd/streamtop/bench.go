@@ -42,19 +42,19 @@ type benchConfig struct {
 
 // The targets, checked in the table.
 const (
-	targetEngineNs       = 150
-	targetNaiveRatio     = 2
-	targetDecodeEngine   = 1.5e6
-	targetDecodeRatio    = 0.5
-	targetPipeline       = 500e3
-	targetClusterPipe    = 200e3
-	targetViewMicros     = 100
-	targetIdleCPU        = 1
-	targetBusyCPU        = 5
-	targetScreenBytes    = 30 << 10
-	targetLatencyP99Ms   = 100
-	benchScreenW         = 120
-	benchScreenH         = 40
+	targetEngineNs     = 150
+	targetNaiveRatio   = 2
+	targetDecodeEngine = 1.5e6
+	targetDecodeRatio  = 0.5
+	targetPipeline     = 500e3
+	targetClusterPipe  = 200e3
+	targetViewMicros   = 100
+	targetIdleCPU      = 1
+	targetBusyCPU      = 5
+	targetScreenBytes  = 30 << 10
+	targetLatencyP99Ms = 100
+	benchScreenW       = 120
+	benchScreenH       = 40
 )
 
 // benchResult is the whole table; its JSON names every ratio "…ratio…".
@@ -441,7 +441,7 @@ func (r *benchResult) addPipeline(cfg config, f pipelineFigures) {
 		"events_per_sec": sig3(f.achieved), "achieved_ratio": sig3(f.achieved / f.target),
 		"seconds": sig3(f.elapsed.Seconds()), "sent": f.sent, "consumed": f.consumed,
 		"cpu_cores": sig3(f.cpuCores), "ns_cpu_per_event": sig3(f.cpuCores * 1e9 / max(f.achieved, 1)),
-		"rss_max_mb": sig3(float64(f.rssMax) / (1 << 20)),
+		"rss_max_mb":          sig3(float64(f.rssMax) / (1 << 20)),
 		"lag_mean_first_half": sig3(f.lagFirst), "lag_mean_second_half": sig3(f.lagLast),
 		"lag_growth_ratio": sig3(lagRatio), "lag_max": f.lagMax,
 		"exceptions": f.exceptions, "keys": f.keys, "verdict_final": f.final,
@@ -488,7 +488,7 @@ func benchScreen(r *benchResult, ctl *feed.Controls, snap feed.Snapshot, fps int
 	r.Screen = map[string]any{"view_us_120x40": sig3(viewUs), "fps": fps,
 		"idle_cpu_percent": sig3(idleCPU), "idle_bytes_per_sec": sig3(idleBytes),
 		"busy_cpu_percent": sig3(busyCPU), "busy_bytes_per_sec": sig3(busyBytes),
-		"pipeline_bytes_per_sec": sig3(r.figures.screenBytesPerSec),
+		"pipeline_bytes_per_sec":           sig3(r.figures.screenBytesPerSec),
 		"pipeline_update_view_cpu_percent": sig3(r.figures.tuiUpdateViewShare)}
 	r.table = append(r.table, []string{"screen 120×40", "–", ns(view.NsPerEvent()) + " a View", "–",
 		fmt.Sprintf("%d fps: idle %.2f%% CPU %.1f KB/s, busy %.2f%% CPU %.1f KB/s", fps, idleCPU, idleBytes/1024, busyCPU, busyBytes/1024)})
