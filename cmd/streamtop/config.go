@@ -181,6 +181,10 @@ own truth, plus a BTC→CNY rate pipeline, in a full-screen terminal UI.
 Usage:
   streamtop [flags]                 the live demo in the terminal
   streamtop --headless [flags]      run to the end and print the report
+  streamtop inject|engine|rates|compare|watch --brokers HOST:PORT [flags]
+                                    one role on a real cluster
+  streamtop bench [--quick]         how fast streamtop is on this machine
+  (every subcommand has --help)
 
 Exit status: 0 done; 1 a failure; 2 bad usage; 3 --fail-on-exceptions and the
 score is not 0.

@@ -1,0 +1,107 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"strings"
+	"testing"
+)
+
+// benchJSON runs `streamtop bench` with args and decodes its JSON report.
+func benchJSON(t *testing.T, args ...string) map[string]any {
+	t.Helper()
+	var out, errb bytes.Buffer
+	if code := run(append([]string{"bench", "--report", "json"}, args...), strings.NewReader(""), &out, &errb); code != exitOK {
+		t.Fatalf("bench exited %d: %s", code, errb.String())
+	}
+	var res map[string]any
+	if err := json.Unmarshal(out.Bytes(), &res); err != nil {
+		t.Fatalf("bench JSON: %v\n%s", err, out.String())
+	}
+	return res
+}
+
+// checkBench checks what any bench report must hold: every stage measured,
+// every ratio under a key naming it, and the pipeline judged with no
+// exception at the rate asked.
+func checkBench(t *testing.T, res map[string]any, target float64) {
+	t.Helper()
+	ratios := 0
+	for _, stage := range []string{"engine", "decode", "decode_engine", "pipeline", "screen"} {
+		m, ok := res[stage].(map[string]any)
+		if !ok {
+			t.Fatalf("no %s stage in %v", stage, res)
+		}
+		for k, v := range m {
+			if strings.Contains(k, "ratio") {
+				ratios++
+				if f, _ := v.(float64); !(f > 0) {
+					t.Errorf("%s.%s = %v", stage, k, v)
+				}
+			}
+		}
+	}
+	// naive, encoding_json, decode, achieved, lag growth
+	if ratios < 5 {
+		t.Errorf("%d ratios, want at least 5", ratios)
+	}
+	eng := res["engine"].(map[string]any)
+	if eng["events_per_sec"].(float64) <= 0 || eng["allocs_per_event"].(float64) >= 0.01 {
+		t.Errorf("engine: %v", eng)
+	}
+	p := res["pipeline"].(map[string]any)
+	if p["exceptions"].(float64) != 0 || p["verdict_final"] != true || p["keys"].(float64) == 0 {
+		t.Errorf("pipeline verdict: %v", p)
+	}
+	if got := p["events_per_sec"].(float64); got < 0.9*target {
+		t.Errorf("pipeline ran at %v events/s, asked %v", got, target)
+	}
+	if p["latency_samples"].(float64) == 0 || p["rss_max_mb"].(float64) <= 0 || p["cpu_cores"].(float64) <= 0 {
+		t.Errorf("pipeline figures missing: %v", p)
+	}
+	s := res["screen"].(map[string]any)
+	if v := s["view_us_120x40"].(float64); !(v > 0) {
+		t.Errorf("screen: %v", s)
+	}
+	if targets, _ := res["targets"].([]any); len(targets) < 10 {
+		t.Errorf("%d targets checked", len(targets))
+	}
+}
+
+// The bench runs every stage on the embedded broker (a small pipeline
+// here: the speed targets are for `streamtop bench` on a quiet machine).
+func TestBenchEmbedded(t *testing.T) {
+	if testing.Short() {
+		t.Skip("a 15 s run")
+	}
+	res := benchJSON(t, "--quick", "--duration", "3s", "--target", "20000", "--devices", "10")
+	checkBench(t, res, 20000)
+	if b := res["pipeline"].(map[string]any)["broker"]; b != "embedded" {
+		t.Errorf("broker %v", b)
+	}
+}
+
+func TestBenchFlags(t *testing.T) {
+	for _, args := range [][]string{
+		{"bench", "--target", "0"},
+		{"bench", "--devices", "0"},
+		{"bench", "--duration", "10ms"},
+		{"bench", "--report", "csv"},
+		{"bench", "extra"},
+	} {
+		var out, errb bytes.Buffer
+		if code := run(args, strings.NewReader(""), &out, &errb); code != exitUsage || errb.Len() == 0 {
+			t.Errorf("%v: exit %d, stderr %q", args, code, errb.String())
+		}
+	}
+}
+
+// Against a real Apache Kafka the pipeline stage uses topics of its own.
+func TestIntegrationBenchRealKafka(t *testing.T) {
+	e := integration(t, false)
+	res := benchJSON(t, "--quick", "--brokers", e.kafka, "--duration", "4s", "--target", "50000", "--devices", "20")
+	checkBench(t, res, 50000)
+	if b := res["pipeline"].(map[string]any)["broker"]; b != e.kafka {
+		t.Errorf("broker %v, want %s", b, e.kafka)
+	}
+}
