@@ -959,6 +959,12 @@ func (r *EngineRunner) closed() map[int32]int64 {
 	}
 	if cb == math.MaxInt64 {
 		cb = Final
+	} else {
+		// The last window end at or before it: the same windows are
+		// closed, and a progress record goes out once per window rather
+		// than at every tick the watermark moves.
+		w := r.eng.Config().Window.Milliseconds()
+		cb = engine.WindowEnd(cb, w) - w
 	}
 	var out map[int32]int64
 	for _, p := range r.parts {
