@@ -144,6 +144,35 @@ func BenchmarkDecode(b *testing.B) {
 	}
 }
 
+// BenchmarkDecodeVsStd decodes the same lines with streamtop's decoder
+// and with encoding/json, in turns: their ratio (how much the choice of
+// decoder buys).
+func BenchmarkDecodeVsStd(b *testing.B) {
+	lines := perf.Encode(perf.Events(1<<14, 100, 100_000))
+	d := engine.NewDecoder()
+	var ts, tj time.Duration
+	laps := 0
+	for b.Loop() {
+		for _, c := range []struct {
+			decode func([]byte) (engine.Event, error)
+			t      *time.Duration
+		}{{d.Decode, &ts}, {engine.DecodeEventStd, &tj}} {
+			start := time.Now()
+			for _, l := range lines {
+				if _, err := c.decode(l); err != nil {
+					b.Fatal(err)
+				}
+			}
+			*c.t += time.Since(start)
+		}
+		laps++
+	}
+	events := float64(laps * len(lines))
+	b.ReportMetric(events/ts.Seconds(), "events/s")
+	b.ReportMetric(events/tj.Seconds(), "encoding-json-events/s")
+	b.ReportMetric(float64(tj)/float64(ts), "encoding-json-ratio")
+}
+
 // BenchmarkDecodeEngine is decode + engine on one core, in turns with
 // decode alone on the same lines: events/s of both and their ratio
 // (targets: ≥ 1.5 M events/s, decode-ratio ≥ 0.5).

@@ -2,9 +2,14 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
+	"io"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/streamtop/streamtop/feed"
 )
 
 // benchJSON runs `streamtop bench` with args and decodes its JSON report.
@@ -103,5 +108,48 @@ func TestIntegrationBenchRealKafka(t *testing.T) {
 	checkBench(t, res, 50000)
 	if b := res["pipeline"].(map[string]any)["broker"]; b != e.kafka {
 		t.Errorf("broker %v, want %s", b, e.kafka)
+	}
+}
+
+// BenchmarkPipeline is the bench's pipeline stage (500 K events/s for
+// 10 s on the embedded broker; an op is the whole run).
+func BenchmarkPipeline(b *testing.B) {
+	cfg, err := parseCommand("bench", []string{"--quick"}, io.Discard)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		f, err := benchPipeline(context.Background(), cfg, newProgressLine(io.Discard))
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.ReportMetric(f.achieved, "events/s")
+		b.ReportMetric(f.achieved/f.target, "achieved-ratio")
+		b.ReportMetric(f.cpuCores*1e9/max(f.achieved, 1), "cpu-ns/event")
+		b.ReportMetric(f.latP99, "latency-p99-ms")
+		b.ReportMetric(float64(f.exceptions), "exceptions")
+		b.ReportMetric(float64(f.rssMax)/(1<<20), "rss-MB")
+	}
+}
+
+// BenchmarkScreen is the screen alone, idle and busy: CPU in % of a core
+// and bytes written per second (an op is a 5 s run).
+func BenchmarkScreen(b *testing.B) {
+	cfg := defaultConfig()
+	ctl, err := feed.NewControls(cfg.settings())
+	if err != nil {
+		b.Fatal(err)
+	}
+	snap := feed.Snapshot{Injector: &feed.InjectorStatus{}, Engine: &feed.EngineStatus{},
+		Compare: &feed.CompareStatus{}, Run: &feed.RunStatus{}}
+	for _, busy := range []bool{false, true} {
+		name := map[bool]string{false: "idle", true: "busy"}[busy]
+		b.Run(name, func(b *testing.B) {
+			for b.Loop() {
+				cpu, bytes := screenAlone(ctl, snap, cfg.fps, busy, 5*time.Second)
+				b.ReportMetric(cpu, "cpu-%")
+				b.ReportMetric(bytes, "bytes/s")
+			}
+		})
 	}
 }

@@ -236,22 +236,3 @@ func Time(events int, run func()) Figures {
 	return Figures{Events: int64(events), Elapsed: el,
 		Allocs: after.Mallocs - before.Mallocs, Bytes: after.TotalAlloc - before.TotalAlloc}
 }
-
-// Measure runs laps of run (each handling events events) until at least
-// d has passed, after one lap of warm-up, and returns the figures of the
-// timed laps.
-func Measure(d time.Duration, events int, run func(lap int)) Figures {
-	run(0) // warm-up: tables grown, code paged in
-	var before, after runtime.MemStats
-	runtime.ReadMemStats(&before)
-	start := time.Now()
-	laps := 0
-	for time.Since(start) < d || laps == 0 {
-		laps++
-		run(laps)
-	}
-	el := time.Since(start)
-	runtime.ReadMemStats(&after)
-	return Figures{Events: int64(laps) * int64(events), Elapsed: el,
-		Allocs: after.Mallocs - before.Mallocs, Bytes: after.TotalAlloc - before.TotalAlloc}
-}
