@@ -80,10 +80,17 @@ type Report struct {
 	Settled     Score // keys final on both sides
 	Provisional Score // every key seen so far
 	Pending     int   // keys not settled (at the end: keys reported incomplete)
-	Exceptions  []Row // every exception row, sorted by window end, device, category
+	Exceptions  []Row // every exception row kept, sorted by window end, device, category
 	PendingRows []Row // at the end: the incomplete rows, sorted likewise
 	Final       bool
+	// Unlisted counts the settled exceptions Evict dropped from the list
+	// (the oldest, past MaxListed): still counted in the scores.
+	Unlisted int
 }
+
+// MaxListed is how many exception rows Evict keeps listed: an unbounded
+// run with late events makes exceptions without end.
+const MaxListed = 10_000
 
 type entry struct {
 	Row
@@ -100,9 +107,10 @@ type Comparator struct {
 	truthH  int64              // truth is final for window ends ≤ truthH
 	downH   int64              // downstream is final for window ends ≤ downH
 	horizon int64              // min(truthH, downH): windows with end ≤ horizon are settled
-	prov    Score
-	settled Score
-	incompl int
+	prov     Score
+	settled  Score
+	incompl  int
+	unlisted int // settled exceptions evicted from the list
 }
 
 // ErrBadTolerance is returned for a NaN m2 tolerance.
@@ -248,14 +256,34 @@ func (c *Comparator) Settle(truthBefore, downBefore int64) {
 }
 
 // Evict forgets settled rows that are not exceptions, with window ends at
-// or before `before`: an unbounded run keeps its memory bounded, and their
-// keys stay counted in the scores. Call it well behind the horizon: an
-// emission for an evicted key would start a new row.
+// or before `before`, and, past MaxListed exceptions, the oldest settled
+// exceptions so far behind: an unbounded run keeps its memory bounded, and
+// their keys stay counted in the scores (the evicted exceptions as
+// Report.Unlisted). Call it well behind the horizon: an emission for an
+// evicted key would start a new row.
 func (c *Comparator) Evict(before int64) int {
 	n := 0
+	gone := func(k engine.Key, e *entry) bool {
+		return e.Settled && k.WindowEnd <= before && k.WindowEnd <= c.horizon
+	}
 	for k, e := range c.rows {
-		if e.Settled && !e.exc && k.WindowEnd <= before && k.WindowEnd <= c.horizon {
+		if !e.exc && gone(k, e) {
 			delete(c.rows, k)
+			n++
+		}
+	}
+	if over := len(c.exc) - MaxListed; over > 0 {
+		var old []*entry
+		for k, e := range c.exc {
+			if gone(k, e) {
+				old = append(old, e)
+			}
+		}
+		slices.SortFunc(old, func(a, b *entry) int { return a.Key.Compare(b.Key) })
+		for _, e := range old[:min(over, len(old))] {
+			delete(c.exc, e.Key)
+			delete(c.rows, e.Key)
+			c.unlisted++
 			n++
 		}
 	}
@@ -277,7 +305,7 @@ func (c *Comparator) Report(final bool) Report { return c.ReportLimit(final, 0) 
 // scores always count every row.
 func (c *Comparator) ReportLimit(final bool, limit int) Report {
 	r := Report{Settled: c.settled, Provisional: c.prov, Final: final,
-		Pending: c.prov.Keys - c.settled.Keys}
+		Pending: c.prov.Keys - c.settled.Keys, Unlisted: c.unlisted}
 	r.Exceptions = make([]Row, 0, len(c.exc))
 	for _, e := range c.exc {
 		row := e.Row

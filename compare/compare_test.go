@@ -578,3 +578,30 @@ func TestReportLimitKeepsTheLatestRowsAndEvictKeepsScores(t *testing.T) {
 		t.Errorf("%d rows kept, want 15", c.Keys())
 	}
 }
+
+// Past MaxListed exceptions, Evict drops the oldest settled ones from the
+// list, and the scores still count them.
+func TestEvictBoundsTheExceptionList(t *testing.T) {
+	c, err := compare.New(compare.DefaultOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := compare.MaxListed + 500
+	for i := range n {
+		k := engine.Key{Device: "d", Category: "cat-1", WindowEnd: int64(5000 * (i + 1))}
+		c.AddTruth(k, engine.Agg{M1: 2, Count: 1})
+		c.Observe(engine.Result{Key: k, Agg: engine.Agg{M1: 1, Count: 1}})
+	}
+	c.Settle(int64(5000*n), int64(5000*n))
+	before := c.Report(false)
+	if c.Evict(int64(5000*n)) != 500 {
+		t.Fatal("Evict did not drop the 500 oldest exceptions")
+	}
+	r := c.Report(false)
+	if len(r.Exceptions) != compare.MaxListed || r.Unlisted != 500 || r.Settled != before.Settled || r.Pending != before.Pending {
+		t.Fatalf("after Evict: %d listed, %d unlisted, %v (before %v), pending %d", len(r.Exceptions), r.Unlisted, r.Settled, before.Settled, r.Pending)
+	}
+	if r.Exceptions[0].WindowEnd != int64(5000*501) {
+		t.Fatalf("kept from %d, want the latest", r.Exceptions[0].WindowEnd)
+	}
+}

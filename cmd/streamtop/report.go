@@ -77,10 +77,13 @@ func writeText(w io.Writer, r report) error {
 			fmt.Fprintf(&b, "  NOT FINAL: %d keys still pending; the score covers the settled keys only\n", v.Report.Pending)
 		}
 		fmt.Fprintf(&b, "\nExceptions: device-time truth vs %s\n", compare.Printable(v.Downstream))
-		if len(v.Report.Exceptions) == 0 {
+		if len(v.Report.Exceptions) == 0 && v.Report.Unlisted == 0 {
 			b.WriteString("(none)\n")
 		} else {
 			writeRows(&b, v.Report.Exceptions)
+		}
+		if n := v.Report.Unlisted; n > 0 {
+			fmt.Fprintf(&b, "(and %d older exceptions, counted in the score, no longer listed: a long run keeps the latest %d)\n", n, compare.MaxListed)
 		}
 		if len(v.Report.PendingRows) > 0 {
 			b.WriteString("\nPending: the downstream reported these incomplete\n")
@@ -192,6 +195,7 @@ func writeJSON(w io.Writer, r report) error {
 		SendTimeScore jsonScore  `json:"send_time_score"`
 		Pending       int        `json:"pending"`
 		Exceptions    []jsonRow  `json:"exceptions"`
+		Unlisted      int        `json:"unlisted_exceptions,omitempty"`
 		PendingRows   []jsonRow  `json:"pending_rows"`
 		Summary       string     `json:"summary"`
 		Injector      any        `json:"injector,omitempty"`
@@ -200,7 +204,7 @@ func writeJSON(w io.Writer, r report) error {
 	}{
 		Downstream: v0.Downstream, Final: v0.Final, Score: scoreOf(v0.Report.Settled),
 		SendTimeScore: scoreOf(v0.SendTime), Pending: v0.Report.Pending,
-		Exceptions: jsonRows(v0.Report.Exceptions), PendingRows: jsonRows(v0.Report.PendingRows),
+		Exceptions: jsonRows(v0.Report.Exceptions), Unlisted: v0.Report.Unlisted, PendingRows: jsonRows(v0.Report.PendingRows),
 		Summary: v0.Report.Settled.String(), Config: configOf(r.cfg),
 	}
 	if r.cfg.cmd == "compare" {
