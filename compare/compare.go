@@ -99,14 +99,14 @@ type entry struct {
 
 // Comparator joins one downstream with the truth.
 type Comparator struct {
-	opts    Options
-	rows    map[engine.Key]*entry
-	exc     map[engine.Key]*entry
-	waiting map[int64][]*entry // unsettled rows by window end
-	ends    []int64            // keys of waiting, ascending
-	truthH  int64              // truth is final for window ends ≤ truthH
-	downH   int64              // downstream is final for window ends ≤ downH
-	horizon int64              // min(truthH, downH): windows with end ≤ horizon are settled
+	opts     Options
+	rows     map[engine.Key]*entry
+	exc      map[engine.Key]*entry
+	waiting  map[int64][]*entry // unsettled rows by window end
+	ends     []int64            // keys of waiting, ascending
+	truthH   int64              // truth is final for window ends ≤ truthH
+	downH    int64              // downstream is final for window ends ≤ downH
+	horizon  int64              // min(truthH, downH): windows with end ≤ horizon are settled
 	prov     Score
 	settled  Score
 	incompl  int
