@@ -345,9 +345,12 @@ func (j *Judge) tick() {
 		// Unbounded runs: settled, matching rows a minute behind the settle
 		// horizon (final on both sides: the downstream's progress claims
 		// them closed) are only counted.
-		h := j.dev.Horizon() - 60*1000
-		j.dev.Evict(h)
-		j.send.Evict(h)
+		// The send-time truth settles as the clock passes (no lag), so
+		// its rows go much sooner.
+		j.dev.Evict(j.dev.Horizon() - 60*1000)
+		if h := j.send.Horizon(); h != engine.None {
+			j.send.Evict(h - 60*1000)
+		}
 		j.lastEvict = time.Now()
 	}
 	limit := LiveRows
