@@ -633,6 +633,18 @@ func (r *EngineRunner) handleFetches(ctx context.Context, fs kgo.Fetches) {
 			}
 		}
 	})
+	// First every partition's new end, empty ones included: a partition
+	// that has just been written to is not idle, and must hold the
+	// watermark back while the records of the others are ingested.
+	fs.EachPartition(func(fp kgo.FetchTopicPartition) {
+		if fp.Partition >= 0 && int(fp.Partition) < len(r.parts) && fp.Err == nil {
+			p := r.parts[fp.Partition]
+			p.end = max(p.end, fp.HighWatermark)
+		}
+	})
+	if !r.cfg.Merge {
+		r.updateCaughtUp()
+	}
 	fs.EachPartition(func(fp kgo.FetchTopicPartition) {
 		r.read.Add(int64(len(fp.Records)))
 		if fp.Partition < 0 || int(fp.Partition) >= len(r.parts) || len(fp.Records) == 0 {
