@@ -264,7 +264,11 @@ func (e *Engine) partition(p int32) *partition {
 			return &e.parts[i]
 		}
 	}
-	e.parts = append(e.parts, partition{id: p, maxTime: None, lastArrival: None, floor: None})
+	// A partition is silent from when the engine learns of it (its
+	// assignment), if it knows the time then: one assigned a moment before
+	// its first records are written is not idle yet (SPEC §3: silent for
+	// idle of now).
+	e.parts = append(e.parts, partition{id: p, maxTime: None, lastArrival: e.now, floor: None})
 	return &e.parts[len(e.parts)-1]
 }
 

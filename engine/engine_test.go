@@ -1001,3 +1001,32 @@ func TestFlushIncompleteMarksResults(t *testing.T) {
 		t.Error("FlushIncomplete must end the input")
 	}
 }
+
+// A partition the engine learned of (assigned, caught up) while it knew
+// the time is silent from then: it holds the watermark back for idle, so
+// its first records, written a moment after another partition's, are not
+// late; past idle it no longer holds it.
+func TestPartitionAssignedBeforeItsRecordsIsNotIdleAtOnce(t *testing.T) {
+	e, err := engine.New(engine.DefaultConfig()) // W 1 s, idle 6 s
+	if err != nil {
+		t.Fatal(err)
+	}
+	t0 := int64(1_767_225_600_000)
+	e.Advance(t0)
+	e.SetCaughtUp(0, false)
+	e.SetCaughtUp(1, true) // assigned, nothing written to it yet
+	expectOutcome(t, e.Ingest(0, t0+100, ev("a-1", "a", t0+60_000, "cat-1", 1, 1)), engine.Accepted, "partition 0's event")
+	e.SetCaughtUp(0, true)
+	e.Advance(t0 + 1000)
+	expectOutcome(t, e.Ingest(1, t0+1000, ev("b-1", "b", t0+2000, "cat-1", 1, 1)), engine.Accepted,
+		"partition 1's first event, 1 s after its assignment")
+
+	f, _ := engine.New(engine.DefaultConfig())
+	f.Advance(t0)
+	f.SetCaughtUp(0, false)
+	f.SetCaughtUp(1, true)
+	f.Ingest(0, t0+100, ev("a-1", "a", t0+60_000, "cat-1", 1, 1)) // partition 0 still has more to read
+	f.Advance(t0 + 7000)                                          // partition 1 silent for more than idle
+	expectOutcome(t, f.Ingest(1, t0+7000, ev("b-1", "b", t0+2000, "cat-1", 1, 1)), engine.Late,
+		"an event of a partition idle since its assignment, behind the watermark")
+}
