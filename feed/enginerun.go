@@ -219,6 +219,11 @@ func (r *EngineRunner) reset(n int, tag string) error {
 	if err != nil {
 		return err
 	}
+	if r.cfg.Clock == RealClock {
+		// Partitions assigned now are silent from now, not idle at once:
+		// the first records of one may be written a moment after another's.
+		eng.Advance(time.Now().UnixMilli())
+	}
 	r.eng, r.run, r.finished = eng, n, false
 	r.tag = tag
 	if r.cfg.Session != "" {
