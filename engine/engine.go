@@ -307,6 +307,9 @@ func (e *Engine) IngestBatch(p int32, arrivals []int64, evs []Event, out []Outco
 		if e.cfg.Dedup && e.cfg.Mode == EventTime {
 			for i := range n {
 				fps[i] = e.seen.fingerprint(evs[i].ID)
+			}
+			// The loads back to back, so they are all in flight at once.
+			for i := range n {
 				e.seen.touch(fps[i])
 			}
 		}

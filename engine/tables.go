@@ -183,7 +183,7 @@ func (s *idSet) find(f fingerprint) (uint64, bool) {
 
 // touch reads the slot f's probe starts at, to have it in cache by the
 // time it is looked up.
-func (s *idSet) touch(f fingerprint) { s.touched += s.slots[f.h&s.mask].h }
+func (s *idSet) touch(f fingerprint) { s.touched |= s.slots[f.h&s.mask].h }
 
 // Has reports whether id is remembered (and not expired).
 func (s *idSet) Has(id string) bool { return s.HasPrint(s.fingerprint(id)) }
