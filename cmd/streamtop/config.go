@@ -398,7 +398,7 @@ func parseCommand(cmd string, args []string, out io.Writer) (config, error) {
 	}
 
 	if has(gBench) {
-		fs.BoolVar(&c.bench.quick, "quick", false, "the whole table in under 30 s: short stages, a 10 s pipeline")
+		fs.BoolVar(&c.bench.quick, "quick", false, "the whole table in under 30 s: short stages, a 10 s pipeline (its latency and rate then include the tables' growth of the first windows)")
 		fs.Float64Var(&c.bench.target, "target", 500_000, "pipeline: events/s in all to inject")
 		fs.IntVar(&c.bench.devices, "devices", 100, "pipeline: simulated devices (each sends target/devices events/s)")
 		fs.DurationVar(&c.bench.length, "duration", 60*time.Second, "pipeline: how long it runs (10s with --quick)")
