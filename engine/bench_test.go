@@ -158,10 +158,8 @@ func BenchmarkDecodeVsStd(b *testing.B) {
 			t      *time.Duration
 		}{{d.Decode, &ts}, {engine.DecodeEventStd, &tj}} {
 			start := time.Now()
-			for _, l := range lines {
-				if _, err := c.decode(l); err != nil {
-					b.Fatal(err)
-				}
+			if err := perf.DecodeAll(lines, c.decode); err != nil {
+				b.Fatal(err)
 			}
 			*c.t += time.Since(start)
 		}
@@ -183,27 +181,15 @@ func BenchmarkDecodeEngine(b *testing.B) {
 	var tde, td time.Duration
 	laps := 0
 	b.ReportAllocs()
-	evs := make([]engine.Event, 0, perf.FetchSize)
 	for b.Loop() {
-		shift := int64(laps) * 3_600_000
 		start := time.Now()
-		for i, l := range lines {
-			ev, err := d.Decode(l)
-			if err != nil {
-				b.Fatal(err)
-			}
-			ev.Time += shift
-			if evs = append(evs, ev); len(evs) == cap(evs) || i == len(lines)-1 {
-				f.AddBatch(evs)
-				evs = evs[:0]
-			}
+		if err := f.DecodeLap(lines, d, laps); err != nil {
+			b.Fatal(err)
 		}
 		tde += time.Since(start)
 		start = time.Now()
-		for _, l := range lines {
-			if _, err := d.Decode(l); err != nil {
-				b.Fatal(err)
-			}
+		if err := perf.DecodeAll(lines, d.Decode); err != nil {
+			b.Fatal(err)
 		}
 		td += time.Since(start)
 		laps++

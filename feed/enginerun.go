@@ -638,9 +638,9 @@ func (r *EngineRunner) handleFetches(ctx context.Context, fs kgo.Fetches) {
 			}
 		}
 	})
-	// First every partition's new end, empty ones included: a partition
-	// that has just been written to is not idle, and must hold the
-	// watermark back while the records of the others are ingested.
+	// First the new end of every partition in the fetch: one whose
+	// records come later in this fetch is not caught up, so it holds the
+	// watermark back while the records before it are ingested.
 	fs.EachPartition(func(fp kgo.FetchTopicPartition) {
 		if fp.Partition >= 0 && int(fp.Partition) < len(r.parts) && fp.Err == nil {
 			p := r.parts[fp.Partition]
@@ -781,6 +781,7 @@ func (r *EngineRunner) flushBatch() {
 	b.outcomes = r.eng.IngestBatch(b.part, b.arrivals, b.evs, b.outcomes[:0])
 	r.rateEvents += int64(len(b.evs))
 	wm := r.eng.Watermark() // at or past the one each late event met
+	win, eventTime := r.cfg.Engine.Window.Milliseconds(), r.eng.Config().Mode == engine.EventTime
 	for i, o := range b.outcomes {
 		ev := &b.evs[i]
 		switch o {
@@ -789,15 +790,14 @@ func (r *EngineRunner) flushBatch() {
 				r.recent = r.recent[1:]
 			}
 			r.recent = append(r.recent, LateEvent{ID: ev.ID, Device: ev.Device, Category: ev.Category, M1: ev.M1,
-				Time: ev.Time, WindowEnd: engine.WindowEnd(ev.Time, r.cfg.Engine.Window.Milliseconds()),
-				Arrival: b.arrivals[i], Watermark: wm})
+				Time: ev.Time, WindowEnd: engine.WindowEnd(ev.Time, win), Arrival: b.arrivals[i], Watermark: wm})
 		case engine.Accepted:
 			if r.cfg.Group != "" {
 				t := ev.Time
-				if r.eng.Config().Mode != engine.EventTime {
+				if !eventTime {
 					t = r.eng.Now()
 				}
-				end := engine.WindowEnd(t, r.cfg.Engine.Window.Milliseconds())
+				end := engine.WindowEnd(t, win)
 				m := r.minOpen[b.part]
 				if m == nil {
 					m = map[int64]int64{}

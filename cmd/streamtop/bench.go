@@ -177,7 +177,7 @@ func benchEngine(r *benchResult, d time.Duration) {
 		"allocs_per_event": sig3(fe.AllocsPerEvent()), "bytes_per_event": sig3(fe.BytesPerEvent()),
 		"naive_events_per_sec": sig3(fn.PerSecond()), "naive_ns_per_event": sig3(fn.NsPerEvent()),
 		"naive_allocs_per_event": sig3(fn.AllocsPerEvent()), "naive_ratio": sig3(ratio)}
-	r.table = append(r.table, []string{"engine alone", rate(fe.PerSecond()), ns(fe.NsPerEvent()), allocs(fe),
+	r.table = append(r.table, []string{"engine alone", si(fe.PerSecond()), ns(fe.NsPerEvent()), allocs(fe),
 		fmt.Sprintf("%.2f× the naive peer (%s/s, %s ns)", ratio, si(fn.PerSecond()), strconv.FormatFloat(fn.NsPerEvent(), 'f', 0, 64))})
 	r.target("engine ns/event", fe.NsPerEvent(), "≤ 150", fe.NsPerEvent() <= targetEngineNs)
 	r.target("engine allocs/event", fe.AllocsPerEvent(), "0 (< 0.01)", fe.AllocsPerEvent() < 0.01)
@@ -189,13 +189,7 @@ func benchDecode(r *benchResult, d time.Duration) {
 	lines := perf.Encode(perf.Events(1<<14, 100, 100_000))
 	dec := engine.NewDecoder()
 	decodeAll := func(decode func([]byte) (engine.Event, error)) func() {
-		return func() {
-			for _, l := range lines {
-				if _, err := decode(l); err != nil {
-					panic(err) // generated lines are well formed
-				}
-			}
-		}
+		return func() { _ = perf.DecodeAll(lines, decode) } // generated lines are well formed
 	}
 	var fs, fj perf.Figures
 	for lap := 0; fs.Elapsed+fj.Elapsed < d || lap < 2; lap++ {
@@ -207,7 +201,7 @@ func benchDecode(r *benchResult, d time.Duration) {
 		"allocs_per_event": sig3(fs.AllocsPerEvent()), "encoding_json_events_per_sec": sig3(fj.PerSecond()),
 		"encoding_json_ns_per_event": sig3(fj.NsPerEvent()), "encoding_json_allocs_per_event": sig3(fj.AllocsPerEvent()),
 		"encoding_json_ratio": sig3(ratio)}
-	r.table = append(r.table, []string{"decode alone", rate(fs.PerSecond()), ns(fs.NsPerEvent()), allocs(fs),
+	r.table = append(r.table, []string{"decode alone", si(fs.PerSecond()), ns(fs.NsPerEvent()), allocs(fs),
 		fmt.Sprintf("%.1f× encoding/json (%s/s, %s ns)", ratio, si(fj.PerSecond()), strconv.FormatFloat(fj.NsPerEvent(), 'f', 0, 64))})
 }
 
@@ -216,36 +210,17 @@ func benchDecodeEngine(r *benchResult, d time.Duration) {
 	lines := perf.Encode(perf.Events(1<<16, 100, 100_000))
 	dec := engine.NewDecoder()
 	f := perf.NewEngineFeeder()
-	buf := make([]engine.Event, 0, perf.FetchSize)
-	both := func(lap int) func() {
-		return func() {
-			shift := int64(lap) * 3_600_000
-			for i, l := range lines {
-				ev, _ := dec.Decode(l)
-				ev.Time += shift
-				if buf = append(buf, ev); len(buf) == cap(buf) || i == len(lines)-1 {
-					f.AddBatch(buf)
-					buf = buf[:0]
-				}
-			}
-		}
-	}
-	alone := func() {
-		for _, l := range lines {
-			_, _ = dec.Decode(l)
-		}
-	}
-	both(0)()
+	_ = f.DecodeLap(lines, dec, 0) // warm-up
 	var fb, fd perf.Figures
 	for lap := 1; fb.Elapsed+fd.Elapsed < 2*d || lap < 3; lap++ {
-		fb = fb.Plus(perf.Time(len(lines), both(lap)))
-		fd = fd.Plus(perf.Time(len(lines), alone))
+		fb = fb.Plus(perf.Time(len(lines), func() { _ = f.DecodeLap(lines, dec, lap) }))
+		fd = fd.Plus(perf.Time(len(lines), func() { _ = perf.DecodeAll(lines, dec.Decode) }))
 	}
 	ratio := fb.PerSecond() / fd.PerSecond()
 	r.DecodeEngine = map[string]any{"events_per_sec": sig3(fb.PerSecond()), "ns_per_event": sig3(fb.NsPerEvent()),
 		"allocs_per_event": sig3(fb.AllocsPerEvent()), "decode_events_per_sec": sig3(fd.PerSecond()),
 		"decode_ratio": sig3(ratio)}
-	r.table = append(r.table, []string{"decode + engine", rate(fb.PerSecond()), ns(fb.NsPerEvent()), allocs(fb),
+	r.table = append(r.table, []string{"decode + engine", si(fb.PerSecond()), ns(fb.NsPerEvent()), allocs(fb),
 		fmt.Sprintf("%.2f× decoding alone (%s/s)", ratio, si(fd.PerSecond()))})
 	r.target("decode+engine events/s", fb.PerSecond(), "≥ 1.5 M", fb.PerSecond() >= targetDecodeEngine)
 	r.target("decode+engine decode_ratio", ratio, "≥ 0.5", ratio >= targetDecodeRatio)
@@ -448,7 +423,7 @@ func (r *benchResult) addPipeline(cfg config, f pipelineFigures) {
 		"latency_p50_ms": sig3(f.latP50), "latency_p99_ms": sig3(f.latP99), "latency_samples": f.latSamples,
 		"linger_ms": cfg.linger.Milliseconds(), "fps": cfg.fps}
 	stage := "pipeline (" + f.broker + ")"
-	r.table = append(r.table, []string{stage, rate(f.achieved), ns(f.cpuCores * 1e9 / max(f.achieved, 1)), "–",
+	r.table = append(r.table, []string{stage, si(f.achieved), ns(f.cpuCores * 1e9 / max(f.achieved, 1)), "–",
 		fmt.Sprintf("%.2f× the %s/s asked; %.2f cores; lag %s → %s; %d exceptions out of %d",
 			f.achieved/f.target, si(f.target), f.cpuCores, si(f.lagFirst), si(f.lagLast), f.exceptions, f.keys)})
 	want, wantText := float64(targetPipeline), "≥ 500 K"
@@ -650,8 +625,6 @@ func si(v float64) string {
 	}
 	return strconv.FormatFloat(v, 'f', 0, 64)
 }
-
-func rate(v float64) string { return si(v) }
 
 func ns(v float64) string {
 	if v >= 1e4 {

@@ -154,6 +154,7 @@ type EngineFeeder struct {
 	out []engine.Result
 	oc  []engine.Outcome
 	arr [1]int64
+	buf []engine.Event // DecodeLap's fetch
 }
 
 // NewEngineFeeder returns a feeder of a new engine with the default
@@ -178,6 +179,39 @@ func (f *EngineFeeder) AddBatch(evs []engine.Event) {
 	f.arr[0] = evs[len(evs)-1].Time
 	f.oc = f.E.IngestBatch(0, f.arr[:], evs, f.oc[:0])
 	f.out = f.E.Drain(f.out[:0])
+}
+
+// DecodeAll decodes every line; generated lines are well formed, so an
+// error is a bug in the decoder.
+func DecodeAll(lines [][]byte, decode func([]byte) (engine.Event, error)) error {
+	for _, l := range lines {
+		if _, err := decode(l); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// DecodeLap decodes lap of lines (shifted by lap hours, as Lap) and feeds
+// them a fetch at a time: decode + engine, as the engine runner does.
+func (f *EngineFeeder) DecodeLap(lines [][]byte, dec *engine.Decoder, lap int) error {
+	shift := int64(lap) * 3_600_000
+	if cap(f.buf) < FetchSize {
+		f.buf = make([]engine.Event, 0, FetchSize)
+	}
+	buf := f.buf[:0]
+	for i, l := range lines {
+		ev, err := dec.Decode(l)
+		if err != nil {
+			return err
+		}
+		ev.Time += shift
+		if buf = append(buf, ev); len(buf) == cap(buf) || i == len(lines)-1 {
+			f.AddBatch(buf)
+			buf = buf[:0]
+		}
+	}
+	return nil
 }
 
 // Figures are one stage's measurements.
