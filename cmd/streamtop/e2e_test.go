@@ -49,18 +49,7 @@ func runJSON(t *testing.T, args ...string) jsonReport {
 
 // injected regenerates the events a headless run with these settings sends.
 func injected(t *testing.T, seed int64, devices, events int) []feed.Sent {
-	t.Helper()
-	gc := feed.DefaultGeneratorConfig()
-	gc.Seed, gc.Devices, gc.Events = seed, devices, events
-	g, err := feed.NewGenerator(gc, feed.DefaultKnobs())
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out []feed.Sent
-	for s, ok := g.Next(); ok; s, ok = g.Next() {
-		out = append(out, s)
-	}
-	return out
+	return generated(t, seed, devices, events, feed.StartInstant)
 }
 
 // lateKeys returns, per device-time key, the m1 sum of the late originals.

@@ -417,43 +417,18 @@ func expectedTruth(sent []feed.Sent) map[engine.Key]engine.Agg {
 
 // --- compare ---
 
-type itScore struct {
-	Exceptions int `json:"exceptions"`
-	Keys       int `json:"keys"`
-}
-
-type itRow struct {
-	WindowEndMs     int64  `json:"window_end_ms"`
-	Device          string `json:"device"`
-	Category        string `json:"category"`
-	M1Truth         *int64 `json:"m1_truth"`
-	M1Downstream    *int64 `json:"m1_downstream"`
-	CountTruth      *int64 `json:"count_truth"`
-	CountDownstream *int64 `json:"count_downstream"`
-}
-
-func (r itRow) key() engine.Key {
-	return engine.Key{Device: r.Device, Category: r.Category, WindowEnd: r.WindowEndMs}
-}
-
-type itDown struct {
-	Downstream string  `json:"downstream"`
-	Final      bool    `json:"final"`
-	Score      itScore `json:"score"`
-	Pending    int     `json:"pending"`
-	Exceptions []itRow `json:"exceptions"`
-	Summary    string  `json:"summary"`
-}
+// The report's JSON is read into the types report.go writes it from
+// (jsonScore, jsonRow, jsonDown; rowKey in e2e_test.go).
 
 type itReport struct {
-	Downstream  string   `json:"downstream"`
-	Run         string   `json:"run"`
-	Final       bool     `json:"final"`
-	Downstreams []itDown `json:"downstreams"`
-	Score       itScore  `json:"score"`
-	Pending     int      `json:"pending"`
-	Exceptions  []itRow  `json:"exceptions"`
-	Summary     string   `json:"summary"`
+	Downstream  string     `json:"downstream"`
+	Run         string     `json:"run"`
+	Final       bool       `json:"final"`
+	Downstreams []jsonDown `json:"downstreams"`
+	Score       jsonScore  `json:"score"`
+	Pending     int        `json:"pending"`
+	Exceptions  []jsonRow  `json:"exceptions"`
+	Summary     string     `json:"summary"`
 }
 
 // compareArgs are the flags of a comparator judging n.
@@ -572,17 +547,25 @@ func parseEngineLine(t *testing.T, p *proc) engineSummary {
 	return engineSummary{events: n(2), accepted: n(3), dups: n(4), late: n(5), results: n(6)}
 }
 
-// dataPartitions lists the partitions of topic that hold records.
-func (e itEnv) dataPartitions(t *testing.T, topic string) []int32 {
+// admin returns an admin client of the test cluster and a context for its
+// calls, both closed when the test ends.
+func (e itEnv) admin(t *testing.T) (*kadm.Client, context.Context) {
 	t.Helper()
 	cl, err := kgo.NewClient(kgo.SeedBrokers(e.kafka))
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer cl.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
-	defer cancel()
-	ends, err := kadm.NewClient(cl).ListEndOffsets(ctx, topic)
+	t.Cleanup(cl.Close)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	t.Cleanup(cancel)
+	return kadm.NewClient(cl), ctx
+}
+
+// dataPartitions lists the partitions of topic that hold records.
+func (e itEnv) dataPartitions(t *testing.T, topic string) []int32 {
+	t.Helper()
+	adm, ctx := e.admin(t)
+	ends, err := adm.ListEndOffsets(ctx, topic)
 	if err != nil {
 		t.Fatalf("end offsets of %s: %v", topic, err)
 	}
@@ -619,14 +602,8 @@ type kcatResult struct {
 // records of that run.
 func (e itEnv) kcatResults(t *testing.T, topic, run string) (map[engine.Key]kcatResult, int) {
 	t.Helper()
-	cl, err := kgo.NewClient(kgo.SeedBrokers(e.kafka))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	ends, err := kadm.NewClient(cl).ListEndOffsets(ctx, topic)
-	cl.Close()
+	adm, ctx := e.admin(t)
+	ends, err := adm.ListEndOffsets(ctx, topic)
 	if err != nil {
 		t.Fatalf("end offsets of %s: %v", topic, err)
 	}
@@ -762,6 +739,20 @@ func sameM2(a, b float64) bool { return math.Abs(a-b) <= 1e-6*max(1, math.Abs(a)
 // checkNothingDoubleCounted: for every key, the downstream's latest result
 // (read back with kcat) has the truth's count and m1 (and m2), no key is
 // missing or extra, and the truth in Cassandra is the generator's.
+// checkPacedRunClean checks a fault run of the paced scenario (seed 34, 3
+// devices, pacedEvents each from start) after its injector ended: every
+// event sent once, judged with 0 exceptions, nothing counted twice.
+func (e itEnv) checkPacedRunClean(t *testing.T, n itNames, inj *proc, start time.Time) {
+	t.Helper()
+	line := parseInjectLine(t, inj.stdout.String(), n.events)
+	sent := checkInjected(t, line, generated(t, 34, 3, pacedEvents, start), 3*pacedEvents)
+	r := e.compareJSON(t, n, 0)
+	if r.Score.Exceptions != 0 || r.Score.Keys != line.truthKeys {
+		t.Errorf("score %+v, want 0 exceptions out of %d; rows %+v", r.Score, line.truthKeys, r.Exceptions)
+	}
+	e.checkNothingDoubleCounted(t, n, line.tag, sent)
+}
+
 func (e itEnv) checkNothingDoubleCounted(t *testing.T, n itNames, tag string, sent []feed.Sent) {
 	t.Helper()
 	want := expectedTruth(sent)
@@ -787,14 +778,8 @@ func (e itEnv) checkNothingDoubleCounted(t *testing.T, n itNames, tag string, se
 // at 0, with their start offsets.
 func (e itEnv) startOffsets(t *testing.T, topic string) map[int32]int64 {
 	t.Helper()
-	cl, err := kgo.NewClient(kgo.SeedBrokers(e.kafka))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cl.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
-	defer cancel()
-	starts, err := kadm.NewClient(cl).ListStartOffsets(ctx, topic)
+	adm, ctx := e.admin(t)
+	starts, err := adm.ListStartOffsets(ctx, topic)
 	if err != nil {
 		t.Fatalf("start offsets of %s: %v", topic, err)
 	}
@@ -810,14 +795,8 @@ func (e itEnv) startOffsets(t *testing.T, topic string) map[int32]int64 {
 // topicConfig returns a topic's effective config value.
 func (e itEnv) topicConfig(t *testing.T, topic, key string) string {
 	t.Helper()
-	cl, err := kgo.NewClient(kgo.SeedBrokers(e.kafka))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cl.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
-	defer cancel()
-	rc, err := kadm.NewClient(cl).DescribeTopicConfigs(ctx, topic)
+	adm, ctx := e.admin(t)
+	rc, err := adm.DescribeTopicConfigs(ctx, topic)
 	if err != nil {
 		t.Fatalf("describe configs of %s: %v", topic, err)
 	}
