@@ -408,10 +408,10 @@ loop:
 
 func (r *benchResult) addPipeline(cfg config, f pipelineFigures) {
 	r.figures = f
-	lagRatio := 0.0
-	if f.lagFirst > 0 {
-		lagRatio = f.lagLast / f.lagFirst
-	}
+	// Growth of the mean lag from the first half to the second, counted
+	// one event over so a run with no lag at all (the halves often read 0
+	// at low rates) reads 1, flat, rather than 0/0.
+	lagRatio := (f.lagLast + 1) / (f.lagFirst + 1)
 	r.Pipeline = map[string]any{"broker": f.broker, "target_events_per_sec": f.target,
 		"events_per_sec": sig3(f.achieved), "achieved_ratio": sig3(f.achieved / f.target),
 		"seconds": sig3(f.elapsed.Seconds()), "sent": f.sent, "consumed": f.consumed,

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -151,5 +152,31 @@ func BenchmarkScreen(b *testing.B) {
 				b.ReportMetric(bytes, "bytes/s")
 			}
 		})
+	}
+}
+
+// The lag's growth ratio is defined when a half had no lag at all (as at
+// low rates on a real broker): flat reads 1, growth more than 1.
+func TestBenchLagGrowthRatio(t *testing.T) {
+	for _, c := range []struct {
+		first, last float64
+		want        float64
+		met         bool
+	}{
+		{0, 0, 1, true},
+		{0, 400, 401, true}, // under 100 ms of input at 50 K/s
+		{4000, 4300, 1.07, true},
+		{4000, 9000, 2.25, false},
+	} {
+		var r benchResult
+		r.addPipeline(defaultConfig(), pipelineFigures{broker: "embedded", target: 50000, achieved: 50000,
+			lagFirst: c.first, lagLast: c.last})
+		if got := r.Pipeline["lag_growth_ratio"].(float64); got != c.want {
+			t.Errorf("lag %v → %v: ratio %v, want %v", c.first, c.last, got, c.want)
+		}
+		i := slices.IndexFunc(r.Targets, func(tg benchTarget) bool { return tg.Name == "pipeline lag_growth_ratio" })
+		if i < 0 || r.Targets[i].Met != c.met {
+			t.Errorf("lag %v → %v: target %v, want met %v", c.first, c.last, r.Targets, c.met)
+		}
 	}
 }
