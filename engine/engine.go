@@ -275,7 +275,7 @@ func (e *Engine) partition(p int32) *partition {
 // Ingest processes one event read from partition p at arrival time (ms).
 // Arrival also advances the engine's notion of now (never backwards).
 func (e *Engine) Ingest(p int32, arrival int64, ev Event) Outcome {
-	return e.ingest(e.partition(p), arrival, ev, fingerprint{})
+	return e.ingest(e.partition(p), arrival, &ev, fingerprint{})
 }
 
 // batchRun is how many ids IngestBatch looks up together.
@@ -309,12 +309,10 @@ func (e *Engine) IngestBatch(p int32, arrivals []int64, evs []Event, out []Outco
 				fps[i] = e.seen.fingerprint(evs[i].ID)
 			}
 			// The loads back to back, so they are all in flight at once.
-			for i := range n {
-				e.seen.touch(fps[i])
-			}
+			e.seen.touch(fps[:n])
 		}
 		for i := range n {
-			out = append(out, e.ingest(part, arrival(done+i), evs[i], fps[i]))
+			out = append(out, e.ingest(part, arrival(done+i), &evs[i], fps[i]))
 		}
 		evs, done = evs[n:], done+n
 	}
@@ -322,7 +320,7 @@ func (e *Engine) IngestBatch(p int32, arrivals []int64, evs []Event, out []Outco
 }
 
 // ingest is Ingest, given the id's fingerprint when it is already known.
-func (e *Engine) ingest(part *partition, arrival int64, ev Event, f fingerprint) Outcome {
+func (e *Engine) ingest(part *partition, arrival int64, ev *Event, f fingerprint) Outcome {
 	if arrival > e.now {
 		e.now = arrival
 	}
@@ -349,7 +347,7 @@ func (e *Engine) ingest(part *partition, arrival int64, ev Event, f fingerprint)
 	return o
 }
 
-func (e *Engine) ingestEventTime(ev Event, floor int64, f fingerprint) Outcome {
+func (e *Engine) ingestEventTime(ev *Event, floor int64, f fingerprint) Outcome {
 	end := e.lastEnd
 	if ev.Time < end-e.win || ev.Time >= end || end == None {
 		end = WindowEnd(ev.Time, e.win)
@@ -378,7 +376,7 @@ func (e *Engine) ingestEventTime(ev Event, floor int64, f fingerprint) Outcome {
 	return Accepted
 }
 
-func (e *Engine) ingestArrival(ev Event, floor int64) Outcome {
+func (e *Engine) ingestArrival(ev *Event, floor int64) Outcome {
 	end := WindowEnd(e.now, e.win)
 	if e.cfg.Dedup {
 		if e.cfg.Mode == ProcessingTime {
@@ -454,7 +452,7 @@ func (e *Engine) window(end int64) *window {
 }
 
 // add folds ev into its cell of w and returns the cell's position in w.
-func (e *Engine) add(w *window, ev Event) int {
+func (e *Engine) add(w *window, ev *Event) int {
 	c := e.cellT.ID(ev.Device, ev.Category)
 	cl := &e.cellT.cells[c]
 	i := cl.lastPos

@@ -181,9 +181,19 @@ func (s *idSet) find(f fingerprint) (uint64, bool) {
 	}
 }
 
-// touch reads the slot f's probe starts at, to have it in cache by the
-// time it is looked up.
-func (s *idSet) touch(f fingerprint) { s.touched |= s.slots[f.h&s.mask].h }
+// touch reads the slots the probes of fps start at, to have them in cache
+// by the time they are looked up. The reads are folded in a local and
+// stored once: folding them into a field would chain each read to the
+// one before (a store, then a load of it), one cache miss after another.
+//
+//go:noinline (inlined, its local spilled to the stack and chained the reads again)
+func (s *idSet) touch(fps []fingerprint) {
+	var t uint64
+	for _, f := range fps {
+		t |= s.slots[f.h&s.mask].h
+	}
+	s.touched = t
+}
 
 // Has reports whether id is remembered (and not expired).
 func (s *idSet) Has(id string) bool { return s.HasPrint(s.fingerprint(id)) }
