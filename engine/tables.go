@@ -192,6 +192,11 @@ func (s *idSet) touch(fps []fingerprint) {
 	for _, f := range fps {
 		t |= s.slots[f.h&s.mask].h
 	}
+	if s.old != nil { // a miss in slots is looked up there too
+		for _, f := range fps {
+			t |= s.old[f.h&s.oldMask].h
+		}
+	}
 	s.touched = t
 }
 
