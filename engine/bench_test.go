@@ -10,13 +10,9 @@ import (
 	"github.com/streamtop/streamtop/internal/perf"
 )
 
-// benchN events make one lap: 100 devices at 100 K events/s fill about a
-// window and a half, 64 K ids, per lap.
-const benchN = 1 << 16
-
 // The fast path gives the naive peer's results on the same events.
 func TestEngineMatchesTheNaivePeer(t *testing.T) {
-	evs := perf.Events(benchN, 10, 500)
+	evs := perf.Events(1<<16, 10, 500)
 	e, err := engine.New(engine.DefaultConfig())
 	if err != nil {
 		t.Fatal(err)
@@ -55,7 +51,7 @@ func TestEngineMatchesTheNaivePeer(t *testing.T) {
 // on the same events one by one: compare their ns/op (benchstat), or see
 // BenchmarkEngineVsNaive for the ratio.
 func BenchmarkEngine(b *testing.B) {
-	evs := perf.Events(benchN, 100, 100_000)
+	evs := perf.Events(perf.LapEvents, 100, perf.LapRate)
 	b.Run("streamtop", func(b *testing.B) {
 		f := perf.NewEngineFeeder()
 		benchLaps(b, evs, f.AddBatch)
@@ -98,7 +94,7 @@ func benchLaps(b *testing.B, evs []engine.Event, add func([]engine.Event)) {
 // before each lap, outside the clocks, so neither pays for the other's
 // garbage.
 func BenchmarkEngineVsNaive(b *testing.B) {
-	evs := perf.Events(benchN, 100, 100_000)
+	evs := perf.Events(perf.LapEvents, 100, perf.LapRate)
 	f, n := perf.NewEngineFeeder(), perf.NewNaive(5*time.Second)
 	var te, tn time.Duration
 	laps := 0
@@ -175,7 +171,7 @@ func BenchmarkDecodeVsStd(b *testing.B) {
 // decode alone on the same lines: events/s of both and their ratio
 // (targets: ≥ 1.5 M events/s, decode-ratio ≥ 0.5).
 func BenchmarkDecodeEngine(b *testing.B) {
-	lines := perf.Encode(perf.Events(benchN, 100, 100_000))
+	lines := perf.Encode(perf.Events(perf.LapEvents, 100, perf.LapRate))
 	d := engine.NewDecoder()
 	f := perf.NewEngineFeeder()
 	var tde, td time.Duration

@@ -163,7 +163,7 @@ func sig3(v float64) float64 {
 // benchEngine times laps of the engine (fed a fetch at a time) and of the
 // naive peer on the same events, in turns, with a collection before each.
 func benchEngine(r *benchResult, d time.Duration) {
-	evs := perf.Events(1<<16, 100, 100_000)
+	evs := perf.Events(perf.LapEvents, 100, perf.LapRate)
 	f, n := perf.NewEngineFeeder(), perf.NewNaive(5*time.Second)
 	perf.LapBatches(evs, 0, perf.FetchSize, f.AddBatch) // warm-up
 	perf.Lap(evs, 0, n.Add)
@@ -207,7 +207,7 @@ func benchDecode(r *benchResult, d time.Duration) {
 
 // benchDecodeEngine times decode + engine against decoding alone.
 func benchDecodeEngine(r *benchResult, d time.Duration) {
-	lines := perf.Encode(perf.Events(1<<16, 100, 100_000))
+	lines := perf.Encode(perf.Events(perf.LapEvents, 100, perf.LapRate))
 	dec := engine.NewDecoder()
 	f := perf.NewEngineFeeder()
 	_ = f.DecodeLap(lines, dec, 0) // warm-up
