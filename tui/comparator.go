@@ -225,7 +225,7 @@ func renderCells(cols []column, cells []string) string {
 func (p *comparatorPane) body() []string {
 	st := p.st
 	cw, ch := contentSize(p.w, p.h)
-	sep := st.sep.Render(" · ")
+	sep := st.sepText
 	s := p.cs
 	if s == nil {
 		return []string{st.faint.Render("waiting for comparator…")}

@@ -107,7 +107,7 @@ func settingItems(st *styles, s feed.Settings, e *feed.EngineStatus) []string {
 func (p *enginePane) body() []string {
 	st := p.st
 	cw, ch := contentSize(p.w, p.h)
-	sep := st.sep.Render(" · ")
+	sep := st.sepText
 	s := p.status
 	knobs := settingItems(st, p.settings, s)
 	if s == nil {

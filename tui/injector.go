@@ -69,7 +69,7 @@ func toggleItems(st *styles, s feed.Settings) []string {
 func (p *injectorPane) body() []string {
 	st := p.st
 	cw, ch := contentSize(p.w, p.h)
-	sep := st.sep.Render(" · ")
+	sep := st.sepText
 	s := p.status
 	var lines, knobs []string
 	if s != nil && s.Replay != "" {

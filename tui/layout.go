@@ -153,7 +153,7 @@ func joinColumns(height int, blocks ...[]string) []string {
 
 // kv renders "label value".
 func kv(st *styles, label, value string) string {
-	return st.label.Render(label) + " " + st.value.Render(value)
+	return st.labelInk.paint(label) + " " + st.valueInk.paint(value)
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"charm.land/lipgloss/v2"
 	"github.com/charmbracelet/x/ansi"
 )
 
@@ -67,6 +68,33 @@ func TestFitPackBox(t *testing.T) {
 		for _, l := range b {
 			if ansi.StringWidth(l) != sz.w {
 				t.Fatalf("box %dx%d: line %q is %d wide", sz.w, sz.h, ansi.Strip(l), ansi.StringWidth(l))
+			}
+		}
+	}
+}
+
+// An ink paints what its style renders, byte for byte, in every palette.
+func TestInkPaintsAsRender(t *testing.T) {
+	texts := []string{"", "sent", "12 345", "温度 ≥ 50", "a\tb", "two\nlines", "cr\r", "\x1b[1mbold\x1b[m", "\x00"}
+	for _, dark := range []bool{true, false} {
+		for _, noColor := range []bool{true, false} {
+			st := newStyles(dark, noColor)
+			for _, c := range []struct {
+				name  string
+				style lipgloss.Style
+				ink   ink
+			}{{"label", st.label, st.labelInk}, {"value", st.value, st.valueInk}, {"bad", st.bad, newInk(st.bad)}} {
+				if !c.ink.ok && !noColor {
+					t.Errorf("%s (dark %v): no escape codes taken", c.name, dark)
+				}
+				for _, s := range texts {
+					if got, want := c.ink.paint(s), c.style.Render(s); got != want {
+						t.Errorf("%s (dark %v, no colour %v) %q: paint %q, Render %q", c.name, dark, noColor, s, got, want)
+					}
+				}
+			}
+			if st.sepText != st.sep.Render(" · ") {
+				t.Errorf("separator %q", st.sepText)
 			}
 		}
 	}

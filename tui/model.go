@@ -459,7 +459,7 @@ func firstLineMax(s string) string {
 // header is the top line: title, run, state, time, broker, clock.
 func (m *Model) header(w int) string {
 	st := m.st
-	sep := st.sep.Render(" · ")
+	sep := st.sepText
 	title := st.header.Render(m.title)
 	r := m.snap.Run
 	runN := m.settings.Run

@@ -80,7 +80,7 @@ func (p *ratesPane) lines() []string {
 func (p *ratesPane) body() []string {
 	st := p.st
 	cw, ch := contentSize(p.w, p.h)
-	sep := st.sep.Render(" · ")
+	sep := st.sepText
 	s := p.status
 	if s == nil {
 		return []string{st.faint.Render("waiting for rates…")}

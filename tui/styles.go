@@ -1,6 +1,8 @@
 package tui
 
 import (
+	"strings"
+
 	"charm.land/bubbles/v2/help"
 	"charm.land/bubbles/v2/textinput"
 	"charm.land/lipgloss/v2"
@@ -30,6 +32,45 @@ type styles struct {
 
 	help  help.Styles
 	input textinput.Styles
+
+	// The styles painted most (every item of the header and of the
+	// panes' summary lines, at every frame), as their escape codes.
+	labelInk, valueInk ink
+	sepText            string // " · ", painted
+}
+
+// ink is a style that only sets colours and attributes, as the escape
+// codes it puts around a line: painting is then a concatenation, where
+// Style.Render measures and rebuilds the string each time.
+type ink struct {
+	style       lipgloss.Style
+	open, close string
+	ok          bool
+}
+
+func newInk(s lipgloss.Style) ink {
+	r := s.Render("\x00")
+	i := strings.IndexByte(r, 0)
+	if i < 0 || strings.IndexByte(r[i+1:], 0) >= 0 {
+		return ink{style: s}
+	}
+	return ink{style: s, open: r[:i], close: r[i+1:], ok: true}
+}
+
+// paint is style.Render(text), byte for byte: a line without tabs is
+// wrapped in the codes; anything else goes to Render.
+func (k ink) paint(text string) string {
+	if !k.ok || strings.ContainsAny(text, "\t\n\r") {
+		return k.style.Render(text)
+	}
+	return k.open + text + k.close
+}
+
+// withInks completes s with the inks of its styles.
+func (s *styles) withInks() *styles {
+	s.labelInk, s.valueInk = newInk(s.label), newInk(s.value)
+	s.sepText = s.sep.Render(" · ")
+	return s
 }
 
 func newStyles(isDark, noColor bool) *styles {
@@ -69,7 +110,7 @@ func newStyles(isDark, noColor bool) *styles {
 		in.Cursor.Color = nil
 		in.Cursor.Blink = false
 		s.input = in
-		return s
+		return s.withInks()
 	}
 	ld := lipgloss.LightDark(isDark)
 	c := lipgloss.Color
@@ -98,5 +139,5 @@ func newStyles(isDark, noColor bool) *styles {
 	in := textinput.DefaultStyles(isDark)
 	in.Cursor.Blink = false
 	s.input = in
-	return s
+	return s.withInks()
 }
