@@ -190,11 +190,13 @@ func (s *idSet) find(f fingerprint) (uint64, bool) {
 func (s *idSet) touch(fps []fingerprint) {
 	var t uint64
 	for _, f := range fps {
-		t |= s.slots[f.h&s.mask].h
+		e := &s.slots[f.h&s.mask]
+		t |= e.h ^ uint64(e.v) // both ends: a slot may straddle two cache lines
 	}
 	if s.old != nil { // a miss in slots is looked up there too
 		for _, f := range fps {
-			t |= s.old[f.h&s.oldMask].h
+			e := &s.old[f.h&s.oldMask]
+			t |= e.h ^ uint64(e.v)
 		}
 	}
 	s.touched = t
