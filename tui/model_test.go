@@ -478,3 +478,44 @@ func TestFooterShowsARecentProblem(t *testing.T) {
 		t.Error("a minute-old error is still in the footer")
 	}
 }
+
+// The header is drawn again as soon as what it shows changes: the clock
+// from one second to the next, the run's state, the settings, the width.
+func TestHeaderFollowsItsInputs(t *testing.T) {
+	snap := testSnapshot()
+	cur := snap
+	ctl := testControls(t)
+	m, err := New(Options{Controller: ctl, Source: func() feed.Snapshot { return cur }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.Update(tea.WindowSizeMsg{Width: 120, Height: 40})
+	header := func(at time.Time) string {
+		m.Update(frameMsg{t: at})
+		return strings.SplitN(plain(t, m), "\n", 2)[0]
+	}
+	first := header(frameTime)
+	if again := header(frameTime); again != first {
+		t.Fatalf("same inputs, header %q then %q", first, again)
+	}
+	later := header(frameTime.Add(time.Second))
+	if later == first || !strings.Contains(later, fmtClock(frameTime.Add(time.Second).Sub(wallStart))) {
+		t.Errorf("a second later: %q (was %q)", later, first)
+	}
+	run := *snap.Run
+	run.State = feed.AwaitingConfirm
+	cur.Run = &run
+	if h := header(frameTime.Add(time.Second)); !strings.Contains(h, feed.AwaitingConfirm.String()) {
+		t.Errorf("state change not shown: %q", h)
+	}
+	run2 := run
+	run2.Broker = "10.0.0.7:9092"
+	cur.Run = &run2
+	if h := header(frameTime.Add(time.Second)); !strings.Contains(h, "10.0.0.7:9092") {
+		t.Errorf("broker change not shown: %q", h)
+	}
+	m.Update(tea.WindowSizeMsg{Width: 80, Height: 40})
+	if h := header(frameTime.Add(time.Second)); strings.Contains(h, "elapsed") {
+		t.Errorf("narrow header at 80 columns: %q", h)
+	}
+}
