@@ -185,8 +185,10 @@ func (s *idSet) find(f fingerprint) (uint64, bool) {
 // by the time they are looked up. The reads are folded in a local and
 // stored once: folding them into a field would chain each read to the
 // one before (a store, then a load of it), one cache miss after another.
+// It is not inlined: inlined, its local was spilled to the stack, which
+// chained the reads again.
 //
-//go:noinline (inlined, its local spilled to the stack and chained the reads again)
+//go:noinline
 func (s *idSet) touch(fps []fingerprint) {
 	var t uint64
 	for _, f := range fps {
