@@ -96,19 +96,16 @@ func benchLaps(b *testing.B, evs []engine.Event, add func([]engine.Event)) {
 // before each lap, outside the clocks, so neither pays for the other's
 // garbage; a first lap of each, untimed, grows their tables.
 func BenchmarkEngineVsNaive(b *testing.B) {
-	evs := perf.Events(perf.LapEvents, 100, perf.LapRate)
-	f, n := perf.NewEngineFeeder(), perf.NewNaive(5*time.Second)
-	perf.LapBatches(evs, 0, perf.FetchSize, f.AddBatch)
-	perf.Lap(evs, 0, n.Add)
+	t := perf.NewTurns()
 	var te, tn time.Duration
 	laps := 1
 	b.ReportAllocs()
 	for b.Loop() {
-		te += timedLap(b, func() { perf.LapBatches(evs, laps, perf.FetchSize, f.AddBatch) })
-		tn += timedLap(b, func() { perf.Lap(evs, laps, n.Add) })
+		te += timedLap(b, func() { t.Engine(laps) })
+		tn += timedLap(b, func() { t.Naive(laps) })
 		laps++
 	}
-	events := float64((laps - 1) * len(evs))
+	events := float64((laps - 1) * len(t.Evs))
 	b.ReportMetric(float64(te.Nanoseconds())/events, "engine-ns/event")
 	b.ReportMetric(float64(tn.Nanoseconds())/events, "naive-ns/event")
 	b.ReportMetric(float64(tn)/float64(te), "naive-ratio")

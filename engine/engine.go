@@ -471,8 +471,9 @@ func (e *Engine) add(w *window, ev *Event) int {
 }
 
 func (e *Engine) emit(w *window, i int) {
+	c := e.cellT.Cell(w.cells[i])
 	e.out = append(e.out, Result{
-		Key:        Key{Device: e.cellT.Cell(w.cells[i]).device, Category: e.cellT.Cell(w.cells[i]).category, WindowEnd: w.end},
+		Key:        Key{Device: c.device, Category: c.category, WindowEnd: w.end},
 		Agg:        w.aggs[i],
 		Engine:     e.cfg.Name,
 		Incomplete: e.incomplete,
@@ -500,8 +501,9 @@ func (e *Engine) fire(w *window) {
 	e.emitted = max(e.emitted, w.end)
 }
 
-// forget drops a window from the index (and the one-window cache).
-func (e *Engine) forget(w *window) {
+// close drops a window from the index (and the one-window cache), once
+// it has fired or can no longer take events.
+func (e *Engine) close(w *window) {
 	delete(e.windows, w.end)
 	if e.lastWin == w {
 		e.lastWin, e.lastEnd = nil, None
@@ -516,10 +518,6 @@ func (e *Engine) forget(w *window) {
 
 // maxFree bounds the windows kept for reuse.
 const maxFree = 16
-
-func (e *Engine) close(w *window) {
-	e.forget(w)
-}
 
 // Advance moves now forward (never back) and fires what time allows: in
 // event time it re-evaluates idleness and the watermark, in processing time
@@ -605,7 +603,7 @@ func (e *Engine) fireArrival() {
 	for n < len(e.ends) && e.ends[n] <= e.now {
 		w := e.windows[e.ends[n]]
 		e.fire(w)
-		e.forget(w)
+		e.close(w)
 		n++
 	}
 	if n > 0 {

@@ -663,7 +663,6 @@ func (r *EngineRunner) handleFetches(ctx context.Context, fs kgo.Fetches) {
 			p.next, p.read = rec.Offset+1, true
 			r.record(p, rec)
 		}
-		p.end = max(p.end, fp.HighWatermark)
 	})
 	r.flushBatch()
 	if r.cfg.Merge {

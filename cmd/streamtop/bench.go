@@ -163,14 +163,11 @@ func sig3(v float64) float64 {
 // benchEngine times laps of the engine (fed a fetch at a time) and of the
 // naive peer on the same events, in turns, with a collection before each.
 func benchEngine(r *benchResult, d time.Duration) {
-	evs := perf.Events(perf.LapEvents, 100, perf.LapRate)
-	f, n := perf.NewEngineFeeder(), perf.NewNaive(5*time.Second)
-	perf.LapBatches(evs, 0, perf.FetchSize, f.AddBatch) // warm-up
-	perf.Lap(evs, 0, n.Add)
+	t := perf.NewTurns()
 	var fe, fn perf.Figures
 	for lap := 1; fe.Elapsed+fn.Elapsed < 2*d || lap < 3; lap++ {
-		fe = fe.Plus(perf.Time(len(evs), func() { perf.LapBatches(evs, lap, perf.FetchSize, f.AddBatch) }))
-		fn = fn.Plus(perf.Time(len(evs), func() { perf.Lap(evs, lap, n.Add) }))
+		fe = fe.Plus(perf.Time(len(t.Evs), func() { t.Engine(lap) }))
+		fn = fn.Plus(perf.Time(len(t.Evs), func() { t.Naive(lap) }))
 	}
 	ratio := fe.PerSecond() / fn.PerSecond()
 	r.Engine = map[string]any{"events_per_sec": sig3(fe.PerSecond()), "ns_per_event": sig3(fe.NsPerEvent()),

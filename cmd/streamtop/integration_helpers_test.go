@@ -47,7 +47,7 @@ const itSkipMsg = "integration: set STREAMTOP_KAFKA and STREAMTOP_CASSANDRA (tes
 func itRequire(t *testing.T, what string) {
 	t.Helper()
 	if os.Getenv("STREAMTOP_REQUIRE_SERVICES") != "" {
-		t.Fatalf("%s is required (STREAMTOP_REQUIRE_SERVICES is set)", what)
+		t.Fatalf("missing %s (STREAMTOP_REQUIRE_SERVICES is set)", what)
 	}
 	t.Skip(itSkipMsg + " (missing: " + what + ")")
 }
@@ -58,10 +58,7 @@ func integration(t *testing.T, faults bool) itEnv {
 	t.Helper()
 	e := itEnv{kafka: os.Getenv("STREAMTOP_KAFKA"), cass: os.Getenv("STREAMTOP_CASSANDRA"), testenv: os.Getenv("STREAMTOP_TESTENV")}
 	if e.kafka == "" || e.cass == "" {
-		if os.Getenv("STREAMTOP_REQUIRE_SERVICES") != "" {
-			t.Fatal("STREAMTOP_KAFKA and STREAMTOP_CASSANDRA are required (STREAMTOP_REQUIRE_SERVICES is set)")
-		}
-		t.Skip(itSkipMsg)
+		itRequire(t, "STREAMTOP_KAFKA and STREAMTOP_CASSANDRA")
 	}
 	if faults {
 		if e.testenv == "" || os.Getenv("STREAMTOP_TESTENV_DIR") == "" {

@@ -192,6 +192,30 @@ func (f *EngineFeeder) AddBatch(evs []engine.Event) {
 	f.out = f.E.Drain(f.out[:0])
 }
 
+// Turns are the engine (fed a fetch at a time) and the naive peer on the
+// same lap of events, to be timed in turns. Both have run lap 0 already,
+// so their tables are at their steady size.
+type Turns struct {
+	Evs   []engine.Event
+	feed  *EngineFeeder
+	naive *Naive
+}
+
+// NewTurns draws LapEvents events (100 devices at LapRate) and runs the
+// first lap of each side.
+func NewTurns() *Turns {
+	t := &Turns{Evs: Events(LapEvents, 100, LapRate), feed: NewEngineFeeder(), naive: NewNaive(5 * time.Second)}
+	t.Engine(0)
+	t.Naive(0)
+	return t
+}
+
+// Engine runs lap (≥ 1 once timed) through the engine.
+func (t *Turns) Engine(lap int) { LapBatches(t.Evs, lap, FetchSize, t.feed.AddBatch) }
+
+// Naive runs lap through the peer.
+func (t *Turns) Naive(lap int) { Lap(t.Evs, lap, t.naive.Add) }
+
 // DecodeAll decodes every line; generated lines are well formed, so an
 // error is a bug in the decoder.
 func DecodeAll(lines [][]byte, decode func([]byte) (engine.Event, error)) error {
