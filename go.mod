@@ -3,7 +3,7 @@ module github.com/streamtop/streamtop
 go 1.26.8
 
 require (
-	charm.land/bubbles/v2 v2.2.1
+	charm.land/bubbles/v2 v2.1.1
 	charm.land/bubbletea/v2 v2.1.1
 	charm.land/lipgloss/v2 v2.0.6
 	github.com/apache/cassandra-gocql-driver/v2 v2.1.2
