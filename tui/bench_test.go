@@ -7,15 +7,16 @@ import (
 	"testing"
 	"time"
 
+	"github.com/streamtop/streamtop/feed/bus"
+
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/streamtop/streamtop/compare"
-	"github.com/streamtop/streamtop/feed"
 )
 
 // fullSnapshot fills every pane beyond what fits: 300 exceptions, 100 late
 // events, 60 alerts, long series and a full log.
-func fullSnapshot() feed.Snapshot {
+func fullSnapshot() bus.Snapshot {
 	snap := testSnapshot()
 	inj := *snap.Injector
 	eng := *snap.Engine
@@ -27,7 +28,7 @@ func fullSnapshot() feed.Snapshot {
 	}
 	eng.Recent = nil
 	for i := range 100 {
-		eng.Recent = append(eng.Recent, feed.LateEvent{ID: "dev-7f3a-" + strconv.Itoa(i), Device: "dev-7f3a",
+		eng.Recent = append(eng.Recent, bus.LateEvent{ID: "dev-7f3a-" + strconv.Itoa(i), Device: "dev-7f3a",
 			Category: "cat-" + strconv.Itoa(1+i%4), M1: int64(i % 100), WindowEnd: ms(time.Duration(-i) * 5 * time.Second),
 			Watermark: ms(60 * time.Second)})
 	}
@@ -44,22 +45,22 @@ func fullSnapshot() feed.Snapshot {
 		rs.Rates = append(rs.Rates, r)
 		rs.Variations = append(rs.Variations, r-prev)
 		if i%2 == 0 {
-			rs.Alerts = append(rs.Alerts, feed.RateAlert{TS: ms(time.Duration(i) * time.Second), Previous: prev,
+			rs.Alerts = append(rs.Alerts, bus.RateAlert{TS: ms(time.Duration(i) * time.Second), Previous: prev,
 				Current: r, Variation: r - prev, Message: "variation ≥ 50"})
 		}
 		prev = r
 	}
 	rs.AlertCount = int64(len(rs.Alerts))
-	for i := range feed.MaxLogs {
-		snap.Logs = append(snap.Logs, feed.LogEntry{Time: wallStart.Add(time.Duration(i) * time.Second),
-			Level: feed.Level(i % 3), Role: "engine", Text: "log line " + strconv.Itoa(i)})
+	for i := range bus.MaxLogs {
+		snap.Logs = append(snap.Logs, bus.LogEntry{Time: wallStart.Add(time.Duration(i) * time.Second),
+			Level: bus.Level(i % 3), Role: "engine", Text: "log line " + strconv.Itoa(i)})
 	}
 	snap.Injector, snap.Engine, snap.Compare, snap.Rates = &inj, &eng, &cs, &rs
 	return snap
 }
 
 // clone gives every status a new pointer, as a new publication would.
-func clone(s feed.Snapshot) feed.Snapshot {
+func clone(s bus.Snapshot) bus.Snapshot {
 	inj, eng, cs, rs, run := *s.Injector, *s.Engine, *s.Compare, *s.Rates, *s.Run
 	s.Injector, s.Engine, s.Compare, s.Rates, s.Run = &inj, &eng, &cs, &rs, &run
 	s.Seq++
@@ -101,9 +102,9 @@ func BenchmarkView(b *testing.B) {
 // BenchmarkFrame measures a frame where every status is new: Update (which
 // re-renders every pane) then View, at 120×40.
 func BenchmarkFrame(b *testing.B) {
-	snaps := [2]feed.Snapshot{clone(fullSnapshot()), clone(fullSnapshot())}
+	snaps := [2]bus.Snapshot{clone(fullSnapshot()), clone(fullSnapshot())}
 	i := 0
-	m, err := New(Options{Controller: testControls(b), Source: func() feed.Snapshot { i++; return snaps[i%2] }})
+	m, err := New(Options{Controller: testControls(b), Source: func() bus.Snapshot { i++; return snaps[i%2] }})
 	if err != nil {
 		b.Fatal(err)
 	}

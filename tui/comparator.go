@@ -4,11 +4,12 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/streamtop/streamtop/feed/bus"
+
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/streamtop/streamtop/compare"
-	"github.com/streamtop/streamtop/feed"
 )
 
 // cmpRow is one exception row, formatted and sanitized once per status.
@@ -24,7 +25,7 @@ type cmpRow struct {
 // comparatorPane shows a comparator's verdict and its exception table.
 type comparatorPane struct {
 	paneBase
-	cs         *feed.CompareStatus
+	cs         *bus.CompareStatus
 	downstream string
 	rows       []cmpRow
 	shown      []int // indices of rows passing the filter
@@ -41,7 +42,7 @@ func newComparatorPane(st *styles) *comparatorPane {
 
 // SetSnapshot hands the pane the newest comparator status (nil until one
 // publishes). Rows are formatted and filtered here, not in View.
-func (p *comparatorPane) SetSnapshot(s *feed.CompareStatus) {
+func (p *comparatorPane) SetSnapshot(s *bus.CompareStatus) {
 	if s == p.cs {
 		return
 	}

@@ -4,11 +4,12 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/streamtop/streamtop/feed/bus"
+
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/streamtop/streamtop/engine"
-	"github.com/streamtop/streamtop/feed"
 )
 
 // lateRow is one late event, sanitized once.
@@ -22,8 +23,8 @@ type lateRow struct {
 // rates, lag, and its side output of late events (newest first, scrollable).
 type enginePane struct {
 	paneBase
-	status   *feed.EngineStatus
-	settings feed.Settings
+	status   *bus.EngineStatus
+	settings bus.Settings
 	late     []lateRow // newest first
 	errText  string
 	scroll   scroller
@@ -35,7 +36,7 @@ func newEnginePane(st *styles) *enginePane {
 
 // SetSnapshot hands the pane the newest status (nil until the engine
 // publishes) and the settings in force.
-func (p *enginePane) SetSnapshot(s *feed.EngineStatus, set feed.Settings) {
+func (p *enginePane) SetSnapshot(s *bus.EngineStatus, set bus.Settings) {
 	if s != p.status {
 		p.status, p.dirty = s, true
 		p.late = p.late[:0]
@@ -76,7 +77,7 @@ func (p *enginePane) lines() []string {
 
 // settingItems renders the engine knobs from the settings in force, and
 // what the engine still runs with while it catches up with a key.
-func settingItems(st *styles, s feed.Settings, e *feed.EngineStatus) []string {
+func settingItems(st *styles, s bus.Settings, e *bus.EngineStatus) []string {
 	was := func(differs bool, v string) string {
 		if e == nil || !differs {
 			return ""

@@ -7,13 +7,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/streamtop/streamtop/feed/bus"
+
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/colorprofile"
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/streamtop/streamtop/compare"
 	"github.com/streamtop/streamtop/engine"
-	"github.com/streamtop/streamtop/feed"
 )
 
 // Fixed instants: the wall clock of the run and the virtual clock of the
@@ -26,12 +27,12 @@ var (
 
 func ms(d time.Duration) int64 { return virtual0 + d.Milliseconds() }
 
-func testSettings() feed.Settings {
-	return feed.Settings{
+func testSettings() bus.Settings {
+	return bus.Settings{
 		Run:          1,
-		Dup:          feed.Toggle{P: 0.05, On: true},
-		Late:         feed.Toggle{P: 0.01, On: true},
-		OOO:          feed.Toggle{P: 0, On: false},
+		Dup:          bus.Toggle{P: 0.05, On: true},
+		Late:         bus.Toggle{P: 0.01, On: true},
+		OOO:          bus.Toggle{P: 0, On: false},
 		Rate:         20,
 		Mode:         engine.EventTime,
 		Dedup:        true,
@@ -39,9 +40,9 @@ func testSettings() feed.Settings {
 	}
 }
 
-func testControls(t testing.TB) *feed.Controls {
+func testControls(t testing.TB) *bus.Controls {
 	t.Helper()
-	c, err := feed.NewControls(testSettings())
+	c, err := bus.NewControls(testSettings())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -66,15 +67,15 @@ func row(end time.Duration, dev, cat string, truth, down int64, hasTruth, hasDow
 }
 
 // testSnapshot is a deterministic, realistic snapshot 42 s into a run.
-func testSnapshot() feed.Snapshot {
+func testSnapshot() bus.Snapshot {
 	set := testSettings()
 	wm := ms(61 * time.Second)
-	return feed.Snapshot{
-		Run: &feed.RunStatus{
-			Run: 1, State: feed.Running, Broker: "127.0.0.1:40123", Embedded: true,
+	return bus.Snapshot{
+		Run: &bus.RunStatus{
+			Run: 1, State: bus.Running, Broker: "127.0.0.1:40123", Embedded: true,
 			Started: wallStart, Duration: 2 * time.Minute, Clock: "virtual",
 		},
-		Injector: &feed.InjectorStatus{
+		Injector: &bus.InjectorStatus{
 			Run: 1, Devices: 2, Settings: set,
 			Clock: ms(62*time.Second + 345*time.Millisecond), Horizon: ms(55 * time.Second),
 			Sent: 2480, Originals: 2361, Duplicates: 119, Late: 23, OutOfOrder: 0,
@@ -82,14 +83,14 @@ func testSnapshot() feed.Snapshot {
 			RateSeries: []float64{38, 41, 40, 39.5, 42, 40, 37, 39.8, 41.2, 40.4, 38.9, 39.8},
 			TruthKeys:  96, SendTruthKeys: 98, TruthDiffer: 21,
 		},
-		Engine: &feed.EngineStatus{
+		Engine: &bus.EngineStatus{
 			Run: 1, Config: engine.DefaultConfig(),
 			Stats: engine.Stats{Mode: engine.EventTime, Accepted: 2340, Duplicates: 117, Late: 21,
 				Emitted: 90, OpenWindows: 2, OpenKeys: 8, DedupIDs: 190, Watermark: wm,
 				Now: ms(62 * time.Second), Partitions: 4},
 			ClosedBefore: wm, Consumed: 2478, Produced: 90,
 			EventRate: 40.1, ResultRate: 1.6, Lag: 2, PartitionLag: []int64{0, 1, 1, 0},
-			Recent: []feed.LateEvent{
+			Recent: []bus.LateEvent{
 				{ID: "dev-7f3a-1021", Device: "dev-7f3a", Category: "cat-3", M1: 42,
 					Time: ms(-170 * time.Second), WindowEnd: ms(-170 * time.Second), Watermark: ms(40 * time.Second)},
 				{ID: "dev-19c4-1187", Device: "dev-19c4", Category: "cat-1", M1: 7,
@@ -98,7 +99,7 @@ func testSnapshot() feed.Snapshot {
 					Time: ms(-250 * time.Second), WindowEnd: ms(-250 * time.Second), Watermark: ms(60 * time.Second)},
 			},
 		},
-		Compare: &feed.CompareStatus{
+		Compare: &bus.CompareStatus{
 			Run: 1, Downstream: "streamtop (topic aggregates)",
 			Report: compare.Report{
 				Settled:     compare.Score{Exceptions: 3, Keys: 80},
@@ -115,22 +116,22 @@ func testSnapshot() feed.Snapshot {
 			SendTime: compare.Score{Exceptions: 21, Keys: 98},
 			Horizon:  ms(55 * time.Second), Results: 90,
 		},
-		Rates: &feed.RateStatus{
+		Rates: &bus.RateStatus{
 			Source: "simulator (seed 34)", Threshold: 50, Ticks: 120, Malformed: 1, Last: 40120.5,
 			Rates: []float64{40000, 40030, 40100, 40100, 40050, 40000, 40120.5, 40090, 40110,
 				40140, 40095, 40120.5},
 			Variations: []float64{30, 70, 0, -50, -50, 120.5, -30.5, 20, 30, -45, 25.5},
-			Alerts: []feed.RateAlert{
+			Alerts: []bus.RateAlert{
 				{TS: ms(3 * time.Second), Previous: 40030, Current: 40100, Variation: 70, Message: "variation 70 ≥ 50"},
 				{TS: ms(5 * time.Second), Previous: 40100, Current: 40050, Variation: -50, Message: "variation -50 ≥ 50"},
 				{TS: ms(8 * time.Second), Previous: 40000, Current: 40120.5, Variation: 120.5, Message: "variation 120.5 ≥ 50"},
 			},
 			AlertCount: 3,
 		},
-		Logs: []feed.LogEntry{
-			{Time: wallStart.Add(2 * time.Second), Level: feed.Info, Role: "broker", Text: "embedded broker listening on 127.0.0.1:40123"},
-			{Time: wallStart.Add(9 * time.Second), Level: feed.Warn, Role: "engine", Text: "1 malformed record skipped on sampletopic/2"},
-			{Time: wallStart.Add(31 * time.Second), Level: feed.Info, Role: "rates", Text: "alert: variation 120.5 ≥ 50"},
+		Logs: []bus.LogEntry{
+			{Time: wallStart.Add(2 * time.Second), Level: bus.Info, Role: "broker", Text: "embedded broker listening on 127.0.0.1:40123"},
+			{Time: wallStart.Add(9 * time.Second), Level: bus.Warn, Role: "engine", Text: "1 malformed record skipped on sampletopic/2"},
+			{Time: wallStart.Add(31 * time.Second), Level: bus.Info, Role: "rates", Text: "alert: variation 120.5 ≥ 50"},
 		},
 		Seq: 4242,
 	}
@@ -138,9 +139,9 @@ func testSnapshot() feed.Snapshot {
 
 // newTestModel returns a model sized w×h (no size message when w < 0)
 // after one frame of snap.
-func newTestModel(t testing.TB, c Controller, snap feed.Snapshot, w, h int) *Model {
+func newTestModel(t testing.TB, c Controller, snap bus.Snapshot, w, h int) *Model {
 	t.Helper()
-	m, err := New(Options{Controller: c, Source: func() feed.Snapshot { return snap }})
+	m, err := New(Options{Controller: c, Source: func() bus.Snapshot { return snap }})
 	if err != nil {
 		t.Fatal(err)
 	}

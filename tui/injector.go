@@ -3,16 +3,16 @@ package tui
 import (
 	"strconv"
 
-	tea "charm.land/bubbletea/v2"
+	"github.com/streamtop/streamtop/feed/bus"
 
-	"github.com/streamtop/streamtop/feed"
+	tea "charm.land/bubbletea/v2"
 )
 
 // injectorPane shows the injector: its rate, counters, toggles and truth.
 type injectorPane struct {
 	paneBase
-	status   *feed.InjectorStatus
-	settings feed.Settings
+	status   *bus.InjectorStatus
+	settings bus.Settings
 	replay   string // sanitized
 }
 
@@ -22,7 +22,7 @@ func newInjectorPane(st *styles) *injectorPane {
 
 // SetSnapshot hands the pane the newest status (nil until the injector
 // publishes) and the settings in force.
-func (p *injectorPane) SetSnapshot(s *feed.InjectorStatus, set feed.Settings) {
+func (p *injectorPane) SetSnapshot(s *bus.InjectorStatus, set bus.Settings) {
 	if s != p.status {
 		p.status, p.dirty = s, true
 		if s != nil {
@@ -56,8 +56,8 @@ func (p *injectorPane) title() string {
 }
 
 // toggleItems renders the injector's knobs from the settings in force.
-func toggleItems(st *styles, s feed.Settings) []string {
-	t := func(tg feed.Toggle, name string) string {
+func toggleItems(st *styles, s bus.Settings) []string {
+	t := func(tg bus.Toggle, name string) string {
 		if tg.On {
 			return st.good.Render(tg.Label(name))
 		}

@@ -3,13 +3,13 @@ package tui
 import (
 	"strconv"
 
-	"github.com/streamtop/streamtop/feed"
+	"github.com/streamtop/streamtop/feed/bus"
 )
 
 // logRow is one log entry, sanitized once.
 type logRow struct {
 	time, level, role, text string
-	lvl                     feed.Level
+	lvl                     bus.Level
 }
 
 // logPane shows the last log entries, newest at the bottom. It is only
@@ -26,7 +26,7 @@ type logPane struct {
 func newLogPane(st *styles) *logPane { return &logPane{paneBase: paneBase{st: st, dirty: true}} }
 
 // SetSnapshot keeps the tail of the snapshot's log.
-func (p *logPane) SetSnapshot(s feed.Snapshot) {
+func (p *logPane) SetSnapshot(s bus.Snapshot) {
 	if s.Coalesced != p.skip {
 		p.skip, p.dirty = s.Coalesced, true
 	}
@@ -80,9 +80,9 @@ func (p *logPane) body() []string {
 	for _, r := range rows {
 		lvl := st.faint.Render(r.level)
 		switch r.lvl {
-		case feed.Warn:
+		case bus.Warn:
 			lvl = st.warn.Render(r.level)
-		case feed.Error:
+		case bus.Error:
 			lvl = st.bad.Render(r.level)
 		}
 		out = append(out, st.faint.Render(r.time)+" "+lvl+" "+st.label.Render(r.role)+" "+st.value.Render(r.text))

@@ -12,30 +12,30 @@ import (
 	"strings"
 	"time"
 
+	"github.com/streamtop/streamtop/feed/bus"
+
 	"charm.land/bubbles/v2/help"
 	"charm.land/bubbles/v2/key"
 	"charm.land/bubbles/v2/textinput"
 	tea "charm.land/bubbletea/v2"
 	"charm.land/lipgloss/v2"
 	"github.com/charmbracelet/x/ansi"
-
-	"github.com/streamtop/streamtop/feed"
 )
 
-// Controller is what the keys act on. *feed.Controls satisfies it.
+// Controller is what the keys act on. *bus.Controls satisfies it.
 type Controller interface {
 	// Apply performs an action and returns the settings now in force.
-	Apply(feed.Action) feed.Settings
+	Apply(bus.Action) bus.Settings
 	// Load returns the current settings.
-	Load() feed.Settings
+	Load() bus.Settings
 }
 
 // Options configure the screen.
 type Options struct {
-	Controller Controller           // required
-	Source     func() feed.Snapshot // required: called once per frame
-	FPS        int                  // frames per second [20]; 1–60
-	Title      string               // header and window title ["streamtop"]
+	Controller Controller          // required
+	Source     func() bus.Snapshot // required: called once per frame
+	FPS        int                 // frames per second [20]; 1–60
+	Title      string              // header and window title ["streamtop"]
 }
 
 // The screen is designed for at least this size.
@@ -76,7 +76,7 @@ type pane interface {
 // tea.NewProgram(m).
 type Model struct {
 	ctl    Controller
-	source func() feed.Snapshot
+	source func() bus.Snapshot
 	fps    int
 	title  string
 
@@ -89,8 +89,8 @@ type Model struct {
 
 	width, height int
 	now           time.Time // time of the last frame
-	snap          feed.Snapshot
-	settings      feed.Settings // settings in force (Apply's answer, refreshed each frame)
+	snap          bus.Snapshot
+	settings      bus.Settings // settings in force (Apply's answer, refreshed each frame)
 
 	inj   *injectorPane
 	eng   *enginePane
@@ -103,7 +103,7 @@ type Model struct {
 	filtering  bool
 	filterText string
 	showHelp   bool
-	problem    *feed.LogEntry // the newest warning or error, shown in the footer for a while
+	problem    *bus.LogEntry // the newest warning or error, shown in the footer for a while
 
 	// Layout, computed in Update.
 	tooSmall   bool
@@ -211,7 +211,7 @@ func (m *Model) frame(t time.Time) tea.Cmd {
 	m.settings = m.ctl.Load()
 	m.problem = nil
 	for i := len(m.snap.Logs) - 1; i >= 0; i-- {
-		if e := m.snap.Logs[i]; e.Level >= feed.Warn {
+		if e := m.snap.Logs[i]; e.Level >= bus.Warn {
 			if t.Sub(e.Time) < problemShown {
 				m.problem = &m.snap.Logs[i]
 			}
@@ -219,7 +219,7 @@ func (m *Model) frame(t time.Time) tea.Cmd {
 		}
 	}
 	m.push()
-	if r := m.snap.Run; r != nil && r.State == feed.Stopping {
+	if r := m.snap.Run; r != nil && r.State == bus.Stopping {
 		return tea.Quit
 	}
 	return m.tick()
@@ -246,13 +246,13 @@ func (m *Model) applyStyles() {
 	}
 }
 
-func (m *Model) apply(a feed.Action) {
+func (m *Model) apply(a bus.Action) {
 	m.settings = m.ctl.Apply(a)
 	m.push()
 }
 
 func (m *Model) awaiting() bool {
-	return m.snap.Run != nil && m.snap.Run.State == feed.AwaitingConfirm
+	return m.snap.Run != nil && m.snap.Run.State == bus.AwaitingConfirm
 }
 
 func (m *Model) setFocus(i int) {
@@ -299,30 +299,30 @@ func (m *Model) key(msg tea.KeyPressMsg) tea.Cmd {
 			m.cmp.SetFilter("")
 		}
 	case key.Matches(msg, km.Dup):
-		m.apply(feed.ToggleDup)
+		m.apply(bus.ToggleDup)
 	case key.Matches(msg, km.Late):
-		m.apply(feed.ToggleLate)
+		m.apply(bus.ToggleLate)
 	case key.Matches(msg, km.OOO):
-		m.apply(feed.ToggleOOO)
+		m.apply(bus.ToggleOOO)
 	case key.Matches(msg, km.Mode):
-		m.apply(feed.NextMode)
+		m.apply(bus.NextMode)
 	case key.Matches(msg, km.Dedup):
-		m.apply(feed.ToggleDedup)
+		m.apply(bus.ToggleDedup)
 	case key.Matches(msg, km.WatermarkDown):
-		m.apply(feed.WatermarkDown)
+		m.apply(bus.WatermarkDown)
 	case key.Matches(msg, km.WatermarkUp):
-		m.apply(feed.WatermarkUp)
+		m.apply(bus.WatermarkUp)
 	case key.Matches(msg, km.RateUp):
-		m.apply(feed.RateUp)
+		m.apply(bus.RateUp)
 	case key.Matches(msg, km.RateDown):
-		m.apply(feed.RateDown)
+		m.apply(bus.RateDown)
 	case key.Matches(msg, km.Pause):
-		m.apply(feed.TogglePause)
+		m.apply(bus.TogglePause)
 	case key.Matches(msg, km.Reset):
-		m.apply(feed.Reset)
+		m.apply(bus.Reset)
 	case key.Matches(msg, km.Confirm):
 		if m.awaiting() {
-			m.apply(feed.ConfirmStop)
+			m.apply(bus.ConfirmStop)
 		}
 	case key.Matches(msg, km.NextPane):
 		m.setFocus(m.focus + 1)
@@ -357,7 +357,7 @@ func (m *Model) banner() string {
 		return ""
 	}
 	var parts []string
-	if r.State == feed.AwaitingConfirm {
+	if r.State == bus.AwaitingConfirm {
 		if m.settings.Confirmed {
 			parts = append(parts, "run ended — confirmed, tearing down…")
 		} else {
@@ -472,13 +472,13 @@ func (m *Model) header(w int) string {
 		in.run = max(in.run, r.Run)
 		in.state, in.style = r.State.String(), styleValue
 		switch {
-		case m.settings.Paused && (r.State == feed.Running || r.State == feed.Paused || r.State == feed.Starting):
+		case m.settings.Paused && (r.State == bus.Running || r.State == bus.Paused || r.State == bus.Starting):
 			in.state, in.style = "paused", styleWarn
-		case r.State == feed.Paused:
+		case r.State == bus.Paused:
 			in.style = styleWarn
-		case r.State == feed.Running:
+		case r.State == bus.Running:
 			in.style = styleGood
-		case r.State == feed.AwaitingConfirm || r.State == feed.Stopping:
+		case r.State == bus.AwaitingConfirm || r.State == bus.Stopping:
 			in.style = styleBad
 		}
 		in.elapsed, in.left = "—", "—"
@@ -571,7 +571,7 @@ func (m *Model) footer(w int) string {
 	switch {
 	case m.problem != nil && !m.filtering && !m.awaiting():
 		style := m.st.warn
-		if m.problem.Level >= feed.Error {
+		if m.problem.Level >= bus.Error {
 			style = m.st.bad
 		}
 		return style.Render(m.problem.Level.String()+" "+sanitize(m.problem.Role)+": "+sanitize(m.problem.Text)) +

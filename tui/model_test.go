@@ -6,17 +6,18 @@ import (
 	"testing"
 	"time"
 
+	"github.com/streamtop/streamtop/feed/bus"
+
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/streamtop/streamtop/compare"
-	"github.com/streamtop/streamtop/feed"
 )
 
 var sizes = []struct{ w, h int }{{80, 24}, {120, 40}}
 
 func TestNewValidates(t *testing.T) {
-	src := func() feed.Snapshot { return feed.Snapshot{} }
+	src := func() bus.Snapshot { return bus.Snapshot{} }
 	ctl := testControls(t)
 	for _, o := range []Options{
 		{Source: src},
@@ -40,7 +41,7 @@ func TestNewValidates(t *testing.T) {
 	}
 }
 
-// TestKeysTakeEffect presses each scenario key on a real feed.Controls and
+// TestKeysTakeEffect presses each scenario key on a real bus.Controls and
 // checks the screen shows the new setting at once, before any new frame.
 func TestKeysTakeEffect(t *testing.T) {
 	cases := []struct {
@@ -96,7 +97,7 @@ func TestKeysTakeEffect(t *testing.T) {
 func TestFrameLoadsSettings(t *testing.T) {
 	ctl := testControls(t)
 	m := newTestModel(t, ctl, testSnapshot(), 80, 24)
-	ctl.Apply(feed.ToggleDedup)
+	ctl.Apply(bus.ToggleDedup)
 	if strings.Contains(plain(t, m), "dedup off") {
 		t.Fatal("changed before the frame")
 	}
@@ -255,9 +256,9 @@ func TestScroll(t *testing.T) {
 func TestStoppingQuits(t *testing.T) {
 	snap := testSnapshot()
 	run := *snap.Run
-	run.State = feed.Stopping
+	run.State = bus.Stopping
 	snap.Run = &run
-	m, err := New(Options{Controller: testControls(t), Source: func() feed.Snapshot { return snap }})
+	m, err := New(Options{Controller: testControls(t), Source: func() bus.Snapshot { return snap }})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -270,7 +271,7 @@ func TestStoppingQuits(t *testing.T) {
 func TestAwaitingConfirm(t *testing.T) {
 	snap := testSnapshot()
 	run := *snap.Run
-	run.State = feed.AwaitingConfirm
+	run.State = bus.AwaitingConfirm
 	snap.Run = &run
 	ctl := testControls(t)
 	for _, sz := range sizes {
@@ -307,7 +308,7 @@ func TestFrames(t *testing.T) {
 	calls := 0
 	snap := testSnapshot()
 	m, err := New(Options{Controller: testControls(t), FPS: 50,
-		Source: func() feed.Snapshot { calls++; return snap }})
+		Source: func() bus.Snapshot { calls++; return snap }})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -358,7 +359,7 @@ func TestHeaderTimes(t *testing.T) {
 }
 
 func TestBeforeFirstSize(t *testing.T) {
-	m, err := New(Options{Controller: testControls(t), Source: func() feed.Snapshot { return feed.Snapshot{} }})
+	m, err := New(Options{Controller: testControls(t), Source: func() bus.Snapshot { return bus.Snapshot{} }})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -465,7 +466,7 @@ func TestOpenWindowExceptionsAreCountedNotListed(t *testing.T) {
 
 func TestFooterShowsARecentProblem(t *testing.T) {
 	snap := testSnapshot()
-	snap.Logs = append(snap.Logs, feed.LogEntry{Time: frameTime.Add(-2 * time.Second), Level: feed.Error,
+	snap.Logs = append(snap.Logs, bus.LogEntry{Time: frameTime.Add(-2 * time.Second), Level: bus.Error,
 		Role: "engine", Text: "fetch sampletopic/0: broker \x1b[31mdown"})
 	m := newTestModel(t, testControls(t), snap, 80, 24)
 	view := ansi.Strip(m.View().Content)
@@ -485,7 +486,7 @@ func TestHeaderFollowsItsInputs(t *testing.T) {
 	snap := testSnapshot()
 	cur := snap
 	ctl := testControls(t)
-	m, err := New(Options{Controller: ctl, Source: func() feed.Snapshot { return cur }})
+	m, err := New(Options{Controller: ctl, Source: func() bus.Snapshot { return cur }})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -503,9 +504,9 @@ func TestHeaderFollowsItsInputs(t *testing.T) {
 		t.Errorf("a second later: %q (was %q)", later, first)
 	}
 	run := *snap.Run
-	run.State = feed.AwaitingConfirm
+	run.State = bus.AwaitingConfirm
 	cur.Run = &run
-	if h := header(frameTime.Add(time.Second)); !strings.Contains(h, feed.AwaitingConfirm.String()) {
+	if h := header(frameTime.Add(time.Second)); !strings.Contains(h, bus.AwaitingConfirm.String()) {
 		t.Errorf("state change not shown: %q", h)
 	}
 	run2 := run

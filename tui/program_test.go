@@ -8,10 +8,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/streamtop/streamtop/feed/bus"
+
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/colorprofile"
-
-	"github.com/streamtop/streamtop/feed"
 )
 
 // TestProgram runs the model in a real Bubble Tea program (no terminal):
@@ -21,11 +21,11 @@ func TestProgram(t *testing.T) {
 	ctl := testControls(t)
 	var frames atomic.Int64
 	base := testSnapshot()
-	src := func() feed.Snapshot {
+	src := func() bus.Snapshot {
 		s := clone(base)
 		// Stop once the key has taken effect and a few frames went by.
 		if frames.Add(1) >= 5 && !ctl.Load().Dedup {
-			s.Run.State = feed.Stopping
+			s.Run.State = bus.Stopping
 		}
 		return s
 	}

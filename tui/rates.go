@@ -5,9 +5,9 @@ import (
 	"slices"
 	"strconv"
 
-	tea "charm.land/bubbletea/v2"
+	"github.com/streamtop/streamtop/feed/bus"
 
-	"github.com/streamtop/streamtop/feed"
+	tea "charm.land/bubbletea/v2"
 )
 
 // alertRow is one rate alert, sanitized once.
@@ -21,7 +21,7 @@ type alertRow struct {
 // and the alert list (newest first, scrollable).
 type ratesPane struct {
 	paneBase
-	status  *feed.RateStatus
+	status  *bus.RateStatus
 	source  string
 	errText string
 	alerts  []alertRow // newest first
@@ -33,7 +33,7 @@ func newRatesPane(st *styles) *ratesPane {
 }
 
 // SetSnapshot hands the pane the newest rate status (nil until published).
-func (p *ratesPane) SetSnapshot(s *feed.RateStatus) {
+func (p *ratesPane) SetSnapshot(s *bus.RateStatus) {
 	if s == p.status {
 		return
 	}

@@ -1,12 +1,12 @@
 package tui
 
 import (
-	"github.com/streamtop/streamtop/compare"
 	"strings"
 	"testing"
 	"unicode/utf8"
 
-	"github.com/streamtop/streamtop/feed"
+	"github.com/streamtop/streamtop/compare"
+	"github.com/streamtop/streamtop/feed/bus"
 )
 
 func TestSanitize(t *testing.T) {
@@ -83,7 +83,7 @@ func TestHostileStrings(t *testing.T) {
 	snap.Injector = &inj
 	eng := *snap.Engine
 	eng.Err = evil
-	eng.Recent = append([]feed.LateEvent(nil), eng.Recent...)
+	eng.Recent = append([]bus.LateEvent(nil), eng.Recent...)
 	eng.Recent[0].Device = "dev" + evil
 	eng.Recent[0].Category = "cat" + evil
 	snap.Engine = &eng
@@ -95,10 +95,10 @@ func TestHostileStrings(t *testing.T) {
 	snap.Compare = &cs
 	rs := *snap.Rates
 	rs.Source, rs.Err = "http://x/"+evil, evil
-	rs.Alerts = append([]feed.RateAlert(nil), rs.Alerts...)
+	rs.Alerts = append([]bus.RateAlert(nil), rs.Alerts...)
 	rs.Alerts[2].Message = "alert" + evil
 	snap.Rates = &rs
-	snap.Logs = append(snap.Logs, feed.LogEntry{Level: feed.Error, Role: "kafka" + evil, Text: "text" + evil})
+	snap.Logs = append(snap.Logs, bus.LogEntry{Level: bus.Error, Role: "kafka" + evil, Text: "text" + evil})
 
 	for _, sz := range sizes {
 		m := newTestModel(t, testControls(t), snap, sz.w, sz.h)

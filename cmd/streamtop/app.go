@@ -11,9 +11,17 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/streamtop/streamtop/feed/bus"
+	"github.com/streamtop/streamtop/feed/cassandra"
+	"github.com/streamtop/streamtop/feed/enginerun"
+	"github.com/streamtop/streamtop/feed/inject"
+	"github.com/streamtop/streamtop/feed/judge"
+	"github.com/streamtop/streamtop/feed/kafka"
+	"github.com/streamtop/streamtop/feed/rates"
+	"github.com/streamtop/streamtop/feed/sim"
+
 	"github.com/streamtop/streamtop/compare"
 	"github.com/streamtop/streamtop/engine"
-	"github.com/streamtop/streamtop/feed"
 	"github.com/streamtop/streamtop/feed/cass"
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -24,21 +32,21 @@ import (
 // by default, or against a cluster (--brokers, --cassandra).
 type app struct {
 	cfg      config
-	bus      *feed.Bus
-	latest   *feed.Latest
-	controls *feed.Controls
-	topics   feed.Topics
-	broker   *feed.Embedded
+	bus      *bus.Bus
+	latest   *bus.Latest
+	controls *bus.Controls
+	topics   kafka.Topics
+	broker   *kafka.Embedded
 	addr     string
 	session  string
 	clients  []*kgo.Client
 	store    *cass.Store
 
-	injector *feed.Injector
-	engine   *feed.EngineRunner
-	judge    *feed.Judge
-	truthW   *feed.TruthWriter
-	kafka    feed.KafkaConfig
+	injector *inject.Injector
+	engine   *enginerun.Runner
+	judge    *judge.Judge
+	truthW   *cassandra.TruthWriter
+	kafka    kafka.Config
 	failed   atomic.Pointer[error] // the first role that failed
 	closers  []func()
 }
@@ -54,7 +62,7 @@ func (a *app) failure() error {
 // newApp starts the broker (or joins the cluster), creates the topics and
 // builds every role. It does not start them: see start.
 func newApp(ctx context.Context, cfg config, logf func(string)) (*app, error) {
-	a := &app{cfg: cfg, bus: feed.NewBus(), topics: cfg.topics}
+	a := &app{cfg: cfg, bus: bus.NewBus(), topics: cfg.topics}
 	if err := a.build(ctx, logf); err != nil {
 		a.close()
 		return nil, err
@@ -72,9 +80,9 @@ func newSession() (string, error) {
 }
 
 // settings are the live knobs the flags start with.
-func (c config) settings() feed.Settings {
-	return feed.Settings{
-		Dup: feed.NewToggle(c.dup), Late: feed.NewToggle(c.late), OOO: feed.NewToggle(c.ooo),
+func (c config) settings() bus.Settings {
+	return bus.Settings{
+		Dup: bus.NewToggle(c.dup), Late: bus.NewToggle(c.late), OOO: bus.NewToggle(c.ooo),
 		Rate: c.rate, Mode: c.mode, Dedup: c.dedup, WatermarkLag: c.watermark,
 	}
 }
@@ -87,11 +95,11 @@ func (c config) engineConfig() (engine.Config, error) {
 	return ec, ec.Validate()
 }
 
-func (c config) injectorConfig(session string, merge bool) feed.InjectorConfig {
-	gc := feed.DefaultGeneratorConfig()
+func (c config) injectorConfig(session string, merge bool) inject.Config {
+	gc := sim.DefaultGeneratorConfig()
 	gc.Seed, gc.Devices, gc.Events, gc.Start = c.seed, c.devices, c.events, c.start.UnixMilli()
 	gc.DupWindow, gc.OOOMax = c.dupWindow, c.oooMax
-	ic := feed.InjectorConfig{
+	ic := inject.Config{
 		Topic: c.topics.Events, Generator: gc, Replay: c.replay, Clock: clockOf(c),
 		Speed: c.speed, Window: c.window, Session: session, EndMarker: true, ClockMarkers: merge,
 		Pipe: c.eventFormat == "pipe",
@@ -102,12 +110,12 @@ func (c config) injectorConfig(session string, merge bool) feed.InjectorConfig {
 	return ic
 }
 
-func (c config) runInfo() feed.RunInfo {
+func (c config) runInfo() cassandra.RunInfo {
 	src := "generator"
 	if c.replay != "" {
 		src = "replay " + c.replay
 	}
-	return feed.RunInfo{Seed: c.seed, Devices: c.devices, Events: c.events, Window: c.window, Source: src,
+	return cassandra.RunInfo{Seed: c.seed, Devices: c.devices, Events: c.events, Window: c.window, Source: src,
 		Started: time.Now(), Boontada: c.boontadata}
 }
 
@@ -149,7 +157,7 @@ func clusterTopicConfigs() map[string]*string {
 const ClusterRetentionBytes = 1 << 30
 
 // ensureTopics creates the topics that are missing.
-func ensureTopics(ctx context.Context, kc feed.KafkaConfig, c config, configs map[string]*string, topics ...string) error {
+func ensureTopics(ctx context.Context, kc kafka.Config, c config, configs map[string]*string, topics ...string) error {
 	if configs == nil {
 		configs = clusterTopicConfigs()
 	}
@@ -160,7 +168,7 @@ func ensureTopics(ctx context.Context, kc feed.KafkaConfig, c config, configs ma
 	defer cl.Close()
 	sctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	if _, err := feed.EnsureTopics(sctx, kadm.NewClient(cl), int32(c.partitions), int16(c.replication), configs, topics...); err != nil {
+	if _, err := kafka.EnsureTopics(sctx, kadm.NewClient(cl), int32(c.partitions), int16(c.replication), configs, topics...); err != nil {
 		return fmt.Errorf("topics on %s: %w", strings.Join(kc.Brokers, ","), err)
 	}
 	return nil
@@ -170,7 +178,7 @@ func ensureTopics(ctx context.Context, kc feed.KafkaConfig, c config, configs ma
 func (a *app) build(ctx context.Context, logf func(string)) (err error) {
 	cfg := a.cfg
 	a.latest = a.bus.Watch()
-	if a.controls, err = feed.NewControls(cfg.settings()); err != nil {
+	if a.controls, err = bus.NewControls(cfg.settings()); err != nil {
 		return err
 	}
 	if a.session, err = newSession(); err != nil {
@@ -182,11 +190,11 @@ func (a *app) build(ctx context.Context, logf func(string)) (err error) {
 		a.kafka = cfg.kafka
 		a.addr = strings.Join(cfg.kafka.Brokers, ",")
 	} else {
-		if a.broker, err = feed.StartEmbedded(cfg.listen); err != nil {
+		if a.broker, err = kafka.StartEmbedded(cfg.listen); err != nil {
 			return err
 		}
 		a.addr = a.broker.Addr()
-		a.kafka = feed.KafkaConfig{Brokers: []string{a.addr}}
+		a.kafka = kafka.Config{Brokers: []string{a.addr}}
 		topicConfigs = a.broker.TopicConfigs()
 	}
 	if err := ensureTopics(ctx, a.kafka, cfg, topicConfigs, a.topics.All()...); err != nil {
@@ -197,7 +205,7 @@ func (a *app) build(ctx context.Context, logf func(string)) (err error) {
 			return err
 		}
 		a.closers = append(a.closers, a.store.Close)
-		a.truthW = feed.NewTruthWriter(a.store, a.bus, cfg.runInfo())
+		a.truthW = cassandra.NewTruthWriter(a.store, a.bus, cfg.runInfo())
 	}
 	ec, err := cfg.engineConfig()
 	if err != nil {
@@ -207,15 +215,15 @@ func (a *app) build(ctx context.Context, logf func(string)) (err error) {
 	sctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 
-	erc := feed.EngineRunnerConfig{
+	erc := enginerun.Config{
 		Events: a.topics.Events, Results: a.topics.Results, Engine: ec,
 		Clock: clockOf(cfg), Merge: merge, Session: a.session, FromEnd: cluster,
 		NoKafkaResults: cfg.resultsTo == "cassandra",
 	}
 	if a.store != nil && cfg.resultsTo != "kafka" {
-		erc.Sink = &feed.CassandraSink{Store: a.store, Engine: cfg.engineName, Boontadata: cfg.boontadata, Suffix: cfg.suffix}
+		erc.Sink = &cassandra.Sink{Store: a.store, Engine: cfg.engineName, Boontadata: cfg.boontadata, Suffix: cfg.suffix}
 	}
-	if a.engine, err = feed.NewEngineRunner(erc, a.kafka, a.bus, a.controls); err != nil {
+	if a.engine, err = enginerun.New(erc, a.kafka, a.bus, a.controls); err != nil {
 		return err
 	}
 	a.closers = append(a.closers, a.engine.Close)
@@ -223,10 +231,10 @@ func (a *app) build(ctx context.Context, logf func(string)) (err error) {
 		return err
 	}
 
-	a.judge, err = feed.NewJudge(feed.JudgeConfig{
+	a.judge, err = judge.New(judge.Config{
 		Downstream: cfg.engineName + " engine (topic " + a.topics.Results + ")",
 		Options:    compare.Options{M2Tolerance: cfg.m2Tol}, Session: a.session,
-	}, a.bus, a.controls, feed.NewBusTruth(a.bus), feed.NewKafkaDown(a.kafka, a.topics.Events, a.topics.Results, cluster))
+	}, a.bus, a.controls, judge.NewBusTruth(a.bus), judge.NewKafkaDown(a.kafka, a.topics.Events, a.topics.Results, cluster))
 	if err != nil {
 		return err
 	}
@@ -242,19 +250,19 @@ func (a *app) build(ctx context.Context, logf func(string)) (err error) {
 	if a.broker != nil {
 		// The embedded broker's retention is small: never run ahead of the
 		// engine by more than it keeps.
-		ic.Read, ic.MaxBacklog = a.engine.Read, feed.EmbeddedMaxBacklog(cfg.partitions)
+		ic.Read, ic.MaxBacklog = a.engine.Read, kafka.EmbeddedMaxBacklog(cfg.partitions)
 	}
-	if a.injector, err = feed.NewInjector(ic, injCl, a.bus, a.controls); err != nil {
+	if a.injector, err = inject.New(ic, injCl, a.bus, a.controls); err != nil {
 		return err
 	}
 	return nil
 }
 
-func clockOf(cfg config) feed.Clock {
+func clockOf(cfg config) bus.Clock {
 	if cfg.virtual() {
-		return feed.VirtualClock
+		return bus.VirtualClock
 	}
-	return feed.RealClock
+	return bus.RealClock
 }
 
 // client returns a new Kafka client for the app's cluster.
@@ -268,13 +276,13 @@ func (a *app) client(opts ...kgo.Opt) (*kgo.Client, error) {
 }
 
 // role runs f in g; a failure is recorded, logged on the bus and returned.
-func role(g *errgroup.Group, ctx context.Context, bus *feed.Bus, failed *atomic.Pointer[error], name string, f func(context.Context) error) {
+func role(g *errgroup.Group, ctx context.Context, eventBus *bus.Bus, failed *atomic.Pointer[error], name string, f func(context.Context) error) {
 	g.Go(func() error {
 		err := f(ctx)
 		if err != nil && !errors.Is(err, context.Canceled) {
 			err = fmt.Errorf("%s: %w", name, err)
 			failed.CompareAndSwap(nil, &err)
-			bus.Publish(feed.LogEntry{Time: time.Now(), Level: feed.Error, Role: name, Text: err.Error()})
+			eventBus.Publish(bus.LogEntry{Time: time.Now(), Level: bus.Error, Role: name, Text: err.Error()})
 			return err
 		}
 		return nil
@@ -298,9 +306,9 @@ func (a *app) start(ctx context.Context, g *errgroup.Group, rates bool) error {
 
 // startRates runs the rate source (sim or others), the pipeline and, for a
 // screen, the watcher.
-func startRates(ctx context.Context, c config, kc feed.KafkaConfig, bus *feed.Bus, label string,
+func startRates(ctx context.Context, c config, kc kafka.Config, eventBus *bus.Bus, label string,
 	client func(...kgo.Opt) (*kgo.Client, error), run func(string, func(context.Context) error), watch bool) error {
-	src, err := newRateSource(c, kc, bus)
+	src, err := newRateSource(c, kc, eventBus)
 	if err != nil {
 		return err
 	}
@@ -313,7 +321,7 @@ func startRates(ctx context.Context, c config, kc feed.KafkaConfig, bus *feed.Bu
 	}
 	rc := engine.RateConfig{Threshold: c.rateThresh, Strict: c.rateStrict}
 	run("rates", func(ctx context.Context) error {
-		return feed.RunRatePipeline(ctx, feed.RatePipelineConfig{Topics: c.topics, Rate: rc, OriginalGap: c.rateGapOrig}, pipeCl, bus)
+		return rates.RunPipeline(ctx, rates.PipelineConfig{Topics: c.topics, Rate: rc, OriginalGap: c.rateGapOrig}, pipeCl, eventBus)
 	})
 	if !watch {
 		return nil
@@ -324,7 +332,7 @@ func startRates(ctx context.Context, c config, kc feed.KafkaConfig, bus *feed.Bu
 		return err
 	}
 	run("rates", func(ctx context.Context) error {
-		return feed.RunRateWatcher(ctx, feed.RateWatcherConfig{Topics: c.topics, Source: label, Threshold: rc.Threshold}, watchCl, bus)
+		return rates.RunWatcher(ctx, rates.WatcherConfig{Topics: c.topics, Source: label, Threshold: rc.Threshold}, watchCl, eventBus)
 	})
 	return nil
 }

@@ -20,12 +20,13 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/streamtop/streamtop/feed/bus"
+
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/colorprofile"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/streamtop/streamtop/engine"
-	"github.com/streamtop/streamtop/feed"
 	"github.com/streamtop/streamtop/internal/perf"
 	"github.com/streamtop/streamtop/tui"
 )
@@ -111,7 +112,7 @@ func runBench(cfg config, stdout, stderr io.Writer) int {
 	}
 	res.addPipeline(cfg, fig)
 	progress.set("screen: idle, then busy")
-	ctl, err := feed.NewControls(cfg.settings())
+	ctl, err := bus.NewControls(cfg.settings())
 	if err != nil {
 		fmt.Fprintf(stderr, "streamtop bench: %v\n", err)
 		return exitFailure
@@ -239,7 +240,7 @@ type pipelineFigures struct {
 	latSamples         int
 	screenBytesPerSec  float64
 	frames             int
-	last               feed.Snapshot
+	last               bus.Snapshot
 	tuiUpdateViewShare float64 // % of a core in the attached screen's Update and View
 }
 
@@ -440,8 +441,8 @@ func (r *benchResult) addPipeline(cfg config, f pipelineFigures) {
 // benchScreen times View at 120×40 on the pipeline's last snapshot, then
 // runs the screen alone for a while idle and a while busy, measuring the
 // process's CPU and the bytes written.
-func benchScreen(r *benchResult, ctl *feed.Controls, snap feed.Snapshot, fps int, length time.Duration) {
-	m, err := tui.New(tui.Options{Controller: ctl, Source: func() feed.Snapshot { return snap }, FPS: fps})
+func benchScreen(r *benchResult, ctl *bus.Controls, snap bus.Snapshot, fps int, length time.Duration) {
+	m, err := tui.New(tui.Options{Controller: ctl, Source: func() bus.Snapshot { return snap }, FPS: fps})
 	if err != nil {
 		r.Screen = map[string]any{"error": err.Error()}
 		return
@@ -475,10 +476,10 @@ func benchScreen(r *benchResult, ctl *feed.Controls, snap feed.Snapshot, fps int
 // screenAlone runs a program drawing snap (with its counters moving every
 // 25 ms when busy, as live statuses do) to a byte counter, and returns the
 // process's CPU in % of a core and the bytes written per second.
-func screenAlone(ctl *feed.Controls, snap feed.Snapshot, fps int, busy bool, length time.Duration) (cpu, bytesPerSec float64) {
+func screenAlone(ctl *bus.Controls, snap bus.Snapshot, fps int, busy bool, length time.Duration) (cpu, bytesPerSec float64) {
 	var mu sync.Mutex
 	cur := snap
-	m, err := tui.New(tui.Options{Controller: ctl, FPS: fps, Source: func() feed.Snapshot {
+	m, err := tui.New(tui.Options{Controller: ctl, FPS: fps, Source: func() bus.Snapshot {
 		mu.Lock()
 		defer mu.Unlock()
 		return cur
@@ -522,7 +523,7 @@ func screenAlone(ctl *feed.Controls, snap feed.Snapshot, fps int, busy bool, len
 
 // advanced is snap with its counters moved on k status periods, as a live
 // run at 500 K events/s publishes them.
-func advanced(snap feed.Snapshot, k int64) feed.Snapshot {
+func advanced(snap bus.Snapshot, k int64) bus.Snapshot {
 	if snap.Injector != nil {
 		inj := *snap.Injector
 		inj.Sent += k * 12_500

@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/streamtop/streamtop/feed"
+	"github.com/streamtop/streamtop/feed/bus"
 )
 
 // benchJSON runs `streamtop bench` with args and decodes its JSON report.
@@ -137,12 +137,12 @@ func BenchmarkPipeline(b *testing.B) {
 // and bytes written per second (an op is a 5 s run).
 func BenchmarkScreen(b *testing.B) {
 	cfg := defaultConfig()
-	ctl, err := feed.NewControls(cfg.settings())
+	ctl, err := bus.NewControls(cfg.settings())
 	if err != nil {
 		b.Fatal(err)
 	}
-	snap := feed.Snapshot{Injector: &feed.InjectorStatus{}, Engine: &feed.EngineStatus{},
-		Compare: &feed.CompareStatus{}, Run: &feed.RunStatus{}}
+	snap := bus.Snapshot{Injector: &bus.InjectorStatus{}, Engine: &bus.EngineStatus{},
+		Compare: &bus.CompareStatus{}, Run: &bus.RunStatus{}}
 	for _, busy := range []bool{false, true} {
 		name := map[bool]string{false: "idle", true: "busy"}[busy]
 		b.Run(name, func(b *testing.B) {

@@ -8,8 +8,12 @@ import (
 	"strings"
 	"time"
 
+	"github.com/streamtop/streamtop/feed/bus"
+	"github.com/streamtop/streamtop/feed/cassandra"
+	"github.com/streamtop/streamtop/feed/judge"
+	"github.com/streamtop/streamtop/feed/kafka"
+
 	"github.com/streamtop/streamtop/compare"
-	"github.com/streamtop/streamtop/feed"
 	"github.com/streamtop/streamtop/feed/cass"
 	"golang.org/x/sync/errgroup"
 )
@@ -60,7 +64,7 @@ func runCompare(cfg config, stdout, stderr io.Writer) int {
 			return exitFailure
 		}
 		pctx, pcancel := context.WithTimeout(ctx, 30*time.Second)
-		eventParts, err = feed.PartitionCount(pctx, cl, cfg.topics.Events)
+		eventParts, err = kafka.PartitionCount(pctx, cl, cfg.topics.Events)
 		pcancel()
 		cl.Close()
 		if err != nil {
@@ -68,26 +72,26 @@ func runCompare(cfg config, stdout, stderr io.Writer) int {
 			return exitFailure
 		}
 	}
-	logTo := func(l feed.Level, s string) {
-		h.bus.Publish(feed.LogEntry{Time: time.Now(), Level: l, Role: "compare", Text: s})
+	logTo := func(l bus.Level, s string) {
+		h.bus.Publish(bus.LogEntry{Time: time.Now(), Level: l, Role: "compare", Text: s})
 	}
-	var judges []*feed.Judge
+	var judges []*judge.Judge
 	for _, d := range cfg.downstreams {
 		kind, name, _ := parseDownstream(d)
-		var truth feed.TruthSource = &feed.CassandraTruth{Store: store, RunID: runID, Log: logTo}
-		var down feed.DownSource
+		var truth judge.TruthSource = &cassandra.Truth{Store: store, RunID: runID, Log: logTo}
+		var down judge.DownSource
 		var label string
 		tag := runID
 		switch kind {
 		case "topic":
-			down, label = feed.NewKafkaDown(cfg.kafka, cfg.topics.Events, name, false), "topic "+name
+			down, label = judge.NewKafkaDown(cfg.kafka, cfg.topics.Events, name, false), "topic "+name
 		case "table":
-			down, label = &feed.TableDown{Store: store, Engine: name, RunID: runID, EventParts: eventParts}, "table "+cfg.keyspace+".aggregates engine "+name
+			down, label = &cassandra.TableDown{Store: store, Engine: name, RunID: runID, EventParts: eventParts}, "table "+cfg.keyspace+".aggregates engine "+name
 		case "boontadata":
-			truth, tag = &feed.BoontadataTruth{Store: store, RunID: runID, Log: logTo}, "" // the original's table has no runs
-			down, label = &feed.BoontadataDown{Store: store, Suffix: name}, "boontadata.agg_events m1_sum_"+name
+			truth, tag = &cassandra.BoontadataTruth{Store: store, RunID: runID, Log: logTo}, "" // the original's table has no runs
+			down, label = &cassandra.BoontadataDown{Store: store, Suffix: name}, "boontadata.agg_events m1_sum_"+name
 		}
-		j, err := feed.NewJudge(feed.JudgeConfig{Downstream: label, Options: compare.Options{M2Tolerance: cfg.m2Tol},
+		j, err := judge.New(judge.Config{Downstream: label, Options: compare.Options{M2Tolerance: cfg.m2Tol},
 			IdleFinal: cfg.idleFinal, Tag: tag}, h.bus, nil, truth, down)
 		if err != nil {
 			h.logf(err.Error())
@@ -161,7 +165,7 @@ wait:
 		}
 	}
 	// The verdicts: final ones, or the last status of each (not final).
-	var verdicts []*feed.CompareStatus
+	var verdicts []*bus.CompareStatus
 	for _, j := range judges {
 		if f := j.Final(); f != nil {
 			verdicts = append(verdicts, f)
@@ -197,7 +201,7 @@ wait:
 }
 
 // followLine is the live score line of --follow.
-func followLine(st *feed.CompareStatus) string {
+func followLine(st *bus.CompareStatus) string {
 	if st == nil {
 		return ""
 	}
@@ -208,9 +212,9 @@ func followLine(st *feed.CompareStatus) string {
 
 // lastStatus is the newest verdict of a judge that is not final, or an
 // empty one naming the downstream.
-func lastStatus(j *feed.Judge) *feed.CompareStatus {
+func lastStatus(j *judge.Judge) *bus.CompareStatus {
 	if st := j.Last(); st != nil {
 		return st
 	}
-	return &feed.CompareStatus{Downstream: j.Label()}
+	return &bus.CompareStatus{Downstream: j.Label()}
 }

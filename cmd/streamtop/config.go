@@ -12,8 +12,11 @@ import (
 	"strings"
 	"time"
 
+	"github.com/streamtop/streamtop/feed/bus"
+	"github.com/streamtop/streamtop/feed/kafka"
+	"github.com/streamtop/streamtop/feed/sim"
+
 	"github.com/streamtop/streamtop/engine"
-	"github.com/streamtop/streamtop/feed"
 )
 
 // config is everything the command line sets.
@@ -33,7 +36,7 @@ type config struct {
 	lateness    time.Duration
 	window      time.Duration
 	partitions  int
-	clock       feed.Clock
+	clock       bus.Clock
 	start       time.Time
 	speed       float64
 	speedSet    bool
@@ -48,7 +51,7 @@ type config struct {
 	fps         int
 	linger      time.Duration
 	m2Tol       float64
-	topics      feed.Topics
+	topics      kafka.Topics
 	dupWindow   int
 	dedupTTL    time.Duration
 	oooMax      time.Duration
@@ -63,7 +66,7 @@ type config struct {
 	cmd string // subcommand: "" (every role in one process), inject, engine, rates, compare, watch
 
 	// Kafka cluster (--brokers; empty: the embedded broker).
-	kafka       feed.KafkaConfig
+	kafka       kafka.Config
 	replication int
 	group       string // engine: consumer group
 	fromEnd     bool
@@ -75,7 +78,7 @@ type config struct {
 	cassRepl     string
 	cassUser     string
 	cassPass     string
-	cassTLS      feed.TLSFiles
+	cassTLS      kafka.TLSFiles
 	consistency  string
 	boontadata   bool
 	suffix       string // boontadata downstream column suffix
@@ -206,9 +209,9 @@ func defaultConfig() config {
 	return config{
 		seed: 34, devices: 1, rate: 20, dup: 0.05, late: 0.01, dedup: true,
 		watermark: time.Second, idle: 6 * time.Second, window: 5 * time.Second, dedupTTL: 10 * time.Minute,
-		partitions: 4, replication: 1, start: feed.StartInstant, autoStop: true, report: "text", fps: 20,
+		partitions: 4, replication: 1, start: sim.StartInstant, autoStop: true, report: "text", fps: 20,
 		linger: 5 * time.Millisecond, m2Tol: -1, dupWindow: 10000, oooMax: 3 * time.Second, rateThresh: 50,
-		topics: feed.DefaultTopics(), keyspace: "streamtop", cassRepl: "{'class': 'SimpleStrategy', 'replication_factor': 1}",
+		topics: kafka.DefaultTopics(), keyspace: "streamtop", cassRepl: "{'class': 'SimpleStrategy', 'replication_factor': 1}",
 		consistency: "local_quorum", suffix: "downstream", engineName: "streamtop", resultsTo: "kafka",
 		group: "streamtop-engine", watchGroup: "streamtop-engine", eventFormat: "json", rateSource: "sim",
 		rateInterval: 500 * time.Millisecond, timeout: 10 * time.Minute, idleFinal: 30 * time.Second,
@@ -267,7 +270,7 @@ func parseCommand(cmd string, args []string, out io.Writer) (config, error) {
 	}
 	if has(gInject | gEngine) {
 		fs.Func("clock", "real (wall clock, paced) or virtual (computed send times, reproducible) (default real)", func(s string) error {
-			k, err := feed.ParseClock(s)
+			k, err := bus.ParseClock(s)
 			c.clock = k
 			return err
 		})
@@ -326,16 +329,16 @@ func parseCommand(cmd string, args []string, out io.Writer) (config, error) {
 		fs.BoolVar(&c.rateGapOrig, "rate-gap-original", false, "rate pipeline: the gap topic carries |variation| when it alerts, else 0 (the original's form)")
 	}
 	if has(gKafka) {
-		fs.StringVar(&c.topics.Events, "topic-events", feed.TopicEvents, "topic of device events")
+		fs.StringVar(&c.topics.Events, "topic-events", kafka.TopicEvents, "topic of device events")
 	}
 	if has(gKafka) {
-		fs.StringVar(&c.topics.Results, "topic-results", feed.TopicResults, "topic of engine results")
+		fs.StringVar(&c.topics.Results, "topic-results", kafka.TopicResults, "topic of engine results")
 	}
 	if has(gKafka) {
-		fs.StringVar(&c.topics.RateInput, "topic-rate-input", feed.TopicRateInput, "topic of exchange-rate ticks")
-		fs.StringVar(&c.topics.RateOutput, "topic-rate", feed.TopicRate, "topic of rates")
-		fs.StringVar(&c.topics.RateGap, "topic-gap", feed.TopicGap, "topic of rate variations")
-		fs.StringVar(&c.topics.RateAlert, "topic-alert", feed.TopicAlert, "topic of rate alerts")
+		fs.StringVar(&c.topics.RateInput, "topic-rate-input", kafka.TopicRateInput, "topic of exchange-rate ticks")
+		fs.StringVar(&c.topics.RateOutput, "topic-rate", kafka.TopicRate, "topic of rates")
+		fs.StringVar(&c.topics.RateGap, "topic-gap", kafka.TopicGap, "topic of rate variations")
+		fs.StringVar(&c.topics.RateAlert, "topic-alert", kafka.TopicAlert, "topic of rate alerts")
 	}
 	if has(gKafka) {
 		fs.Func("brokers", "Kafka bootstrap brokers, comma-separated host:port (default: the embedded broker; required by subcommands)", func(v string) error {
@@ -439,7 +442,7 @@ func parseCommand(cmd string, args []string, out io.Writer) (config, error) {
 	}
 	if !c.speedSet {
 		c.speed = 0
-		if screen || (cmd == "inject" && c.clock == feed.VirtualClock) {
+		if screen || (cmd == "inject" && c.clock == bus.VirtualClock) {
 			c.speed = 1
 		}
 	}
@@ -485,7 +488,7 @@ func (c *config) benchDefaults(fs *flag.FlagSet) error {
 		return fmt.Errorf("--report %q: want text or json", c.report)
 	}
 	c.devices, c.rate, c.late, c.ooo, c.events = b.devices, b.target/float64(b.devices), 0, 0, 0
-	c.duration, c.headless, c.clock = b.length, true, feed.RealClock
+	c.duration, c.headless, c.clock = b.length, true, bus.RealClock
 	if len(c.kafka.Brokers) > 0 { // leave the demo's topics alone
 		tag := time.Now().UTC().Format("20060102-150405")
 		c.topics.Events, c.topics.Results = "streamtop-bench-"+tag+"-events", "streamtop-bench-"+tag+"-aggregates"
@@ -594,7 +597,7 @@ func (c config) validate() error {
 }
 
 // clockKind is what the run's clock is called on screen.
-func (c config) virtual() bool { return c.clock == feed.VirtualClock || c.replay != "" }
+func (c config) virtual() bool { return c.clock == bus.VirtualClock || c.replay != "" }
 
 // bounded reports whether the input ends by itself.
 func (c config) bounded() bool {

@@ -7,16 +7,19 @@ import (
 	"net"
 	"time"
 
+	"github.com/streamtop/streamtop/feed/bus"
+	"github.com/streamtop/streamtop/feed/sim"
+
 	"encoding/json"
 	"fmt"
-	"golang.org/x/sync/errgroup"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"golang.org/x/sync/errgroup"
+
 	"github.com/streamtop/streamtop/engine"
-	"github.com/streamtop/streamtop/feed"
 )
 
 // These tests run the whole program in process: the embedded Kafka-protocol
@@ -48,15 +51,15 @@ func runJSON(t *testing.T, args ...string) jsonReport {
 }
 
 // injected regenerates the events a headless run with these settings sends.
-func injected(t *testing.T, seed int64, devices, events int) []feed.Sent {
-	return generated(t, seed, devices, events, feed.StartInstant)
+func injected(t *testing.T, seed int64, devices, events int) []sim.Sent {
+	return generated(t, seed, devices, events, sim.StartInstant)
 }
 
 // lateKeys returns, per device-time key, the m1 sum of the late originals.
-func lateKeys(sent []feed.Sent) map[engine.Key]int64 {
+func lateKeys(sent []sim.Sent) map[engine.Key]int64 {
 	out := map[engine.Key]int64{}
 	for _, s := range sent {
-		if s.Kind == feed.Original && s.Late {
+		if s.Kind == sim.Original && s.Late {
 			k := engine.Key{Device: s.Event.Device, Category: s.Event.Category, WindowEnd: engine.WindowEnd(s.Event.Time, 5000)}
 			out[k] += s.Event.M1
 		}
@@ -163,9 +166,9 @@ func TestReplayBothFormsMatchGenerating(t *testing.T) {
 	dir := t.TempDir()
 	var jsonl, printed, pipe []byte
 	for _, s := range sent {
-		jsonl = append(feed.AppendRecorded(jsonl, s), '\n')
-		printed = append(feed.AppendPrinted(printed, s, false), '\n')
-		pipe = append(feed.AppendPrinted(pipe, s, true), '\n')
+		jsonl = append(sim.AppendRecorded(jsonl, s), '\n')
+		printed = append(sim.AppendPrinted(printed, s, false), '\n')
+		pipe = append(sim.AppendPrinted(pipe, s, true), '\n')
 	}
 	files := map[string][]byte{"events.jsonl": jsonl, "printed.txt": printed, "pipe.txt": pipe}
 	common := []string{"--engine", "event", "--devices", "2"}
@@ -298,7 +301,7 @@ func TestResetJudgesTheNewRunAgainstItsOwnTruth(t *testing.T) {
 	if err := a.start(ctx, &g, false); err != nil {
 		t.Fatal(err)
 	}
-	waitFinal := func(run int) *feed.CompareStatus {
+	waitFinal := func(run int) *bus.CompareStatus {
 		t.Helper()
 		deadline := time.Now().Add(30 * time.Second)
 		for time.Now().Before(deadline) {
@@ -311,19 +314,19 @@ func TestResetJudgesTheNewRunAgainstItsOwnTruth(t *testing.T) {
 		return nil
 	}
 	first := waitFinal(0)
-	if s := a.controls.Apply(feed.Reset); s.Run != 1 {
+	if s := a.controls.Apply(bus.Reset); s.Run != 1 {
 		t.Fatalf("reset gave run %d", s.Run)
 	}
 	second := waitFinal(1)
 
 	// Run 1 draws new devices: its verdict covers exactly run 1's truth.
-	gc := feed.DefaultGeneratorConfig()
+	gc := sim.DefaultGeneratorConfig()
 	gc.Devices, gc.Events, gc.Run = 2, 500, 1
-	g1, err := feed.NewGenerator(gc, feed.DefaultKnobs())
+	g1, err := sim.NewGenerator(gc, sim.DefaultKnobs())
 	if err != nil {
 		t.Fatal(err)
 	}
-	truth, _ := feed.NewTruth(5*time.Second, false)
+	truth, _ := sim.NewTruth(5*time.Second, false)
 	for s, ok := g1.Next(); ok; s, ok = g1.Next() {
 		truth.Add(s)
 	}

@@ -25,9 +25,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/streamtop/streamtop/feed/cassandra"
+	"github.com/streamtop/streamtop/feed/kafka"
+	"github.com/streamtop/streamtop/feed/sim"
+
 	gocql "github.com/apache/cassandra-gocql-driver/v2"
 	"github.com/streamtop/streamtop/engine"
-	"github.com/streamtop/streamtop/feed"
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 )
@@ -337,7 +340,7 @@ func parseInjectLine(t *testing.T, stdout, topic string) injectLine {
 
 // itInject runs an injector to its end and checks its line against the
 // generator's run with the same settings (the default virtual start).
-func (e itEnv) itInject(t *testing.T, n itNames, seed int64, devices, events int, extra ...string) (injectLine, []feed.Sent) {
+func (e itEnv) itInject(t *testing.T, n itNames, seed int64, devices, events int, extra ...string) (injectLine, []sim.Sent) {
 	t.Helper()
 	out, errs, code := e.run(t, 3*time.Minute, "inject", e.injectArgs(n, seed, devices, events, extra...)...)
 	if code != 0 {
@@ -349,15 +352,15 @@ func (e itEnv) itInject(t *testing.T, n itNames, seed int64, devices, events int
 
 // generated regenerates a run of --seed --devices --events --start start
 // (default knobs).
-func generated(t *testing.T, seed int64, devices, events int, start time.Time) []feed.Sent {
+func generated(t *testing.T, seed int64, devices, events int, start time.Time) []sim.Sent {
 	t.Helper()
-	gc := feed.DefaultGeneratorConfig()
+	gc := sim.DefaultGeneratorConfig()
 	gc.Seed, gc.Devices, gc.Events, gc.Start = seed, devices, events, start.UnixMilli()
-	g, err := feed.NewGenerator(gc, feed.DefaultKnobs())
+	g, err := sim.NewGenerator(gc, sim.DefaultKnobs())
 	if err != nil {
 		t.Fatal(err)
 	}
-	var out []feed.Sent
+	var out []sim.Sent
 	for s, ok := g.Next(); ok; s, ok = g.Next() {
 		out = append(out, s)
 	}
@@ -373,14 +376,14 @@ func nowStart() (time.Time, string) {
 }
 
 // checkInjected compares the injector's counts with the generator's.
-func checkInjected(t *testing.T, line injectLine, sent []feed.Sent, originals int) []feed.Sent {
+func checkInjected(t *testing.T, line injectLine, sent []sim.Sent, originals int) []sim.Sent {
 	t.Helper()
 	var late, dups int
 	for _, s := range sent {
-		if s.Kind == feed.Original && s.Late {
+		if s.Kind == sim.Original && s.Late {
 			late++
 		}
-		if s.Kind != feed.Original {
+		if s.Kind != sim.Original {
 			dups++
 		}
 	}
@@ -394,10 +397,10 @@ func checkInjected(t *testing.T, line injectLine, sent []feed.Sent, originals in
 
 // expectedTruth is the device-time truth of a generated run, computed here:
 // originals only (duplicates repeat an id), 5 s windows.
-func expectedTruth(sent []feed.Sent) map[engine.Key]engine.Agg {
+func expectedTruth(sent []sim.Sent) map[engine.Key]engine.Agg {
 	out := map[engine.Key]engine.Agg{}
 	for _, s := range sent {
-		if s.Kind != feed.Original {
+		if s.Kind != sim.Original {
 			continue
 		}
 		ev := s.Event
@@ -634,17 +637,17 @@ func (e itEnv) kcatResults(t *testing.T, topic, run string) (map[engine.Key]kcat
 					headers[k] = v
 				}
 			}
-			if _, ok := headers[feed.HeaderProgress]; ok {
+			if _, ok := headers[kafka.HeaderProgress]; ok {
 				continue
 			}
-			if run != "" && headers[feed.HeaderRun] != run {
+			if run != "" && headers[kafka.HeaderRun] != run {
 				continue
 			}
 			var r kcatResult
 			if err := json.Unmarshal([]byte(f[4]), &r); err != nil {
 				t.Fatalf("result %s/%s@%s value %q: %v", topic, f[0], f[1], f[4], err)
 			}
-			r.Key, r.Run = f[2], headers[feed.HeaderRun]
+			r.Key, r.Run = f[2], headers[kafka.HeaderRun]
 			k := engine.Key{Device: r.Device, Category: r.Category, WindowEnd: r.WindowEnd}
 			if r.Key != fmt.Sprintf("%s|%s|%d", r.Device, r.Category, r.WindowEnd) {
 				t.Errorf("result key %q does not match its value %s", r.Key, f[4])
@@ -714,7 +717,7 @@ func (e itEnv) dropKeyspaceAfter(t *testing.T, ks string) {
 func cqlTruth(t *testing.T, s *gocql.Session, ks, run string) map[engine.Key]engine.Agg {
 	t.Helper()
 	it := s.Query("SELECT window_end, device, category, m1_sum, m2_sum, count FROM "+ks+".aggregates WHERE run = ? AND source = ?",
-		run, feed.SourceTruthDevice).Iter()
+		run, cassandra.SourceTruthDevice).Iter()
 	out := map[engine.Key]engine.Agg{}
 	var (
 		end       time.Time
@@ -750,7 +753,7 @@ func (e itEnv) checkPacedRunClean(t *testing.T, n itNames, inj *proc, start time
 	e.checkNothingDoubleCounted(t, n, line.tag, sent)
 }
 
-func (e itEnv) checkNothingDoubleCounted(t *testing.T, n itNames, tag string, sent []feed.Sent) {
+func (e itEnv) checkNothingDoubleCounted(t *testing.T, n itNames, tag string, sent []sim.Sent) {
 	t.Helper()
 	want := expectedTruth(sent)
 	truth := cqlTruth(t, e.cql(t), n.keyspace, tag)

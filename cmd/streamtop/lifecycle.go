@@ -4,7 +4,7 @@ import (
 	"context"
 	"time"
 
-	"github.com/streamtop/streamtop/feed"
+	"github.com/streamtop/streamtop/feed/bus"
 )
 
 // lifecycle follows a run from start to teardown (SPEC §7) and publishes
@@ -15,13 +15,13 @@ type lifecycle struct {
 	a       *app
 	run     int
 	started time.Time
-	state   feed.RunState
+	state   bus.RunState
 	ending  bool // the duration is over: tear down after the verdict
 	elapsed time.Duration
 }
 
 func newLifecycle(a *app) *lifecycle {
-	return &lifecycle{a: a, started: time.Now(), state: feed.Running}
+	return &lifecycle{a: a, started: time.Now(), state: bus.Running}
 }
 
 func (l *lifecycle) loop(ctx context.Context) {
@@ -45,21 +45,21 @@ func (l *lifecycle) loop(ctx context.Context) {
 			changed = l.a.controls.Changed()
 			s := l.a.controls.Load()
 			if s.Run != l.run {
-				l.run, l.started, l.state, l.ending = s.Run, time.Now(), feed.Running, false
+				l.run, l.started, l.state, l.ending = s.Run, time.Now(), bus.Running, false
 				armTimer()
 			}
 			switch {
-			case s.Confirmed && l.state == feed.AwaitingConfirm:
-				l.state = feed.Stopping
-			case s.Paused && l.state == feed.Running:
-				l.state = feed.Paused
-			case !s.Paused && l.state == feed.Paused:
-				l.state = feed.Running
+			case s.Confirmed && l.state == bus.AwaitingConfirm:
+				l.state = bus.Stopping
+			case s.Paused && l.state == bus.Running:
+				l.state = bus.Paused
+			case !s.Paused && l.state == bus.Paused:
+				l.state = bus.Running
 			}
 		case <-deadline:
 			deadline = nil
 			l.ending = true
-			l.state = feed.Draining
+			l.state = bus.Draining
 			l.a.injector.Stop(l.run)
 		case <-tick.C:
 			l.observe()
@@ -72,29 +72,29 @@ func (l *lifecycle) loop(ctx context.Context) {
 func (l *lifecycle) observe() {
 	if f := l.a.judge.Final(); f != nil && f.Run == l.run {
 		switch l.state {
-		case feed.Running, feed.Paused, feed.Draining:
-			l.state = feed.Finished
+		case bus.Running, bus.Paused, bus.Draining:
+			l.state = bus.Finished
 			if l.a.cfg.virtual() && l.a.cfg.duration > 0 {
 				l.ending = true
 			}
 			if l.ending {
-				l.state = feed.Stopping
+				l.state = bus.Stopping
 				if l.a.cfg.confirmStop {
-					l.state = feed.AwaitingConfirm
+					l.state = bus.AwaitingConfirm
 				}
 			}
 		}
 		return
 	}
 	snap := l.a.latest.Peek()
-	if inj := snap.Injector; inj != nil && inj.Run == l.run && inj.Done && l.state == feed.Running {
-		l.state = feed.Draining
+	if inj := snap.Injector; inj != nil && inj.Run == l.run && inj.Done && l.state == bus.Running {
+		l.state = bus.Draining
 	}
 }
 
 func (l *lifecycle) publish() {
 	switch l.state {
-	case feed.Finished, feed.AwaitingConfirm, feed.Stopping: // frozen at the end
+	case bus.Finished, bus.AwaitingConfirm, bus.Stopping: // frozen at the end
 	default:
 		l.elapsed = time.Since(l.started)
 		if l.a.cfg.virtual() {
@@ -104,7 +104,7 @@ func (l *lifecycle) publish() {
 			}
 		}
 	}
-	st := &feed.RunStatus{
+	st := &bus.RunStatus{
 		Run: l.run, State: l.state, Broker: l.a.addr, Embedded: l.a.broker != nil,
 		Started: l.started, Elapsed: l.elapsed, Duration: l.a.cfg.duration, Clock: clockOf(l.a.cfg).String(),
 	}

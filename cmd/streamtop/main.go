@@ -16,8 +16,9 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/streamtop/streamtop/feed/bus"
+
 	tea "charm.land/bubbletea/v2"
-	"github.com/streamtop/streamtop/feed"
 	"github.com/streamtop/streamtop/tui"
 	"golang.org/x/sync/errgroup"
 )
@@ -217,7 +218,7 @@ wait:
 
 // waitEngineFinished waits for the engine's status after its end-of-input
 // flush, so the report's counters are final.
-func waitEngineFinished(a *app, timeout time.Duration) *feed.EngineStatus {
+func waitEngineFinished(a *app, timeout time.Duration) *bus.EngineStatus {
 	deadline := time.Now().Add(timeout)
 	for {
 		snap := a.latest.Peek()

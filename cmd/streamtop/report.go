@@ -9,9 +9,10 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/streamtop/streamtop/feed/bus"
+
 	"github.com/streamtop/streamtop/compare"
 	"github.com/streamtop/streamtop/engine"
-	"github.com/streamtop/streamtop/feed"
 )
 
 // report is what a finished run prints. Under the virtual clock every field
@@ -19,13 +20,13 @@ import (
 // addresses.
 type report struct {
 	cfg      config
-	injector *feed.InjectorStatus
-	engine   *feed.EngineStatus
-	verdicts []*feed.CompareStatus // one per downstream; the first is the main one
+	injector *bus.InjectorStatus
+	engine   *bus.EngineStatus
+	verdicts []*bus.CompareStatus // one per downstream; the first is the main one
 }
 
-func reportOf(a *app, final *feed.CompareStatus, eng *feed.EngineStatus) report {
-	return report{cfg: a.cfg, injector: a.latest.Peek().Injector, engine: eng, verdicts: []*feed.CompareStatus{final}}
+func reportOf(a *app, final *bus.CompareStatus, eng *bus.EngineStatus) report {
+	return report{cfg: a.cfg, injector: a.latest.Peek().Injector, engine: eng, verdicts: []*bus.CompareStatus{final}}
 }
 
 func writeReport(w io.Writer, format string, r report) error {

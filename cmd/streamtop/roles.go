@@ -12,36 +12,42 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/streamtop/streamtop/feed/bus"
+	"github.com/streamtop/streamtop/feed/cassandra"
+	"github.com/streamtop/streamtop/feed/enginerun"
+	"github.com/streamtop/streamtop/feed/inject"
+	"github.com/streamtop/streamtop/feed/kafka"
+	"github.com/streamtop/streamtop/feed/rates"
+
 	"github.com/streamtop/streamtop/compare"
-	"github.com/streamtop/streamtop/feed"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"golang.org/x/sync/errgroup"
 )
 
 // newRateSource returns the rate pipeline's tick source, or nil for
 // "kafka" (the input topic is fed by someone else).
-func newRateSource(c config, kc feed.KafkaConfig, bus *feed.Bus) (func(context.Context) error, error) {
+func newRateSource(c config, kc kafka.Config, eventBus *bus.Bus) (func(context.Context) error, error) {
 	kind, arg, _ := strings.Cut(c.rateSource, ":")
-	var src feed.TickSource
+	var src rates.TickSource
 	switch kind {
 	case "kafka":
 		return nil, nil
 	case "sim", "uniform":
-		sc := feed.DefaultRateSimConfig()
+		sc := rates.DefaultRateSimConfig()
 		sc.Topic, sc.Seed, sc.Interval, sc.Uniform = c.topics.RateInput, c.seed, c.rateInterval, kind == "uniform"
-		sim, err := feed.NewRateSim(sc)
+		sim, err := rates.NewRateSim(sc)
 		if err != nil {
 			return nil, err
 		}
-		src = feed.SimTicks(sim)
+		src = rates.SimTicks(sim)
 	case "file":
-		s, err := feed.FileTicks(arg)
+		s, err := rates.FileTicks(arg)
 		if err != nil {
 			return nil, err
 		}
 		src = s
 	case "http", "https":
-		src = feed.HTTPTicks(c.rateSource, nil)
+		src = rates.HTTPTicks(c.rateSource, nil)
 	default:
 		return nil, fmt.Errorf("--source %q: want sim, uniform, file:PATH, http(s)://URL or kafka", c.rateSource)
 	}
@@ -51,7 +57,7 @@ func newRateSource(c config, kc feed.KafkaConfig, bus *feed.Bus) (func(context.C
 			return err
 		}
 		defer cl.Close()
-		return feed.RunTicks(ctx, cl, c.topics.RateInput, c.rateInterval, src, bus)
+		return rates.RunTicks(ctx, cl, c.topics.RateInput, c.rateInterval, src, eventBus)
 	}, nil
 }
 
@@ -59,13 +65,13 @@ func newRateSource(c config, kc feed.KafkaConfig, bus *feed.Bus) (func(context.C
 // stderr, signals that stop the role cleanly, and --duration.
 type headless struct {
 	cfg    config
-	bus    *feed.Bus
+	bus    *bus.Bus
 	stderr io.Writer
 	failed atomic.Pointer[error]
 }
 
 func newHeadless(cfg config, stderr io.Writer) *headless {
-	return &headless{cfg: cfg, bus: feed.NewBus(), stderr: stderr}
+	return &headless{cfg: cfg, bus: bus.NewBus(), stderr: stderr}
 }
 
 func (h *headless) logf(s string) {
@@ -74,7 +80,7 @@ func (h *headless) logf(s string) {
 
 // printLogs copies the bus's log to stderr until ctx ends.
 func (h *headless) printLogs(ctx context.Context) {
-	sub := h.bus.Subscribe(256, func(m any) bool { _, ok := m.(feed.LogEntry); return ok })
+	sub := h.bus.Subscribe(256, func(m any) bool { _, ok := m.(bus.LogEntry); return ok })
 	go func() {
 		defer h.bus.Unsubscribe(sub)
 		for {
@@ -82,7 +88,7 @@ func (h *headless) printLogs(ctx context.Context) {
 			case <-ctx.Done():
 				return
 			case m := <-sub.C():
-				e := m.(feed.LogEntry)
+				e := m.(bus.LogEntry)
 				h.logf(e.Level.String() + " " + e.Role + ": " + e.Text)
 			}
 		}
@@ -133,7 +139,7 @@ func runInject(cfg config, stdout, stderr io.Writer) int {
 		h.logf(err.Error())
 		return exitFailure
 	}
-	controls, err := feed.NewControls(cfg.settings())
+	controls, err := bus.NewControls(cfg.settings())
 	if err != nil {
 		h.logf(err.Error())
 		return exitUsage
@@ -143,7 +149,7 @@ func runInject(cfg config, stdout, stderr io.Writer) int {
 		h.logf(err.Error())
 		return exitFailure
 	}
-	var truthW *feed.TruthWriter
+	var truthW *cassandra.TruthWriter
 	if len(cfg.cassandra) > 0 {
 		store, err := openCassandra(ctx, cfg, h.logf)
 		if err != nil {
@@ -151,7 +157,7 @@ func runInject(cfg config, stdout, stderr io.Writer) int {
 			return exitFailure
 		}
 		defer store.Close()
-		truthW = feed.NewTruthWriter(store, h.bus, cfg.runInfo())
+		truthW = cassandra.NewTruthWriter(store, h.bus, cfg.runInfo())
 	} else {
 		h.logf("no --cassandra: the truth is not stored, so no comparator can judge this run")
 	}
@@ -163,13 +169,13 @@ func runInject(cfg config, stdout, stderr io.Writer) int {
 	defer cl.Close()
 	// Clock markers under the virtual clock: engines can then read their
 	// partitions merged in timestamp order, as the one-process run does.
-	inj, err := feed.NewInjector(cfg.injectorConfig(session, cfg.virtual()), cl, h.bus, controls)
+	inj, err := inject.New(cfg.injectorConfig(session, cfg.virtual()), cl, h.bus, controls)
 	if err != nil {
 		h.logf(err.Error())
 		return exitUsage
 	}
 	latest := h.bus.Watch()
-	tag := feed.RunTag(session, 0)
+	tag := bus.RunTag(session, 0)
 	h.logf("run " + tag + ": producing to " + cfg.topics.Events + " on " + strings.Join(cfg.kafka.Brokers, ","))
 
 	h.stopOn(ctx, func() { inj.Stop(0) }, cancel)
@@ -229,7 +235,7 @@ func runEngine(cfg config, stdout, stderr io.Writer) int {
 		h.logf(err.Error())
 		return exitUsage
 	}
-	erc := feed.EngineRunnerConfig{Events: cfg.topics.Events, Results: cfg.topics.Results, Engine: ec,
+	erc := enginerun.Config{Events: cfg.topics.Events, Results: cfg.topics.Results, Engine: ec,
 		Clock: clockOf(cfg), Group: cfg.group, FromEnd: cfg.fromEnd, NoKafkaResults: cfg.resultsTo == "cassandra",
 		Merge: cfg.virtual()}
 	if len(cfg.cassandra) > 0 && cfg.resultsTo != "kafka" {
@@ -239,9 +245,9 @@ func runEngine(cfg config, stdout, stderr io.Writer) int {
 			return exitFailure
 		}
 		defer store.Close()
-		erc.Sink = &feed.CassandraSink{Store: store, Engine: cfg.engineName, Boontadata: cfg.boontadata, Suffix: cfg.suffix}
+		erc.Sink = &cassandra.Sink{Store: store, Engine: cfg.engineName, Boontadata: cfg.boontadata, Suffix: cfg.suffix}
 	}
-	r, err := feed.NewEngineRunner(erc, cfg.kafka, h.bus, nil)
+	r, err := enginerun.New(erc, cfg.kafka, h.bus, nil)
 	if err != nil {
 		h.logf(err.Error())
 		return exitUsage

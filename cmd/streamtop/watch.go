@@ -8,9 +8,14 @@ import (
 	"strings"
 	"time"
 
+	"github.com/streamtop/streamtop/feed/bus"
+	"github.com/streamtop/streamtop/feed/cassandra"
+	"github.com/streamtop/streamtop/feed/judge"
+	"github.com/streamtop/streamtop/feed/observe"
+	"github.com/streamtop/streamtop/feed/rates"
+
 	tea "charm.land/bubbletea/v2"
 	"github.com/streamtop/streamtop/compare"
-	"github.com/streamtop/streamtop/feed"
 	"github.com/streamtop/streamtop/feed/cass"
 	"github.com/streamtop/streamtop/tui"
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -21,18 +26,18 @@ import (
 // run belongs to other hosts, so keys change nothing. Its settings are what
 // the topics show (observed fractions of duplicates, late and out-of-order
 // events).
-type watchController struct{ latest *feed.Latest }
+type watchController struct{ latest *bus.Latest }
 
-func (w watchController) Apply(feed.Action) feed.Settings { return w.Load() }
+func (w watchController) Apply(bus.Action) bus.Settings { return w.Load() }
 
-func (w watchController) Load() feed.Settings {
-	s := feed.Settings{Rate: 1, Dedup: true}
+func (w watchController) Load() bus.Settings {
+	s := bus.Settings{Rate: 1, Dedup: true}
 	snap := w.latest.Peek()
 	if in := snap.Injector; in != nil && in.Originals > 0 {
 		o := float64(in.Originals)
-		s.Dup = feed.NewToggle(round3(float64(in.Duplicates) / o))
-		s.Late = feed.NewToggle(round3(float64(in.Late) / o))
-		s.OOO = feed.NewToggle(round3(float64(in.OutOfOrder) / o))
+		s.Dup = bus.NewToggle(round3(float64(in.Duplicates) / o))
+		s.Late = bus.NewToggle(round3(float64(in.Late) / o))
+		s.OOO = bus.NewToggle(round3(float64(in.OutOfOrder) / o))
 		if in.Devices > 0 && in.Rate > 0 {
 			s.Rate = round3(in.Rate / float64(in.Devices))
 		}
@@ -49,12 +54,14 @@ func round3(f float64) float64 { return float64(int64(f*1000+0.5)) / 1000 }
 func runWatch(cfg config, stdout, stderr io.Writer) int {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	bus := feed.NewBus()
-	latest := bus.Watch()
-	logf := func(s string) { bus.Publish(feed.LogEntry{Time: time.Now(), Level: feed.Warn, Role: "watch", Text: s}) }
+	eventBus := bus.NewBus()
+	latest := eventBus.Watch()
+	logf := func(s string) {
+		eventBus.Publish(bus.LogEntry{Time: time.Now(), Level: bus.Warn, Role: "watch", Text: s})
+	}
 	var g errgroup.Group
 	var failed atomicErr
-	run := func(name string, f func(context.Context) error) { role(&g, ctx, bus, &failed.p, name, f) }
+	run := func(name string, f func(context.Context) error) { role(&g, ctx, eventBus, &failed.p, name, f) }
 	var clients []*kgo.Client
 	defer func() {
 		for _, cl := range clients {
@@ -69,10 +76,10 @@ func runWatch(cfg config, stdout, stderr io.Writer) int {
 		return cl, err
 	}
 	run("injector", func(ctx context.Context) error {
-		return feed.ObserveEvents(ctx, cfg.kafka, cfg.topics.Events, cfg.window, bus)
+		return observe.Events(ctx, cfg.kafka, cfg.topics.Events, cfg.window, eventBus)
 	})
 	run("engine", func(ctx context.Context) error {
-		return feed.ObserveEngines(ctx, cfg.kafka, cfg.watchGroup, cfg.topics.Events, cfg.topics.Results, bus)
+		return observe.Engines(ctx, cfg.kafka, cfg.watchGroup, cfg.topics.Events, cfg.topics.Results, eventBus)
 	})
 	watchCl, err := client(kgo.ConsumeTopics(cfg.topics.RateInput, cfg.topics.RateOutput, cfg.topics.RateGap, cfg.topics.RateAlert),
 		kgo.ConsumeResetOffset(kgo.NewOffset().AtEnd()))
@@ -81,12 +88,12 @@ func runWatch(cfg config, stdout, stderr io.Writer) int {
 		return exitFailure
 	}
 	run("rates", func(ctx context.Context) error {
-		return feed.RunRateWatcher(ctx, feed.RateWatcherConfig{Topics: cfg.topics, Source: "topic " + cfg.topics.RateInput,
-			Threshold: cfg.rateThresh}, watchCl, bus)
+		return rates.RunWatcher(ctx, rates.WatcherConfig{Topics: cfg.topics, Source: "topic " + cfg.topics.RateInput,
+			Threshold: cfg.rateThresh}, watchCl, eventBus)
 	})
 	if len(cfg.cassandra) > 0 {
 		// The comparator: once Cassandra answers and has a run.
-		run("compare", func(ctx context.Context) error { return watchCompare(ctx, cfg, bus, logf) })
+		run("compare", func(ctx context.Context) error { return watchCompare(ctx, cfg, eventBus, logf) })
 	} else {
 		logf("no --cassandra: no truth to judge against (the comparator pane stays empty)")
 	}
@@ -95,12 +102,12 @@ func runWatch(cfg config, stdout, stderr io.Writer) int {
 		t := time.NewTicker(500 * time.Millisecond)
 		defer t.Stop()
 		for {
-			st := &feed.RunStatus{State: feed.Running, Broker: strings.Join(cfg.kafka.Brokers, ","),
+			st := &bus.RunStatus{State: bus.Running, Broker: strings.Join(cfg.kafka.Brokers, ","),
 				Started: started, Clock: "watching (read-only)"}
 			if err := failed.get(); err != nil {
 				st.Err = err.Error()
 			}
-			bus.Publish(st)
+			eventBus.Publish(st)
 			select {
 			case <-ctx.Done():
 				return
@@ -125,7 +132,7 @@ func runWatch(cfg config, stdout, stderr io.Writer) int {
 }
 
 // watchCompare judges the latest run in Cassandra against the results topic.
-func watchCompare(ctx context.Context, cfg config, bus *feed.Bus, logf func(string)) error {
+func watchCompare(ctx context.Context, cfg config, eventBus *bus.Bus, logf func(string)) error {
 	store, err := openCassandra(ctx, cfg, logf)
 	if err != nil {
 		return err
@@ -147,9 +154,9 @@ func watchCompare(ctx context.Context, cfg config, bus *feed.Bus, logf func(stri
 		case <-time.After(2 * time.Second):
 		}
 	}
-	j, err := feed.NewJudge(feed.JudgeConfig{Downstream: "topic " + cfg.topics.Results,
-		Options: compare.Options{M2Tolerance: cfg.m2Tol}, IdleFinal: cfg.idleFinal, Tag: runID}, bus, nil,
-		&feed.CassandraTruth{Store: store, RunID: runID}, feed.NewKafkaDown(cfg.kafka, cfg.topics.Events, cfg.topics.Results, false))
+	j, err := judge.New(judge.Config{Downstream: "topic " + cfg.topics.Results,
+		Options: compare.Options{M2Tolerance: cfg.m2Tol}, IdleFinal: cfg.idleFinal, Tag: runID}, eventBus, nil,
+		&cassandra.Truth{Store: store, RunID: runID}, judge.NewKafkaDown(cfg.kafka, cfg.topics.Events, cfg.topics.Results, false))
 	if err != nil {
 		return err
 	}

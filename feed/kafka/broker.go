@@ -1,0 +1,83 @@
+package kafka
+
+import (
+	"fmt"
+	"net"
+	"strconv"
+
+	"github.com/twmb/franz-go/pkg/kfake"
+)
+
+// Embedded is streamtop's own Kafka-protocol broker (franz-go's kfake), in
+// process and in memory, for the no-flags demo.
+type Embedded struct {
+	cluster *kfake.Cluster
+	addr    string
+}
+
+// StartEmbedded starts a one-node broker listening on listen ("" or
+// "127.0.0.1:0" for an ephemeral loopback port; any host:port otherwise).
+func StartEmbedded(listen string) (*Embedded, error) {
+	host, port := "127.0.0.1", 0
+	if listen != "" {
+		h, p, err := net.SplitHostPort(listen)
+		if err != nil {
+			return nil, fmt.Errorf("embedded broker: listen %q: %w", listen, err)
+		}
+		if port, err = strconv.Atoi(p); err != nil || port < 0 || port > 65535 {
+			return nil, fmt.Errorf("embedded broker: listen %q: bad port", listen)
+		}
+		if h != "" {
+			host = h
+		}
+	}
+	opts := []kfake.Opt{
+		kfake.NumBrokers(1),
+		kfake.Ports(port),
+		kfake.ClusterID("streamtop-embedded"),
+		// Data lives in memory: let retention (set per topic) run often.
+		kfake.BrokerConfigs(map[string]string{"log.cleaner.backoff.ms": "1000"}),
+		kfake.ListenFn(func(network, _ string) (net.Listener, error) {
+			return net.Listen(network, net.JoinHostPort(host, strconv.Itoa(port)))
+		}),
+	}
+	c, err := kfake.NewCluster(opts...)
+	if err != nil {
+		return nil, fmt.Errorf("embedded broker on %s: %w", net.JoinHostPort(host, strconv.Itoa(port)), err)
+	}
+	addrs := c.ListenAddrs()
+	if len(addrs) == 0 {
+		c.Close()
+		return nil, fmt.Errorf("embedded broker: no listener")
+	}
+	return &Embedded{cluster: c, addr: addrs[0]}, nil
+}
+
+// TopicConfigs are the settings streamtop gives the topics it creates on
+// the embedded broker: size-bounded, so a long demo does not eat the
+// machine's memory.
+func (e *Embedded) TopicConfigs() map[string]*string {
+	// No time-based retention: virtual-clock records carry past send times.
+	// Memory is freed a segment at a time: segments are small.
+	v, seg, never := strconv.Itoa(EmbeddedRetentionBytes), strconv.Itoa(EmbeddedRetentionBytes/16), "-1"
+	return map[string]*string{"retention.bytes": &v, "segment.bytes": &seg, "retention.ms": &never}
+}
+
+// EmbeddedRetentionBytes bounds each partition of an embedded topic
+// (checked every second).
+const EmbeddedRetentionBytes = 16 << 20
+
+// EmbeddedMaxBacklog is how many records a producer may be ahead of the
+// reader of a topic of the embedded broker with this many partitions, so
+// that retention never drops an unread one: a partition holds at least
+// EmbeddedRetentionBytes / 384 records (a generated event takes ~200
+// bytes uncompressed, with its batch's overhead).
+func EmbeddedMaxBacklog(partitions int) int64 {
+	return int64(max(partitions, 1)) * EmbeddedRetentionBytes / 384
+}
+
+// Addr is the bootstrap address clients use (kcat -b Addr).
+func (e *Embedded) Addr() string { return e.addr }
+
+// Close stops the broker; its data is gone.
+func (e *Embedded) Close() { e.cluster.Close() }
