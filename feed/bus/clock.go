@@ -47,5 +47,5 @@ func RunOf(tag, session string) (int, bool) {
 		return 0, false
 	}
 	n, err := strconv.Atoi(rest)
-	return n, err == nil && n >= 0
+	return n, err == nil && n >= 0 && strconv.Itoa(n) == rest // one spelling per run
 }
