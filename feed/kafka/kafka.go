@@ -170,6 +170,10 @@ func (k Config) Opts() ([]kgo.Opt, error) {
 		// device's events stay in order in one partition, and Java or kcat
 		// producers agree); keyless markers go to the partition they name.
 		kgo.RecordPartitioner(markerPartitioner{}),
+		// Partitions added to a topic are seen within seconds, not the
+		// default five minutes: producers spread keys over them and group
+		// members get them assigned (SPEC §6).
+		kgo.MetadataMaxAge(MetadataMaxAge),
 	}
 	if k.TLS.Enabled() {
 		c, err := k.TLS.Config()
@@ -183,6 +187,9 @@ func (k Config) Opts() ([]kgo.Opt, error) {
 	}
 	return opts, nil
 }
+
+// MetadataMaxAge is how old a client's view of the topics may get.
+const MetadataMaxAge = 5 * time.Second
 
 // NewClient returns a client for the cluster with extra options.
 func (k Config) NewClient(extra ...kgo.Opt) (*kgo.Client, error) {
