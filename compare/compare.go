@@ -53,8 +53,19 @@ type Row struct {
 	DownFinal  bool
 }
 
-// DeltaM1 is truth − downstream (the original compare script's sign).
-func (r Row) DeltaM1() int64 { return r.Truth.M1 - r.Down.M1 }
+// DeltaM1 is truth − downstream (the original compare script's sign),
+// saturated at the int64 limits: m1 sums near them would wrap and show the
+// wrong sign. It is 0 exactly when the sums are equal.
+func (r Row) DeltaM1() int64 {
+	a, b := r.Truth.M1, r.Down.M1
+	switch {
+	case b > 0 && a < math.MinInt64+b:
+		return math.MinInt64
+	case b < 0 && a > math.MaxInt64+b:
+		return math.MaxInt64
+	}
+	return a - b
+}
 
 // DeltaM2 is truth − downstream for m2_sum.
 func (r Row) DeltaM2() float64 { return r.Truth.M2 - r.Down.M2 }
@@ -67,7 +78,7 @@ func (r Row) Exception(opts Options) bool {
 		return false
 	case !r.HasTruth || !r.HasDown:
 		return true
-	case r.Truth.M1 != r.Down.M1:
+	case r.Truth.M1 != r.Down.M1: // exact: not through DeltaM1
 		return true
 	case opts.M2Tolerance >= 0 && math.Abs(r.DeltaM2()) > opts.M2Tolerance:
 		return true
