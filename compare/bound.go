@@ -1,6 +1,7 @@
 package compare
 
 import (
+	"maps"
 	"math"
 	"slices"
 )
@@ -57,7 +58,7 @@ func (r *refusal) forget(end int64) {
 		n, _ = slices.BinarySearch(r.ends, end+1)
 	}
 	if n > 0 {
-		r.ends = slices.Delete(r.ends, 0, n)
+		r.ends = clip(slices.Delete(r.ends, 0, n))
 	}
 }
 
@@ -75,6 +76,9 @@ func (c *Comparator) bound() bool {
 		}
 		c.drop(end)
 		dropped = true
+	}
+	if dropped {
+		c.rows = shrink(c.rows, &c.peakRows)
 	}
 	return dropped
 }
@@ -105,7 +109,8 @@ func (c *Comparator) drop(end int64) {
 // exceptions so far behind: an unbounded run keeps its memory bounded, and
 // their keys stay counted in the scores (the evicted exceptions as
 // Report.Unlisted). Call it well behind the horizon: an emission for an
-// evicted key would start a new row.
+// evicted key would start a new row. The maps are rebuilt once they hold
+// a quarter of their peak: Go maps keep their memory after deletes.
 func (c *Comparator) Evict(before int64) int {
 	cut := min(before, c.horizon)
 	n := 0
@@ -134,5 +139,34 @@ func (c *Comparator) Evict(before int64) int {
 		}
 	}
 	c.forget(cut)
+	c.rows = shrink(c.rows, &c.peakRows)
 	return n
+}
+
+// minShrink is the peak below which a map is never rebuilt: not worth it.
+const minShrink = 1024
+
+// shrink returns m, or a fresh copy of it once it holds a quarter of its
+// peak or less (Go maps never give back their buckets), resetting the peak.
+// Rebuilding costs O(len(m)) only after ¾ of the peak was deleted, so
+// amortised it is O(1) a delete.
+func shrink[K comparable, V any](m map[K]V, peak *int) map[K]V {
+	if *peak < minShrink || len(m) > *peak/4 {
+		return m
+	}
+	fresh := make(map[K]V, len(m))
+	maps.Copy(fresh, m)
+	*peak = len(m)
+	return fresh
+}
+
+// clip returns s in a smaller array once it uses a quarter of its capacity.
+func clip(s []int64) []int64 {
+	if cap(s) < minShrink || len(s) > cap(s)/4 {
+		return s
+	}
+	if len(s) == 0 {
+		return nil
+	}
+	return append(make([]int64, 0, 2*len(s)), s...)
 }

@@ -128,20 +128,22 @@ type entry struct {
 
 // Comparator joins one downstream with the truth.
 type Comparator struct {
-	opts     Options
-	rows     map[engine.Key]*entry
-	exc      rowTree            // the exception rows, in key order
-	pend     rowTree            // the rows reported incomplete, in key order
-	waiting  map[int64][]*entry // unsettled rows by window end
-	ends     []int64            // keys of waiting, ascending
-	truthH   int64              // truth is final for window ends ≤ truthH
-	downH    int64              // downstream is final for window ends ≤ downH
-	horizon  int64              // min(truthH, downH): windows with end ≤ horizon are settled
-	prov     Score
-	settled  Score
-	incompl  int
-	unlisted int // settled exceptions evicted from the list
-	refusal      // window ends dropped by the MaxUnsettled bound
+	opts        Options
+	rows        map[engine.Key]*entry
+	exc         rowTree            // the exception rows, in key order
+	pend        rowTree            // the rows reported incomplete, in key order
+	waiting     map[int64][]*entry // unsettled rows by window end
+	ends        []int64            // keys of waiting, ascending
+	truthH      int64              // truth is final for window ends ≤ truthH
+	downH       int64              // downstream is final for window ends ≤ downH
+	horizon     int64              // min(truthH, downH): windows with end ≤ horizon are settled
+	prov        Score
+	settled     Score
+	incompl     int
+	unlisted    int // settled exceptions evicted from the list
+	refusal         // window ends dropped by the MaxUnsettled bound
+	peakRows    int // the most rows since rows was last rebuilt
+	peakWaiting int // likewise for waiting
 }
 
 // ErrBadTolerance is returned for a NaN m2 tolerance.
@@ -184,6 +186,7 @@ func (c *Comparator) entry(k engine.Key) *entry {
 	}
 	e := &entry{Row: Row{Key: k}}
 	c.rows[k] = e
+	c.peakRows = max(c.peakRows, len(c.rows))
 	c.prov.Keys++
 	if k.WindowEnd <= c.horizon {
 		e.Settled = true
@@ -204,6 +207,7 @@ func (c *Comparator) wait(e *entry) {
 		c.ends = slices.Insert(c.ends, i, end)
 	}
 	c.waiting[end] = append(c.waiting[end], e)
+	c.peakWaiting = max(c.peakWaiting, len(c.waiting))
 }
 
 // AddTruth adds a truth delta (one or more first sends) at key k.
@@ -321,7 +325,8 @@ func (c *Comparator) Settle(truthBefore, downBefore int64) {
 		delete(c.waiting, c.ends[n])
 		n++
 	}
-	c.ends = slices.Delete(c.ends, 0, n)
+	c.ends = clip(slices.Delete(c.ends, 0, n))
+	c.waiting = shrink(c.waiting, &c.peakWaiting)
 }
 
 // Horizon returns the settle horizon: windows ending at or before it are final.
