@@ -5,7 +5,8 @@
 //
 // It is pure: no goroutines, no I/O, no clock. The caller feeds truth
 // deltas and downstream emissions and advances the two settle horizons;
-// scores are kept incrementally so a report costs O(exceptions).
+// scores are kept incrementally and the listed rows in key order, so a
+// report limited to n rows costs O(n + log rows) however many rows are held.
 package compare
 
 import (
@@ -22,7 +23,18 @@ type Options struct {
 	// M2Tolerance judges m2_sum when ≥ 0: |Δm2| above it is an exception.
 	// Negative means m2 is shown with its delta but not judged [-1].
 	M2Tolerance float64
+	// MaxUnsettled bounds the keys held unsettled [0: DefaultMaxUnsettled]:
+	// a window far beyond the horizon (a device or engine clock gone wrong)
+	// may never settle. Past it the farthest window end held is dropped and
+	// refused: its keys, and later input for any key at that end, are
+	// counted in Report.Unjudged, never judged (so never a false exception).
+	MaxUnsettled int
 }
+
+// DefaultMaxUnsettled is how many keys are held unsettled when
+// Options.MaxUnsettled is 0: more than a whole 3 M-event run joins (31 K
+// keys), so only windows that cannot settle reach it.
+const DefaultMaxUnsettled = 100_000
 
 // DefaultOptions judges m1 only, as SPEC §4 says.
 func DefaultOptions() Options { return Options{M2Tolerance: -1} }
@@ -53,8 +65,19 @@ type Row struct {
 	DownFinal  bool
 }
 
-// DeltaM1 is truth − downstream (the original compare script's sign).
-func (r Row) DeltaM1() int64 { return r.Truth.M1 - r.Down.M1 }
+// DeltaM1 is truth − downstream (the original compare script's sign),
+// saturated at the int64 limits: m1 sums near them would wrap and show the
+// wrong sign. It is 0 exactly when the sums are equal.
+func (r Row) DeltaM1() int64 {
+	a, b := r.Truth.M1, r.Down.M1
+	switch {
+	case b > 0 && a < math.MinInt64+b:
+		return math.MinInt64
+	case b < 0 && a > math.MaxInt64+b:
+		return math.MaxInt64
+	}
+	return a - b
+}
 
 // DeltaM2 is truth − downstream for m2_sum.
 func (r Row) DeltaM2() float64 { return r.Truth.M2 - r.Down.M2 }
@@ -67,7 +90,7 @@ func (r Row) Exception(opts Options) bool {
 		return false
 	case !r.HasTruth || !r.HasDown:
 		return true
-	case r.Truth.M1 != r.Down.M1:
+	case r.Truth.M1 != r.Down.M1: // exact: not through DeltaM1
 		return true
 	case opts.M2Tolerance >= 0 && math.Abs(r.DeltaM2()) > opts.M2Tolerance:
 		return true
@@ -86,6 +109,11 @@ type Report struct {
 	// Unlisted counts the settled exceptions Evict dropped from the list
 	// (the oldest, past MaxListed): still counted in the scores.
 	Unlisted int
+	// Unjudged counts what was not judged because Options.MaxUnsettled
+	// keys were held unsettled: each held key dropped (the farthest window
+	// ends first) and each later truth delta or emission for a key at a
+	// dropped window end. None of it is in a score, as a match or an exception.
+	Unjudged int
 }
 
 // MaxListed is how many exception rows Evict keeps listed: an unbounded
@@ -94,37 +122,51 @@ const MaxListed = 10_000
 
 type entry struct {
 	Row
-	exc bool
+	exc         bool
+	left, right *entry // links in the exception or the pending tree
+	prio        uint64 // the tree's heap priority
 }
 
 // Comparator joins one downstream with the truth.
 type Comparator struct {
-	opts     Options
-	rows     map[engine.Key]*entry
-	exc      map[engine.Key]*entry
-	waiting  map[int64][]*entry // unsettled rows by window end
-	ends     []int64            // keys of waiting, ascending
-	truthH   int64              // truth is final for window ends ≤ truthH
-	downH    int64              // downstream is final for window ends ≤ downH
-	horizon  int64              // min(truthH, downH): windows with end ≤ horizon are settled
-	prov     Score
-	settled  Score
-	incompl  int
-	unlisted int // settled exceptions evicted from the list
+	opts        Options
+	rows        map[engine.Key]*entry
+	exc         rowTree            // the exception rows, in key order
+	pend        rowTree            // the rows reported incomplete, in key order
+	waiting     map[int64][]*entry // unsettled rows by window end
+	ends        []int64            // keys of waiting, ascending
+	truthH      int64              // truth is final for window ends ≤ truthH
+	downH       int64              // downstream is final for window ends ≤ downH
+	horizon     int64              // min(truthH, downH): windows with end ≤ horizon are settled
+	prov        Score
+	settled     Score
+	incompl     int
+	unlisted    int // settled exceptions evicted from the list
+	refusal         // window ends dropped by the MaxUnsettled bound
+	peakRows    int // the most rows since rows was last rebuilt
+	peakWaiting int // likewise for waiting
 }
 
 // ErrBadTolerance is returned for a NaN m2 tolerance.
 var ErrBadTolerance = errors.New("compare: m2 tolerance must be a number")
+
+// ErrBadMaxUnsettled is returned for a negative Options.MaxUnsettled.
+var ErrBadMaxUnsettled = errors.New("compare: the most unsettled keys held must not be negative")
 
 // New returns a comparator.
 func New(opts Options) (*Comparator, error) {
 	if math.IsNaN(opts.M2Tolerance) {
 		return nil, ErrBadTolerance
 	}
+	if opts.MaxUnsettled < 0 {
+		return nil, fmt.Errorf("%w: %d", ErrBadMaxUnsettled, opts.MaxUnsettled)
+	}
+	if opts.MaxUnsettled == 0 {
+		opts.MaxUnsettled = DefaultMaxUnsettled
+	}
 	return &Comparator{
 		opts:    opts,
 		rows:    make(map[engine.Key]*entry),
-		exc:     make(map[engine.Key]*entry),
 		waiting: make(map[int64][]*entry),
 		truthH:  engine.None,
 		downH:   engine.None,
@@ -132,18 +174,29 @@ func New(opts Options) (*Comparator, error) {
 	}, nil
 }
 
+// entry returns the row of key k, a new one if need be, or nil when k is
+// not judged (its window end was dropped by the MaxUnsettled bound): that
+// input is counted in Unjudged.
 func (c *Comparator) entry(k engine.Key) *entry {
 	if e, ok := c.rows[k]; ok {
 		return e
 	}
+	if c.refused(k.WindowEnd) {
+		c.unjudged++
+		return nil
+	}
 	e := &entry{Row: Row{Key: k}}
 	c.rows[k] = e
+	c.peakRows = max(c.peakRows, len(c.rows))
 	c.prov.Keys++
 	if k.WindowEnd <= c.horizon {
 		e.Settled = true
 		c.settled.Keys++
-	} else {
-		c.wait(e)
+		return e
+	}
+	c.wait(e)
+	if c.bound() && c.rows[k] != e {
+		return nil // its own window end was the farthest: dropped and counted
 	}
 	return e
 }
@@ -155,11 +208,15 @@ func (c *Comparator) wait(e *entry) {
 		c.ends = slices.Insert(c.ends, i, end)
 	}
 	c.waiting[end] = append(c.waiting[end], e)
+	c.peakWaiting = max(c.peakWaiting, len(c.waiting))
 }
 
 // AddTruth adds a truth delta (one or more first sends) at key k.
 func (c *Comparator) AddTruth(k engine.Key, delta engine.Agg) {
 	e := c.entry(k)
+	if e == nil {
+		return
+	}
 	e.Truth.Merge(delta)
 	e.HasTruth = true
 	c.judge(e)
@@ -168,6 +225,9 @@ func (c *Comparator) AddTruth(k engine.Key, delta engine.Agg) {
 // SetTruth replaces the truth at key k (a truth read back from a table).
 func (c *Comparator) SetTruth(k engine.Key, a engine.Agg) {
 	e := c.entry(k)
+	if e == nil {
+		return
+	}
 	e.Truth, e.HasTruth = a, true
 	c.judge(e)
 }
@@ -175,26 +235,40 @@ func (c *Comparator) SetTruth(k engine.Key, a engine.Agg) {
 // Observe records a downstream emission; the latest one per key counts.
 func (c *Comparator) Observe(r engine.Result) {
 	e := c.entry(r.Key)
-	e.Down, e.HasDown = r.Agg, true
-	if e.Incomplete != r.Incomplete {
-		e.Incomplete = r.Incomplete
-		if r.Incomplete {
-			c.incompl++
-			if e.Settled { // incomplete rows are pending whatever the horizons
-				e.Settled = false
-				c.settled.Keys--
-				if e.exc {
-					c.settled.Exceptions--
-				}
-				c.wait(e)
-			}
-		} else {
-			c.incompl--
-		}
+	if e == nil {
+		return
 	}
-	c.judge(e)
+	e.Down, e.HasDown = r.Agg, true
+	changed := e.Incomplete != r.Incomplete
+	if changed {
+		c.setIncomplete(e, r.Incomplete)
+	}
+	c.judge(e) // an incomplete row leaves the exception list here…
+	if changed && e.Incomplete {
+		c.pend.insert(e) // …before it joins the pending one
+	}
 	if !e.Incomplete && !e.Settled && e.WindowEnd <= c.horizon {
 		c.settle(e)
+	}
+}
+
+// setIncomplete records that the downstream now says e is (or is no longer)
+// partial. An incomplete row is pending whatever the horizons.
+func (c *Comparator) setIncomplete(e *entry, incomplete bool) {
+	e.Incomplete = incomplete
+	if !incomplete {
+		c.incompl--
+		c.pend.remove(e)
+		return
+	}
+	c.incompl++
+	if e.Settled {
+		e.Settled = false
+		c.settled.Keys--
+		if e.exc {
+			c.settled.Exceptions--
+		}
+		c.wait(e)
 	}
 }
 
@@ -213,9 +287,9 @@ func (c *Comparator) judge(e *entry) {
 		c.settled.Exceptions += d
 	}
 	if exc {
-		c.exc[e.Key] = e
+		c.exc.insert(e)
 	} else {
-		delete(c.exc, e.Key)
+		c.exc.remove(e)
 	}
 	e.exc = exc
 }
@@ -252,42 +326,8 @@ func (c *Comparator) Settle(truthBefore, downBefore int64) {
 		delete(c.waiting, c.ends[n])
 		n++
 	}
-	c.ends = slices.Delete(c.ends, 0, n)
-}
-
-// Evict forgets settled rows that are not exceptions, with window ends at
-// or before `before`, and, past MaxListed exceptions, the oldest settled
-// exceptions so far behind: an unbounded run keeps its memory bounded, and
-// their keys stay counted in the scores (the evicted exceptions as
-// Report.Unlisted). Call it well behind the horizon: an emission for an
-// evicted key would start a new row.
-func (c *Comparator) Evict(before int64) int {
-	n := 0
-	gone := func(k engine.Key, e *entry) bool {
-		return e.Settled && k.WindowEnd <= before && k.WindowEnd <= c.horizon
-	}
-	for k, e := range c.rows {
-		if !e.exc && gone(k, e) {
-			delete(c.rows, k)
-			n++
-		}
-	}
-	if over := len(c.exc) - MaxListed; over > 0 {
-		var old []*entry
-		for k, e := range c.exc {
-			if gone(k, e) {
-				old = append(old, e)
-			}
-		}
-		slices.SortFunc(old, func(a, b *entry) int { return a.Key.Compare(b.Key) })
-		for _, e := range old[:min(over, len(old))] {
-			delete(c.exc, e.Key)
-			delete(c.rows, e.Key)
-			c.unlisted++
-			n++
-		}
-	}
-	return n
+	c.ends = clip(slices.Delete(c.ends, 0, n))
+	c.waiting = shrink(c.waiting, &c.peakWaiting)
 }
 
 // Horizon returns the settle horizon: windows ending at or before it are final.
@@ -295,54 +335,3 @@ func (c *Comparator) Horizon() int64 { return c.horizon }
 
 // Keys returns how many keys have been joined.
 func (c *Comparator) Keys() int { return len(c.rows) }
-
-// Report returns the verdict. With final set, the input has ended: every
-// key is judged, and keys the downstream reported incomplete are pending.
-func (c *Comparator) Report(final bool) Report { return c.ReportLimit(final, 0) }
-
-// ReportLimit is Report listing at most limit exception rows (0: all): the
-// latest windows, for a screen that cannot show thousands anyway. The
-// scores always count every row.
-func (c *Comparator) ReportLimit(final bool, limit int) Report {
-	r := Report{Settled: c.settled, Provisional: c.prov, Final: final,
-		Pending: c.prov.Keys - c.settled.Keys, Unlisted: c.unlisted}
-	r.Exceptions = make([]Row, 0, len(c.exc))
-	for _, e := range c.exc {
-		row := e.Row
-		if final {
-			row.Settled = true
-		}
-		row.TruthFinal = final || row.WindowEnd <= c.truthH
-		row.DownFinal = final || row.WindowEnd <= c.downH
-		r.Exceptions = append(r.Exceptions, row)
-	}
-	sortRows(r.Exceptions)
-	if limit > 0 && len(r.Exceptions) > limit {
-		r.Exceptions = r.Exceptions[len(r.Exceptions)-limit:]
-	}
-	if final {
-		s := Score{Exceptions: c.prov.Exceptions, Keys: c.prov.Keys - c.incompl}
-		r.Settled, r.Provisional, r.Pending = s, s, c.incompl
-		for _, e := range c.rows {
-			if e.Incomplete {
-				r.PendingRows = append(r.PendingRows, e.Row)
-			}
-		}
-		sortRows(r.PendingRows)
-	}
-	return r
-}
-
-// Rows returns every joined row, sorted (for a full listing or a test).
-func (c *Comparator) Rows() []Row {
-	out := make([]Row, 0, len(c.rows))
-	for _, e := range c.rows {
-		out = append(out, e.Row)
-	}
-	sortRows(out)
-	return out
-}
-
-func sortRows(rs []Row) {
-	slices.SortFunc(rs, func(a, b Row) int { return a.Key.Compare(b.Key) })
-}

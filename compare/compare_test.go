@@ -605,3 +605,42 @@ func TestEvictBoundsTheExceptionList(t *testing.T) {
 		t.Fatalf("kept from %d, want the latest", r.Exceptions[0].WindowEnd)
 	}
 }
+
+// Δm1 is truth − downstream in int64: with m1 sums near the limits the plain
+// difference wraps and shows the wrong sign. It saturates instead, is 0
+// exactly when the sums are equal, and the exception decision stays exact.
+func TestDeltaM1SaturatesWithTheRightSign(t *testing.T) {
+	const hi, lo = math.MaxInt64, math.MinInt64
+	for _, tc := range []struct {
+		truth, down, want int64
+	}{
+		{hi, -1, hi},
+		{hi, lo, hi},
+		{0, lo, hi},
+		{lo, 1, lo},
+		{lo, hi, lo},
+		{-2, hi, lo},
+		{-1, hi, lo}, // exactly MinInt64: no overflow
+		{hi, 0, hi},
+		{hi - 1, hi, -1},
+		{lo, lo, 0},
+		{hi, hi, 0},
+		{lo + 1, lo, 1},
+	} {
+		r := compare.Row{Truth: agg(tc.truth, 0, 1), Down: agg(tc.down, 0, 1), HasTruth: true, HasDown: true}
+		if got := r.DeltaM1(); got != tc.want {
+			t.Errorf("DeltaM1(%d − %d) = %d, want %d", tc.truth, tc.down, got, tc.want)
+		}
+		if exc := r.Exception(compare.DefaultOptions()); exc != (tc.truth != tc.down) {
+			t.Errorf("Exception(%d vs %d) = %v", tc.truth, tc.down, exc)
+		}
+	}
+	c := newCmp(t, compare.DefaultOptions())
+	k := key(t0+5000, "d", "cat-1")
+	c.AddTruth(k, agg(hi, 0, 1))
+	c.Observe(down(k, lo, 0, 1))
+	r := c.Report(true)
+	if len(r.Exceptions) != 1 || r.Exceptions[0].DeltaM1() <= 0 {
+		t.Fatalf("truth max, downstream min: exceptions %+v, want one with a positive Δm1", r.Exceptions)
+	}
+}

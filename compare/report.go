@@ -1,0 +1,56 @@
+package compare
+
+import "slices"
+
+// Report returns the verdict. With final set, the input has ended: every
+// key is judged, and keys the downstream reported incomplete are pending.
+func (c *Comparator) Report(final bool) Report { return c.ReportLimit(final, 0) }
+
+// ReportLimit is Report listing at most limit exception rows (0: all): the
+// latest windows, for a screen that cannot show thousands anyway. The
+// scores always count every row. It costs O(listed rows + log rows): the
+// scores are kept as rows change and the rows in key order.
+func (c *Comparator) ReportLimit(final bool, limit int) Report {
+	r := Report{Settled: c.settled, Provisional: c.prov, Final: final,
+		Pending: c.prov.Keys - c.settled.Keys, Unlisted: c.unlisted, Unjudged: c.unjudged}
+	n := c.exc.n
+	if limit > 0 {
+		n = min(n, limit)
+	}
+	r.Exceptions = make([]Row, 0, n)
+	list := func(e *entry) bool {
+		row := e.Row
+		if final {
+			row.Settled = true
+		}
+		row.TruthFinal = final || row.WindowEnd <= c.truthH
+		row.DownFinal = final || row.WindowEnd <= c.downH
+		r.Exceptions = append(r.Exceptions, row)
+		return len(r.Exceptions) < n
+	}
+	if n == c.exc.n {
+		c.exc.ascend(list)
+	} else if n > 0 {
+		c.exc.descend(list) // the latest windows
+		slices.Reverse(r.Exceptions)
+	}
+	if final {
+		s := Score{Exceptions: c.prov.Exceptions, Keys: c.prov.Keys - c.incompl}
+		r.Settled, r.Provisional, r.Pending = s, s, c.incompl
+		c.pend.ascend(func(e *entry) bool {
+			r.PendingRows = append(r.PendingRows, e.Row)
+			return true
+		})
+	}
+	return r
+}
+
+// Rows returns every joined row, sorted (for a full listing or a test).
+func (c *Comparator) Rows() []Row {
+	out := make([]Row, 0, len(c.rows))
+	for _, e := range c.rows {
+		out = append(out, e.Row)
+	}
+	slices.SortFunc(out, func(a, b Row) int { return a.Key.Compare(b.Key) })
+	return out
+}
