@@ -223,7 +223,7 @@ func (a *app) build(ctx context.Context, logf func(string)) (err error) {
 	if a.store != nil && cfg.resultsTo != "kafka" {
 		erc.Sink = &cassandra.Sink{Store: a.store, Engine: cfg.engineName, Boontadata: cfg.boontadata, Suffix: cfg.suffix}
 	}
-	if a.engine, err = enginerun.New(erc, a.kafka, a.bus, a.controls); err != nil {
+	if a.engine, err = enginerun.New(erc, enginerun.Deps{Kafka: a.kafka, Bus: a.bus, Controls: a.controls}); err != nil {
 		return err
 	}
 	a.closers = append(a.closers, a.engine.Close)

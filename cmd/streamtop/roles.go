@@ -247,7 +247,7 @@ func runEngine(cfg config, stdout, stderr io.Writer) int {
 		defer store.Close()
 		erc.Sink = &cassandra.Sink{Store: store, Engine: cfg.engineName, Boontadata: cfg.boontadata, Suffix: cfg.suffix}
 	}
-	r, err := enginerun.New(erc, cfg.kafka, h.bus, nil)
+	r, err := enginerun.New(erc, enginerun.Deps{Kafka: cfg.kafka, Bus: h.bus})
 	if err != nil {
 		h.logf(err.Error())
 		return exitUsage

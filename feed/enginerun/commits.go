@@ -1,0 +1,80 @@
+package enginerun
+
+import "github.com/streamtop/streamtop/feed/kafka"
+
+// commits is what a group member commits: for every owned partition, the
+// offset of the earliest event still in an open window (re-reading from
+// there rebuilds every open window; what is before it is final downstream),
+// with the closed horizon as metadata. floors are the horizons previous
+// owners committed: a window they closed is never emitted again.
+type commits struct {
+	minOpen map[int32]map[int64]int64 // partition → window end → earliest offset in it
+	floors  map[int32]kafka.Floor
+}
+
+func newCommits() *commits {
+	return &commits{minOpen: map[int32]map[int64]int64{}, floors: map[int32]kafka.Floor{}}
+}
+
+// opened records that the event at offset off of partition p went into the
+// window ending at end.
+func (c *commits) opened(p int32, end, off int64) {
+	m := c.minOpen[p]
+	if m == nil {
+		m = map[int64]int64{}
+		c.minOpen[p] = m
+	}
+	if o, ok := m[end]; !ok || off < o {
+		m[end] = off
+	}
+}
+
+// newRun forgets the open windows (the floors stay: they name their run).
+func (c *commits) newRun() { clear(c.minOpen) }
+
+// floor returns the horizon a previous owner of p closed in run tag.
+func (c *commits) floor(p int32, tag string) (int64, bool) {
+	f, ok := c.floors[p]
+	if !ok || f.Tag != tag {
+		return 0, false
+	}
+	return f.Closed, true
+}
+
+// setFloors takes the floors read from the group's commits.
+func (c *commits) setFloors(fs map[int32]kafka.Floor) {
+	for p, f := range fs {
+		c.floors[p] = f
+	}
+}
+
+// offsets returns the commits of the owned partitions read since their
+// assignment, for run tag with closed horizon closed. Windows ending at or
+// before closed are forgotten: they are final.
+func (c *commits) offsets(ps partitions, closed int64, tag string) []kafka.Commit {
+	var out []kafka.Commit
+	for _, p := range ps {
+		if !p.owned || !p.read {
+			// Nothing read since it was assigned: the commit (and the
+			// horizon in its metadata) of the previous owner stands.
+			continue
+		}
+		pc := closed
+		if f, ok := c.floor(p.id, tag); ok {
+			pc = max(pc, f) // never forget what a previous owner closed
+		}
+		off := p.next
+		if len(p.queue) > 0 {
+			off = min(off, p.queue[0].offset) // read but not yet merged in
+		}
+		for end, o := range c.minOpen[p.id] {
+			if end <= closed {
+				delete(c.minOpen[p.id], end)
+			} else {
+				off = min(off, o)
+			}
+		}
+		out = append(out, kafka.Commit{Partition: p.id, Offset: off, Metadata: kafka.CommitMeta(tag, pc)})
+	}
+	return out
+}

@@ -1,0 +1,292 @@
+package enginerun
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/streamtop/streamtop/engine"
+	"github.com/streamtop/streamtop/feed/bus"
+)
+
+// take handles one record of partition p: markers, run tags, then the
+// event, at once or queued for the merged read.
+func (r *Runner) take(p *partition, h headers, rec record) {
+	if h.kind != "" || h.other {
+		r.flushBatch() // a marker: what came before it goes first
+	}
+	k, verified := r.classify(p.id, h, len(rec.value) == 0)
+	if verified {
+		r.read.Add(1)
+	}
+	switch k {
+	case foreign:
+		r.foreignSeen(p.id, h, verified)
+		return
+	case ownMarker:
+		r.mark(p, h)
+		return
+	}
+	r.book.st.Consumed++
+	if r.cfg.Merge {
+		p.queue = append(p.queue, rec)
+		if r.queuedSince.IsZero() {
+			r.queuedSince = r.now()
+		}
+		return
+	}
+	arrival := rec.ts
+	if r.cfg.Clock == bus.RealClock {
+		arrival = r.arrival // the records of a fetch arrive together
+	}
+	r.ingest(p.id, arrival, &rec)
+}
+
+// afterRecords finishes a fetch: the batch to the engine, the merge as far
+// as it goes, the end of input, the results.
+func (r *Runner) afterRecords(ctx context.Context) {
+	r.flushBatch()
+	if r.cfg.Merge {
+		r.releaseMerged()
+	} else {
+		r.updateCaughtUp()
+	}
+	r.maybeFinish(ctx)
+	r.emit(ctx)
+}
+
+// ingest decodes rec, read from partition p at arrival, into the batch
+// the engine gets next.
+func (r *Runner) ingest(p int32, arrival int64, rec *record) {
+	ev, err := r.dec.Decode(rec.value)
+	if err != nil {
+		r.book.st.Malformed++
+		if msg := err.Error(); msg != r.lastMalf {
+			r.lastMalf = msg
+			r.log(bus.Warn, fmt.Sprintf("%s/%d@%d skipped: %v", r.cfg.Events, rec.part, rec.offset, err))
+		}
+		return
+	}
+	b := &r.batch
+	if len(b.evs) > 0 && b.part != p {
+		r.flushBatch()
+	}
+	b.part = p
+	b.evs, b.arrivals, b.offsets = append(b.evs, ev), append(b.arrivals, arrival), append(b.offsets, rec.offset)
+	if len(b.evs) >= maxBatch {
+		r.flushBatch()
+	}
+}
+
+// maxBatch bounds the events handed to the engine at once.
+const maxBatch = 512
+
+// ingestBatch is what the engine gets next: consecutive events of one
+// partition, with their arrivals and offsets.
+type ingestBatch struct {
+	part     int32
+	evs      []engine.Event
+	arrivals []int64
+	offsets  []int64
+	outcomes []engine.Outcome
+}
+
+// flushBatch hands the batch to the engine and books the outcomes.
+func (r *Runner) flushBatch() {
+	b := &r.batch
+	if len(b.evs) == 0 {
+		return
+	}
+	b.outcomes = r.eng.IngestBatch(b.part, b.arrivals, b.evs, b.outcomes[:0])
+	r.book.rateEvents += int64(len(b.evs))
+	wm := r.eng.Watermark() // at or past the one each late event met
+	win, eventTime := r.cfg.Engine.Window.Milliseconds(), r.eng.Config().Mode == engine.EventTime
+	for i, o := range b.outcomes {
+		ev := &b.evs[i]
+		switch o {
+		case engine.Late:
+			r.book.late(ev, win, b.arrivals[i], wm)
+		case engine.Accepted:
+			if r.cfg.Group != "" {
+				t := ev.Time
+				if !eventTime {
+					t = r.eng.Now()
+				}
+				r.commits.opened(b.part, engine.WindowEnd(t, win), b.offsets[i])
+			}
+		}
+	}
+	clear(b.evs) // let the ids go
+	b.evs, b.arrivals, b.offsets = b.evs[:0], b.arrivals[:0], b.offsets[:0]
+}
+
+// releaseMerged feeds the engine queued records in merged order, as far as
+// every partition's bound allows, one at a time: the caught-up flags are
+// set for each record.
+func (r *Runner) releaseMerged() {
+	for {
+		p := r.merge.next(r.parts)
+		if p == nil {
+			return
+		}
+		rec := pop(r.parts, p, r.eng.SetCaughtUp)
+		r.ingest(p.id, rec.ts, &rec)
+		r.flushBatch()
+	}
+}
+
+// NoMarkersAfter is how long a group member merging partitions waits for a
+// first clock marker before it decides the stream has none (another
+// producer) and reads its partitions as they come.
+const NoMarkersAfter = 10 * time.Second
+
+// checkMarkers gives up waiting for clock markers that do not come.
+func (r *Runner) checkMarkers(now time.Time) {
+	if !r.cfg.Merge || r.cfg.Group == "" || r.anyMarked || r.merge.noMarkers || r.queuedSince.IsZero() {
+		return
+	}
+	if now.Sub(r.queuedSince) >= NoMarkersAfter {
+		r.merge.noMarkers = true
+		r.log(bus.Warn, fmt.Sprintf("no clock markers in %s after %v: reading its partitions as they come (not merged)", r.cfg.Events, NoMarkersAfter))
+		r.releaseMerged()
+	}
+}
+
+// maybeFinish flushes the engine once every partition it reads has ended.
+func (r *Runner) maybeFinish(ctx context.Context) {
+	if r.finished || !r.parts.owns() || !r.parts.allDone() {
+		return
+	}
+	r.eng.Flush()
+	r.finished = true
+	r.emit(ctx)
+	r.commit(ctx)
+}
+
+// updateCaughtUp tells the engine which partitions have nothing left to
+// read (the merged read decides that per record instead).
+func (r *Runner) updateCaughtUp() {
+	if r.cfg.Merge {
+		return
+	}
+	for _, p := range r.parts {
+		if p.owned {
+			r.eng.SetCaughtUp(p.id, p.caughtUp())
+		}
+	}
+}
+
+// unreachable marks partition id (every partition when id is unknown) as
+// not reachable: not idle.
+func (r *Runner) unreachable(id int32) {
+	if p := r.parts.get(id); p != nil {
+		p.unreachable()
+		return
+	}
+	for _, p := range r.parts {
+		p.unreachable()
+	}
+}
+
+// addPartitions starts reading partitions added to the topic (no group:
+// a group gets them in an assignment), from their start.
+func (r *Runner) addPartitions(ids []int32) {
+	var top int32
+	for _, id := range ids {
+		top = max(top, id+1)
+	}
+	added := r.parts.grow(top, true)
+	for _, p := range added {
+		r.eng.Assign(p.id)
+	}
+	if len(added) > 0 {
+		r.log(bus.Info, fmt.Sprintf("%d partitions added to %s: reading them from their start", len(added), r.cfg.Events))
+	}
+}
+
+// handleEnds takes a listing of the end offsets.
+func (r *Runner) handleEnds(e endsResult) {
+	if e.err != nil {
+		r.book.st.Err = "broker unreachable: " + e.err.Error()
+		if r.reachable {
+			r.log(bus.Warn, r.book.st.Err+" (the watermark waits: an outage is not idleness)")
+		}
+		r.reachable = false
+	} else {
+		if !r.reachable {
+			r.log(bus.Info, "broker reachable again")
+		}
+		r.book.st.Err, r.reachable = "", true
+	}
+	for _, p := range r.parts {
+		if end, ok := e.ends[p.id]; ok {
+			p.sawEnd(end)
+		} else {
+			p.unreachable()
+		}
+	}
+	r.updateCaughtUp()
+}
+
+// applySettings takes the controls' new settings.
+func (r *Runner) applySettings(ctx context.Context) {
+	s := r.controls.Load()
+	old := r.settings
+	r.settings = s
+	if s.Run > r.run {
+		r.flushBatch()
+		if err := r.reset(s.Run, ""); err != nil {
+			r.log(bus.Error, err.Error())
+		}
+		return
+	}
+	if s.Mode != old.Mode {
+		if err := r.eng.SetMode(s.Mode); err != nil {
+			r.log(bus.Error, err.Error())
+		}
+	}
+	if s.Dedup != old.Dedup {
+		r.eng.SetDedup(s.Dedup)
+	}
+	if s.WatermarkLag != old.WatermarkLag {
+		if err := r.eng.SetWatermarkLag(s.WatermarkLag); err != nil {
+			r.log(bus.Error, err.Error())
+		}
+	}
+	r.emit(ctx)
+}
+
+// reset starts a fresh engine for run n (tag: the run tag followed by a
+// distributed engine) with the current settings.
+func (r *Runner) reset(n int, tag string) error {
+	c := r.cfg.Engine
+	c.Mode, c.Dedup, c.Watermark = r.settings.Mode, r.settings.Dedup, r.settings.WatermarkLag
+	eng, err := engine.New(c)
+	if err != nil {
+		return err
+	}
+	if r.cfg.Clock == bus.RealClock {
+		// Partitions assigned now are silent from now, not idle at once:
+		// the first records of one may be written a moment after another's.
+		eng.Advance(r.now().UnixMilli())
+	}
+	r.eng, r.run, r.finished = eng, n, false
+	r.tag = tag
+	if r.cfg.Session != "" {
+		r.tag = bus.RunTag(r.cfg.Session, n)
+	}
+	r.anyMarked, r.merge.noMarkers, r.queuedSince = false, false, time.Time{}
+	r.progress.newRun()
+	r.commits.newRun()
+	r.book.newRun(n)
+	for _, p := range r.parts {
+		p.newRun()
+		if p.owned {
+			r.eng.Assign(p.id)
+			if f, ok := r.commits.floor(p.id, r.tag); ok {
+				r.eng.SetFloor(p.id, f)
+			}
+		}
+	}
+	return nil
+}

@@ -1,0 +1,86 @@
+package enginerun
+
+import "bytes"
+
+// record is one record of the events topic, as the merged read and the
+// decoder need it (the loop copies it out of the Kafka client's record).
+type record struct {
+	part   int32
+	offset int64
+	ts     int64 // the record's timestamp, ms
+	key    []byte
+	value  []byte
+}
+
+// before is the merged read's order: timestamp, then key, then partition,
+// as batch engines read partitions (SPEC §3).
+func before(a, b *record) bool {
+	if a.ts != b.ts {
+		return a.ts < b.ts
+	}
+	if c := bytes.Compare(a.key, b.key); c != 0 {
+		return c < 0
+	}
+	return a.part < b.part
+}
+
+// merger releases the queued records of the owned partitions in merged
+// order, as far as every partition's bound allows: a partition with
+// nothing queued may still deliver an earlier record unless its clock
+// marker (bound) says otherwise.
+type merger struct {
+	// noMarkers: a group member gave up waiting for clock markers (another
+	// producer writes the topic): partitions that never had one hold the
+	// merge back only while they have unread records.
+	noMarkers bool
+}
+
+// next returns the partition whose head record goes next, or nil when the
+// merge must wait (or nothing is queued).
+func (m *merger) next(ps partitions) *partition {
+	var best *partition
+	for _, p := range ps {
+		if p.owned && len(p.queue) > 0 && (best == nil || before(&p.queue[0], &best.queue[0])) {
+			best = p
+		}
+	}
+	if best == nil {
+		return nil
+	}
+	ts := best.queue[0].ts
+	for _, p := range ps {
+		if p.owned && len(p.queue) == 0 && p.bound <= ts && m.mayHoldEarlier(p) {
+			return nil // p may still deliver an earlier (or tied) record
+		}
+	}
+	return best
+}
+
+// mayHoldEarlier reports whether an empty partition may still deliver a
+// record older than what the merge would release. A marked partition may,
+// below its bound. In one process the injector marks every partition there
+// at the start, so the merge waits for them (the run is deterministic). A
+// partition never marked — added during the run, or in a group whose
+// producer writes no markers — holds the merge back only while it has
+// unread records (SPEC §6).
+func (m *merger) mayHoldEarlier(p *partition) bool {
+	if p.marked || (p.atStart && !m.noMarkers) {
+		return true
+	}
+	return !p.caughtUp()
+}
+
+// pop removes p's head record and sets every owned partition's caught-up
+// flag for it, deterministically: a partition is caught up when nothing at
+// or before this record's time is left in its queue.
+func pop(ps partitions, p *partition, setCaughtUp func(int32, bool)) record {
+	head := p.queue[0]
+	p.queue[0] = record{}
+	p.queue = p.queue[1:]
+	for _, q := range ps {
+		if q.owned {
+			setCaughtUp(q.id, len(q.queue) == 0 || q.queue[0].ts > head.ts)
+		}
+	}
+	return head
+}

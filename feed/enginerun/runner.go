@@ -1,0 +1,459 @@
+package enginerun
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/streamtop/streamtop/engine"
+	"github.com/streamtop/streamtop/feed/bus"
+	"github.com/streamtop/streamtop/feed/kafka"
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kgo"
+)
+
+// This file is the runner's loop: the only one here that talks to the Kafka
+// client or reads the clock. What it decides with lives in small types:
+// partitions, merger, commits, progress, sinkBuffer, statusBook.
+
+// Deps is what the runner works with.
+type Deps struct {
+	// Kafka reaches the cluster: the runner makes its own client (a group
+	// member needs the group's options at creation).
+	Kafka    kafka.Config
+	Bus      *bus.Bus
+	Controls *bus.Controls   // nil for a headless engine: the settings are Config.Engine's
+	Now      func() time.Time // [time.Now]
+}
+
+// Runner runs the pure engine against Kafka: it reads the events topic,
+// writes results and progress records to the results topic (and the sink)
+// and publishes its status on the bus.
+type Runner struct {
+	cfg      Config
+	now      func() time.Time
+	cl       *kgo.Client
+	adm      *kadm.Client
+	bus      *bus.Bus
+	controls *bus.Controls
+	read     atomic.Int64 // records of this session read: the injector's backpressure
+
+	eng      *engine.Engine
+	dec      *engine.Decoder // interns devices and categories
+	batch    ingestBatch
+	run      int
+	tag      string // run tag of the records the engine is aggregating
+	left     map[string]bool
+	settings bus.Settings
+	parts    partitions
+	merge    merger
+	commits  *commits
+	progress *progress
+	sink     *sinkBuffer
+	book     statusBook
+	results  []engine.Result
+	resParts int32
+	topicID  [16]byte
+	finished bool
+	arrival  int64 // real clock: when the fetch being handled arrived
+
+	lastMalf    string
+	lastSinkErr string
+	reachable   bool
+	lastCommit  time.Time
+	anyMarked   bool      // a clock marker was read since the last reset
+	queuedSince time.Time // when a record was first queued for the merge
+
+	rebalC   chan rebalance // group callbacks → loop
+	done     chan struct{}  // closed when Run stops handling rebalances
+	doneOnce sync.Once
+}
+
+// New validates cfg and creates the runner's Kafka client.
+func New(cfg Config, deps Deps) (*Runner, error) {
+	cfg = cfg.withDefaults()
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if deps.Bus == nil {
+		return nil, fmt.Errorf("engine runner: %w: a bus is required", bus.ErrConfig)
+	}
+	r := &Runner{cfg: cfg, now: deps.Now, bus: deps.Bus, controls: deps.Controls, dec: engine.NewDecoder(),
+		commits: newCommits(), progress: newProgress(), left: map[string]bool{},
+		rebalC: make(chan rebalance), done: make(chan struct{}), reachable: true}
+	if r.now == nil {
+		r.now = time.Now
+	}
+	if cfg.Sink != nil {
+		r.sink = newSinkBuffer(cfg.Sink)
+	}
+	r.settings = bus.Settings{Mode: cfg.Engine.Mode, Dedup: cfg.Engine.Dedup, WatermarkLag: cfg.Engine.Watermark}
+	if r.controls != nil {
+		r.settings = r.controls.Load()
+	}
+	cl, err := deps.Kafka.NewClient(r.clientOpts()...)
+	if err != nil {
+		return nil, fmt.Errorf("engine runner: %w", err)
+	}
+	r.cl, r.adm = cl, kadm.NewClient(cl)
+	if err := r.reset(r.settings.Run, ""); err != nil {
+		cl.Close()
+		return nil, err
+	}
+	return r, nil
+}
+
+// clientOpts are the group member's options (none without a group).
+func (r *Runner) clientOpts() []kgo.Opt {
+	if r.cfg.Group == "" {
+		return nil
+	}
+	start := kgo.NewOffset().AtStart()
+	if r.cfg.FromEnd {
+		start = kgo.NewOffset().AtEnd()
+	}
+	cb := func(kind string) func(context.Context, *kgo.Client, map[string][]int32) {
+		return func(ctx context.Context, _ *kgo.Client, m map[string][]int32) { r.callback(ctx, kind, m[r.cfg.Events]) }
+	}
+	return []kgo.Opt{
+		kgo.ConsumerGroup(r.cfg.Group),
+		kgo.ConsumeTopics(r.cfg.Events),
+		kgo.ConsumeResetOffset(start),
+		// Eager: a rebalance takes every partition back, so each instance
+		// restarts from its commits and never mixes old and new assignments.
+		kgo.Balancers(kgo.RangeBalancer()),
+		kgo.DisableAutoCommit(),
+		kgo.BlockRebalanceOnPoll(),
+		kgo.SessionTimeout(r.cfg.SessionTimeout),
+		kgo.HeartbeatInterval(max(r.cfg.SessionTimeout/6, 100*time.Millisecond)),
+		kgo.RebalanceTimeout(30 * time.Second),
+		kgo.OnPartitionsAssigned(cb("assigned")),
+		kgo.OnPartitionsRevoked(cb("revoked")),
+		kgo.OnPartitionsLost(cb("lost")),
+	}
+}
+
+// Close releases the runner's client (after Run has returned).
+func (r *Runner) Close() { r.cl.Close() }
+
+// Read counts the records of this session's runs read from the events
+// topic, markers included (foreign and external records are not): the
+// injector's backpressure. Safe to call from any goroutine.
+func (r *Runner) Read() int64 { return r.read.Load() }
+
+// Start finds the partitions and, without a group, where to read them
+// from. Call it before the injector starts, so nothing it produces is missed.
+func (r *Runner) Start(ctx context.Context) error {
+	n, err := kafka.PartitionCount(ctx, r.cl, r.cfg.Events)
+	if err != nil {
+		return fmt.Errorf("engine: %w", err)
+	}
+	if r.resParts, err = kafka.PartitionCount(ctx, r.cl, r.cfg.Results); err != nil {
+		return fmt.Errorf("engine: %w", err)
+	}
+	r.topicID = kafka.TopicID(ctx, r.adm, r.cfg.Events)
+	start := map[int32]int64{}
+	if r.cfg.FromEnd && r.cfg.Group == "" {
+		if start, err = kafka.EndOffsets(ctx, r.adm, r.cfg.Events); err != nil {
+			return fmt.Errorf("engine: start offsets: %w", err)
+		}
+	}
+	owned := r.cfg.Group == ""
+	for p := range n {
+		r.parts = append(r.parts, newPartition(p, start[p], owned, true))
+		if owned {
+			r.eng.Assign(p)
+		}
+	}
+	return nil
+}
+
+// pollMsg is what the poll goroutine hands the loop: a fetch, or
+// partitions added to the topic (always before their records).
+type pollMsg struct {
+	fs    kgo.Fetches
+	added []int32
+	done  chan struct{}
+}
+
+// Run consumes until ctx ends. Start must have been called. Stopping
+// flushes what the engine owes: open windows are emitted marked incomplete
+// (a comparator keeps them pending), the producer is flushed and, in a
+// group, offsets are committed. An error is returned when something owed
+// could not be delivered.
+func (r *Runner) Run(ctx context.Context) error {
+	if r.parts == nil {
+		return fmt.Errorf("engine runner: %w: Run before Start", bus.ErrConfig)
+	}
+	defer r.doneOnce.Do(func() { close(r.done) })
+	pollC := make(chan pollMsg)
+	pollDone := make(chan struct{})
+	go r.poll(ctx, pollC, pollDone)
+	endsC := make(chan endsResult, 1)
+	go r.watchEnds(ctx, endsC)
+	ticker := time.NewTicker(r.cfg.Tick)
+	defer ticker.Stop()
+	var changed <-chan struct{}
+	if r.controls != nil {
+		changed = r.controls.Changed()
+	}
+	for {
+		select {
+		case <-ctx.Done():
+			// The last poll may block rebalances until AllowRebalance:
+			// let it finish before leaving the group.
+			select {
+			case <-pollDone:
+			case <-time.After(5 * time.Second):
+			}
+			return r.shutdown()
+		case m := <-pollC:
+			if m.added != nil {
+				r.addPartitions(m.added)
+			} else {
+				r.handleFetches(ctx, m.fs)
+			}
+			close(m.done)
+		case rb := <-r.rebalC:
+			r.handleRebalance(ctx, rb)
+			close(rb.done)
+		case e := <-endsC:
+			r.handleEnds(e)
+		case <-ticker.C:
+			r.tick(ctx)
+		case <-changed:
+			changed = r.controls.Changed()
+			r.applySettings(ctx)
+		}
+	}
+}
+
+// poll runs the one poll loop, handing each fetch to the loop and waiting
+// until it is handled (rebalances happen between fetches only).
+func (r *Runner) poll(ctx context.Context, out chan<- pollMsg, stopped chan<- struct{}) {
+	defer close(stopped)
+	hand := func(m pollMsg) {
+		m.done = make(chan struct{})
+		select {
+		case out <- m:
+		case <-ctx.Done():
+			return
+		}
+		select {
+		case <-m.done:
+		case <-ctx.Done():
+		}
+	}
+	l := kafka.Loop{Client: r.cl, Group: r.cfg.Group != ""}
+	if r.cfg.Group == "" {
+		l.Assign = []string{r.cfg.Events}
+		l.Start = func(_ string, p int32) int64 { return r.parts.get(p).next }
+		l.Added = func(_ string, ps []int32) { hand(pollMsg{added: ps}) }
+	}
+	err := l.Run(ctx, func(fs kgo.Fetches) { hand(pollMsg{fs: fs}) })
+	if err != nil && ctx.Err() == nil && !errors.Is(err, kgo.ErrClientClosed) {
+		r.log(bus.Error, "poll: "+err.Error())
+	}
+}
+
+// shutdown flushes what the engine owes when it is stopped.
+func (r *Runner) shutdown() error {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if r.cfg.Group != "" && !r.finished && r.parts.owns() {
+		r.commit(ctx) // before the flush: the re-read must rebuild these windows
+		r.eng.FlushIncomplete()
+		r.emit(ctx)
+	}
+	var errs []error
+	if err := r.sink.drain(ctx, r.tag); err != nil {
+		errs = append(errs, fmt.Errorf("engine: %d results not written at shutdown: %w", r.sink.pending(), err))
+	}
+	if err := r.cl.Flush(ctx); err != nil {
+		errs = append(errs, fmt.Errorf("engine: flush results: %w", err))
+	}
+	// From here on rebalance callbacks return at once: leaving the group
+	// revokes our partitions, and nobody is left to handle that.
+	r.doneOnce.Do(func() { close(r.done) })
+	if r.cfg.Group != "" {
+		r.cl.AllowRebalance() // the last poll may still block it
+		r.cl.LeaveGroup()
+	}
+	return errors.Join(errs...)
+}
+
+type endsResult struct {
+	ends map[int32]int64
+	err  error
+}
+
+// watchEnds lists the end offsets twice a second: a partition is caught up
+// when the engine has read to its end, and an error means unreachable (not
+// idle).
+func (r *Runner) watchEnds(ctx context.Context, out chan<- endsResult) {
+	t := time.NewTicker(500 * time.Millisecond)
+	defer t.Stop()
+	for {
+		lctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+		ends, err := kafka.EndOffsets(lctx, r.adm, r.cfg.Events)
+		cancel()
+		select {
+		case out <- endsResult{ends, err}:
+		case <-ctx.Done():
+			return
+		}
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			return
+		}
+	}
+}
+
+// handleFetches hands a fetch to the engine: first every partition's new
+// end (one whose records come later in the fetch is not caught up, so it
+// holds the watermark back while the records before it are ingested), then
+// the records.
+func (r *Runner) handleFetches(ctx context.Context, fs kgo.Fetches) {
+	r.arrival = r.now().UnixMilli()
+	fs.EachError(func(t string, p int32, err error) {
+		if errors.Is(err, context.Canceled) || errors.Is(err, kgo.ErrClientClosed) {
+			return
+		}
+		r.book.st.Err = fmt.Sprintf("fetch %s/%d: %v", t, p, err)
+		r.unreachable(p)
+	})
+	fs.EachPartition(func(fp kgo.FetchTopicPartition) {
+		if p := r.parts.get(fp.Partition); p != nil && fp.Err == nil {
+			p.sawEnd(fp.HighWatermark)
+		}
+	})
+	r.updateCaughtUp()
+	fs.EachPartition(func(fp kgo.FetchTopicPartition) {
+		p := r.parts.get(fp.Partition)
+		if p == nil || !p.owned {
+			return // fetched before a revoke: the new owner reads it
+		}
+		for _, rec := range fp.Records {
+			p.readAt(rec.Offset)
+			r.record(p, rec)
+		}
+	})
+	r.afterRecords(ctx)
+}
+
+// record copies what the runner needs out of a client record.
+func (r *Runner) record(p *partition, rec *kgo.Record) {
+	h := headersOf(rec.Headers)
+	r.take(p, h, record{part: p.id, offset: rec.Offset, ts: rec.Timestamp.UnixMilli(), key: rec.Key, value: rec.Value})
+}
+
+// headersOf gathers a record's streamtop headers.
+func headersOf(hs []kgo.RecordHeader) headers {
+	var h headers
+	for _, x := range hs {
+		if !strings.HasPrefix(x.Key, "streamtop-") {
+			continue
+		}
+		switch {
+		case x.Key == kafka.HeaderRun && !h.hasRun:
+			h.run, h.hasRun = string(x.Value), true
+		case (x.Key == kafka.HeaderEnd || x.Key == kafka.HeaderClock) && h.kind == "":
+			h.kind, h.value = x.Key, string(x.Value)
+		default:
+			h.other = true
+		}
+	}
+	return h
+}
+
+// tick advances time, emits, writes to the sink, commits and publishes.
+func (r *Runner) tick(ctx context.Context) {
+	now := r.now()
+	r.checkMarkers(now)
+	if !r.finished {
+		t := r.eng.Now()
+		if r.cfg.Clock == bus.RealClock {
+			t = now.UnixMilli()
+		}
+		if t != engine.None {
+			r.eng.Advance(t)
+		}
+	}
+	r.emit(ctx)
+	r.drainSink(ctx)
+	if r.cfg.Group != "" && now.Sub(r.lastCommit) >= time.Second {
+		r.commit(ctx)
+	}
+	r.bus.Publish(r.book.snapshot(now, r.run, r.tag, r.eng, r.finished, r.parts))
+}
+
+// emit produces the engine's new results and, when the closed horizon of a
+// partition moved, one progress record to every results partition.
+func (r *Runner) emit(ctx context.Context) {
+	r.results = r.eng.Drain(r.results[:0])
+	for _, res := range r.results {
+		if !r.cfg.NoKafkaResults {
+			rec := &kgo.Record{Topic: r.cfg.Results, Key: []byte(res.Key.String()), Value: res.AppendJSON(nil)}
+			if r.tag != "" {
+				rec.Headers = []kgo.RecordHeader{{Key: kafka.HeaderRun, Value: []byte(r.cfg.RunKey.EventHeader(r.tag))}}
+			}
+			r.cl.Produce(ctx, rec, r.promise)
+		}
+		r.book.st.Produced++
+		r.book.rateResults++
+	}
+	var closed map[int32]int64
+	if r.book.st.Consumed > 0 || r.finished { // no progress to claim before the run's first event
+		closed = r.progress.moved(r.parts, horizon(r.eng.ClosedBefore(), r.cfg.Engine.Window.Milliseconds()),
+			func(p int32) (int64, bool) { return r.commits.floor(p, r.tag) })
+	}
+	r.sink.add(r.results, closed)
+	if len(closed) == 0 || r.cfg.NoKafkaResults {
+		return
+	}
+	value := kafka.ProgressValue(r.eng.Config().Name, closed)
+	for q := range r.resParts {
+		rec := &kgo.Record{Topic: r.cfg.Results, Partition: q, Value: value,
+			Headers: []kgo.RecordHeader{{Key: kafka.HeaderProgress, Value: []byte("1")}}}
+		if r.tag != "" {
+			v := r.cfg.RunKey.MarkerHeader(r.tag, kafka.HeaderProgress, "1", q)
+			rec.Headers = append(rec.Headers, kgo.RecordHeader{Key: kafka.HeaderRun, Value: []byte(v)})
+		}
+		r.cl.Produce(ctx, rec, r.promise)
+	}
+}
+
+// drainSink hands buffered results and progress to the sink; on failure
+// they stay buffered (nothing is lost) and are retried next tick. A failure
+// is logged once per distinct error.
+func (r *Runner) drainSink(ctx context.Context) {
+	wctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := r.sink.drain(wctx, r.tag); err != nil {
+		r.book.st.Err = err.Error()
+		if r.book.st.Err != r.lastSinkErr {
+			r.lastSinkErr = r.book.st.Err
+			r.log(bus.Warn, r.book.st.Err+" (kept, retrying)")
+		}
+		return
+	}
+	if r.lastSinkErr != "" {
+		r.lastSinkErr = ""
+		r.log(bus.Info, "results sink: written again")
+	}
+}
+
+func (r *Runner) promise(_ *kgo.Record, err error) {
+	if err != nil && !errors.Is(err, context.Canceled) {
+		r.log(bus.Error, "produce result: "+err.Error())
+	}
+}
+
+func (r *Runner) log(l bus.Level, text string) {
+	r.bus.Publish(bus.LogEntry{Time: r.now(), Level: l, Role: "engine", Text: text})
+}

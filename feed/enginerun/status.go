@@ -1,0 +1,66 @@
+package enginerun
+
+import (
+	"math"
+	"time"
+
+	"github.com/streamtop/streamtop/engine"
+	"github.com/streamtop/streamtop/feed/bus"
+)
+
+// recentLate is how many late events a status lists.
+const recentLate = 50
+
+// statusBook keeps the counters an EngineStatus shows, and the rates.
+type statusBook struct {
+	st          bus.EngineStatus
+	recent      []bus.LateEvent
+	rateMark    time.Time
+	rateEvents  int64
+	rateResults int64
+}
+
+// late records a late event (the engine's side output).
+func (b *statusBook) late(ev *engine.Event, window, arrival, wm int64) {
+	if len(b.recent) >= recentLate {
+		b.recent = b.recent[1:]
+	}
+	b.recent = append(b.recent, bus.LateEvent{ID: ev.ID, Device: ev.Device, Category: ev.Category, M1: ev.M1,
+		Time: ev.Time, WindowEnd: engine.WindowEnd(ev.Time, window), Arrival: arrival, Watermark: wm})
+}
+
+// newRun starts the counters of run n afresh.
+func (b *statusBook) newRun(n int) {
+	b.st = bus.EngineStatus{Run: n}
+	b.recent = nil
+}
+
+// snapshot returns the status at now.
+func (b *statusBook) snapshot(now time.Time, run int, tag string, eng *engine.Engine, finished bool, ps partitions) *bus.EngineStatus {
+	if b.rateMark.IsZero() {
+		b.rateMark = now
+	}
+	if d := now.Sub(b.rateMark); d >= time.Second {
+		b.st.EventRate = float64(b.rateEvents) / d.Seconds()
+		b.st.ResultRate = float64(b.rateResults) / d.Seconds()
+		b.rateMark, b.rateEvents, b.rateResults = now, 0, 0
+	}
+	st := b.st
+	st.Run, st.Tag = run, tag
+	st.Config, st.Stats = eng.Config(), eng.Stats()
+	st.ClosedBefore = eng.ClosedBefore()
+	if st.ClosedBefore == math.MaxInt64 {
+		st.ClosedBefore = bus.Final
+	}
+	st.Finished = finished
+	st.Recent = append([]bus.LateEvent(nil), b.recent...)
+	st.PartitionLag = make([]int64, len(ps))
+	for i, p := range ps {
+		lag := p.lag()
+		if lag >= 0 {
+			st.Lag += lag
+		}
+		st.PartitionLag[i] = lag
+	}
+	return &st
+}
