@@ -26,7 +26,7 @@ type Deps struct {
 	// member needs the group's options at creation).
 	Kafka    kafka.Config
 	Bus      *bus.Bus
-	Controls *bus.Controls   // nil for a headless engine: the settings are Config.Engine's
+	Controls *bus.Controls    // nil for a headless engine: the settings are Config.Engine's
 	Now      func() time.Time // [time.Now]
 }
 
