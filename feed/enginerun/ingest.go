@@ -285,6 +285,11 @@ func (r *Runner) reset(n int, tag string) error {
 			r.eng.Assign(p.id)
 			if f, ok := r.commits.floor(p.id, r.tag); ok {
 				r.eng.SetFloor(p.id, f)
+				if f == bus.Final {
+					// A previous owner read this partition to its end
+					// marker and committed past it: it is done.
+					p.done, p.bound = true, bus.Final
+				}
 			}
 		}
 	}

@@ -68,6 +68,11 @@ type Runner struct {
 	anyMarked   bool      // a clock marker was read since the last reset
 	queuedSince time.Time // when a record was first queued for the merge
 
+	// produceCtx outlives Run's context: a result produced just before a
+	// stop is still delivered by shutdown's flush, not failed by the cancel.
+	produceCtx    context.Context
+	cancelProduce context.CancelFunc
+
 	rebalC   chan rebalance // group callbacks → loop
 	done     chan struct{}  // closed when Run stops handling rebalances
 	doneOnce sync.Once
@@ -88,6 +93,7 @@ func New(cfg Config, deps Deps) (*Runner, error) {
 	if r.now == nil {
 		r.now = time.Now
 	}
+	r.produceCtx, r.cancelProduce = context.WithCancel(context.Background())
 	if cfg.Sink != nil {
 		r.sink = newSinkBuffer(cfg.Sink)
 	}
@@ -138,7 +144,10 @@ func (r *Runner) clientOpts() []kgo.Opt {
 }
 
 // Close releases the runner's client (after Run has returned).
-func (r *Runner) Close() { r.cl.Close() }
+func (r *Runner) Close() {
+	r.cancelProduce()
+	r.cl.Close()
+}
 
 // Read counts the records of this session's runs read from the events
 // topic, markers included (foreign and external records are not): the
@@ -402,7 +411,7 @@ func (r *Runner) emit(ctx context.Context) {
 			if r.tag != "" {
 				rec.Headers = []kgo.RecordHeader{{Key: kafka.HeaderRun, Value: []byte(r.cfg.RunKey.EventHeader(r.tag))}}
 			}
-			r.cl.Produce(ctx, rec, r.promise)
+			r.cl.Produce(r.produceCtx, rec, r.promise)
 		}
 		r.book.st.Produced++
 		r.book.rateResults++
@@ -424,7 +433,7 @@ func (r *Runner) emit(ctx context.Context) {
 			v := r.cfg.RunKey.MarkerHeader(r.tag, kafka.HeaderProgress, "1", q)
 			rec.Headers = append(rec.Headers, kgo.RecordHeader{Key: kafka.HeaderRun, Value: []byte(v)})
 		}
-		r.cl.Produce(ctx, rec, r.promise)
+		r.cl.Produce(r.produceCtx, rec, r.promise)
 	}
 }
 
@@ -448,9 +457,10 @@ func (r *Runner) drainSink(ctx context.Context) {
 	}
 }
 
+// promise reports a result the broker did not take: it is lost.
 func (r *Runner) promise(_ *kgo.Record, err error) {
-	if err != nil && !errors.Is(err, context.Canceled) {
-		r.log(bus.Error, "produce result: "+err.Error())
+	if err != nil {
+		r.log(bus.Error, "produce result (lost): "+err.Error())
 	}
 }
 
