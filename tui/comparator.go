@@ -225,7 +225,6 @@ func renderCells(cols []column, cells []string) string {
 func (p *comparatorPane) body() []string {
 	st := p.st
 	cw, ch := contentSize(p.w, p.h)
-	sep := st.sepText
 	s := p.cs
 	if s == nil {
 		return []string{st.faint.Render("waiting for comparator…")}
@@ -242,22 +241,35 @@ func (p *comparatorPane) body() []string {
 	if r.Final || s.Final {
 		top = append(top, st.warn.Render("FINAL"))
 	}
-	lines := pack(top, sep, cw)
+	lines := pack(top, st.sepText, cw)
 	lines = append(lines, pack([]string{
 		kv(st, "send time", s.SendTime.String()),
 		kv(st, "results", itoa(s.Results)),
 		kv(st, "malformed", itoa(s.Malformed)),
-	}, sep, cw)...)
-
-	cols := p.columns(cw)
-	titles := make([]string, len(cols))
-	for i, c := range cols {
-		titles[i] = c.title
-	}
+	}, st.sepText, cw)...)
 	room := ch - len(lines) - 2 // header + status line
 	if room < 1 {
 		p.scroll.window(len(p.shown), 0)
 		return lines
+	}
+	lines, from, to := p.table(lines, cw, room)
+	for len(lines) < ch-1 {
+		lines = append(lines, "")
+	}
+	if p.inputOn {
+		return append(lines, p.input)
+	}
+	return append(lines, st.faint.Render(p.status(from, to)))
+}
+
+// table appends the exception table's header and the rows that fit in
+// room, and returns the range of shown rows it drew.
+func (p *comparatorPane) table(lines []string, cw, room int) ([]string, int, int) {
+	st := p.st
+	cols := p.columns(cw)
+	titles := make([]string, len(cols))
+	for i, c := range cols {
+		titles[i] = c.title
 	}
 	lines = append(lines, st.colHeader.Render(renderCells(cols, titles)))
 	from, to := p.scroll.window(len(p.shown), room)
@@ -282,12 +294,12 @@ func (p *comparatorPane) body() []string {
 			lines = append(lines, st.faint.Render("no row matches"))
 		}
 	}
-	for len(lines) < ch-1 {
-		lines = append(lines, "")
-	}
-	if p.inputOn {
-		return append(lines, p.input)
-	}
+	return lines, from, to
+}
+
+// status is the table's last line: rows shown, filter, position and what
+// is not listed.
+func (p *comparatorPane) status(from, to int) string {
 	status := strconv.Itoa(len(p.shown)) + " rows"
 	if p.filter != "" {
 		status += " (filter: " + sanitize(p.filter) + ")"
@@ -295,11 +307,11 @@ func (p *comparatorPane) body() []string {
 	if pos := p.scroll.position(from, to); pos != "" {
 		status += " · " + pos
 	}
-	if n := len(r.PendingRows); n > 0 {
+	if n := len(p.cs.Report.PendingRows); n > 0 {
 		status += " · " + strconv.Itoa(n) + " incomplete"
 	}
 	if p.open > 0 {
 		status += " · +" + strconv.Itoa(p.open) + " in windows still open"
 	}
-	return append(lines, st.faint.Render(status))
+	return status
 }

@@ -107,12 +107,21 @@ func settingItems(st *styles, s feed.Settings, e *feed.EngineStatus) []string {
 func (p *enginePane) body() []string {
 	st := p.st
 	cw, ch := contentSize(p.w, p.h)
-	sep := st.sepText
-	s := p.status
-	knobs := settingItems(st, p.settings, s)
-	if s == nil {
-		return append(pack(knobs, sep, cw), st.faint.Render("waiting for engine…"))
+	knobs := settingItems(st, p.settings, p.status)
+	if p.status == nil {
+		return append(pack(knobs, st.sepText, cw), st.faint.Render("waiting for engine…"))
 	}
+	lines := p.summary(knobs, cw)
+	if p.errText != "" {
+		lines = append(lines, st.bad.Render("error: "+p.errText))
+	}
+	return p.lateRows(lines, ch-len(lines), cw < 60)
+}
+
+// summary renders the engine's knobs, watermark, counters and flow, packed
+// onto lines of cw cells.
+func (p *enginePane) summary(knobs []string, cw int) []string {
+	st, s := p.st, p.status
 	short := cw < 60
 	lbl := func(long, narrow string) string {
 		if short {
@@ -131,6 +140,33 @@ func (p *enginePane) body() []string {
 	if s.Stats.Mode != engine.EventTime && wm == engine.None {
 		wmText = "— (" + s.Stats.Mode.String() + ")"
 	}
+	counts := []string{kv(st, "malformed", itoa(s.Malformed)), kv(st, "consumed", itoa(s.Consumed))}
+	if s.Malformed > 0 {
+		counts[0] = warnKV("malformed", s.Malformed)
+	}
+	if s.Foreign > 0 {
+		counts = append(counts, kv(st, "foreign", itoa(s.Foreign)))
+	}
+	var lines []string
+	for _, g := range [][]string{
+		knobs,
+		{kv(st, lbl("watermark", "wm"), wmText), kv(st, "closed ≤", fmtTime(s.ClosedBefore, short))},
+		{kv(st, "open", strconv.Itoa(s.Stats.OpenWindows)+" win/"+strconv.Itoa(s.Stats.OpenKeys)+" keys"),
+			kv(st, "accepted", itoa(s.Stats.Accepted))},
+		{kv(st, "dup dropped", itoa(s.Stats.Duplicates)), warnKV("late dropped", s.Stats.Late)},
+		p.flow(lbl, cw),
+		counts,
+		{kv(st, "lateness", s.Config.Lateness.String()), kv(st, "idle", s.Config.Idle.String())},
+	} {
+		lines = append(lines, pack(g, st.sepText, cw)...)
+	}
+	return lines
+}
+
+// flow renders the rates and the lag, per partition when it fits in cw.
+func (p *enginePane) flow(lbl func(long, narrow string) string, cw int) []string {
+	st, s := p.st, p.status
+	short := cw < 60
 	flow := []string{
 		kv(st, lbl("results/s", "res/s"), ftoa(s.ResultRate, 1)),
 		kv(st, lbl("events/s", "ev/s"), ftoa(s.EventRate, 1)),
@@ -158,32 +194,12 @@ func (p *enginePane) body() []string {
 	if s.Finished {
 		flow = append(flow, st.warn.Render("flushed"))
 	}
-	counts := []string{kv(st, "malformed", itoa(s.Malformed)), kv(st, "consumed", itoa(s.Consumed))}
-	if s.Malformed > 0 {
-		counts[0] = warnKV("malformed", s.Malformed)
-	}
-	if s.Foreign > 0 {
-		counts = append(counts, kv(st, "foreign", itoa(s.Foreign)))
-	}
-	var lines []string
-	for _, g := range [][]string{
-		knobs,
-		{kv(st, lbl("watermark", "wm"), wmText), kv(st, "closed ≤", fmtTime(s.ClosedBefore, short))},
-		{kv(st, "open", strconv.Itoa(s.Stats.OpenWindows)+" win/"+strconv.Itoa(s.Stats.OpenKeys)+" keys"),
-			kv(st, "accepted", itoa(s.Stats.Accepted))},
-		{kv(st, "dup dropped", itoa(s.Stats.Duplicates)), warnKV("late dropped", s.Stats.Late)},
-		flow,
-		counts,
-		{kv(st, "lateness", s.Config.Lateness.String()), kv(st, "idle", s.Config.Idle.String())},
-	} {
-		lines = append(lines, pack(g, sep, cw)...)
-	}
-	if p.errText != "" {
-		lines = append(lines, st.bad.Render("error: "+p.errText))
-	}
+	return flow
+}
 
-	// Late events, newest first, in the rows left.
-	room := ch - len(lines)
+// lateRows appends the late events, newest first, in the room rows left.
+func (p *enginePane) lateRows(lines []string, room int, short bool) []string {
+	st := p.st
 	if room < 2 {
 		p.scroll.window(len(p.late), 0)
 		return lines
