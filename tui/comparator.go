@@ -3,6 +3,7 @@ package tui
 import (
 	"strconv"
 	"strings"
+	"time"
 
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
@@ -15,6 +16,9 @@ import (
 type cmpRow struct {
 	settled            bool
 	end                int64
+	endYear            int    // UTC
+	endLong            string // the end with its date
+	endLongW           int    // its width
 	device, category   string
 	truth, down, delta string
 	dm2, ntruth, ndown string
@@ -67,7 +71,8 @@ func (p *comparatorPane) SetSnapshot(s *feed.CompareStatus) {
 
 func newCmpRow(r compare.Row) cmpRow {
 	dash := "—"
-	c := cmpRow{settled: r.Settled, end: r.WindowEnd, device: sanitize(r.Device),
+	c := cmpRow{settled: r.Settled, end: r.WindowEnd, endYear: time.UnixMilli(r.WindowEnd).UTC().Year(),
+		endLong: fmtTime(r.WindowEnd, false, 0), device: sanitize(r.Device),
 		category: sanitize(r.Category), truth: dash, down: dash, delta: dash,
 		dm2: dash, ntruth: dash, ndown: dash}
 	if r.HasTruth {
@@ -92,7 +97,8 @@ func newCmpRow(r compare.Row) cmpRow {
 	if r.Incomplete {
 		mark += "incomplete "
 	}
-	c.search = strings.ToLower(mark + fmtTime(r.WindowEnd, false) + " " + c.device + " " +
+	c.endLongW = ansi.StringWidth(c.endLong)
+	c.search = strings.ToLower(mark + c.endLong + " " + c.device + " " +
 		c.category + " " + c.truth + " " + c.down + " " + c.delta + " " + c.dm2 + " " +
 		c.ntruth + " " + c.ndown)
 	return c
@@ -164,18 +170,18 @@ type column struct {
 	cell  func(*cmpRow) string
 }
 
+// minDeviceW is the least room the device column gets.
+const minDeviceW = 4
+
 func (p *comparatorPane) columns(cw int) []column {
 	short := cw < 70
-	endW := 19
-	if short {
-		endW = 8
-	}
+	endW := p.endWidth(short)
 	cols := []column{
 		{title: "  window_end", width: endW + 2, cell: func(r *cmpRow) string {
 			if r.settled {
-				return "  " + fmtTime(r.end, short)
+				return "  " + fmtTime(r.end, short, p.year)
 			}
-			return "~ " + fmtTime(r.end, short)
+			return "~ " + fmtTime(r.end, short, p.year)
 		}},
 		{title: "device", width: 0, cell: func(r *cmpRow) string { return r.device }},
 		{title: "category", width: 8, cell: func(r *cmpRow) string { return r.category }},
@@ -197,12 +203,35 @@ func (p *comparatorPane) columns(cw int) []column {
 			column{title: "n down", width: 6, right: true, cell: func(r *cmpRow) string { return r.ndown }},
 		)
 	}
-	used := len(cols) - 1 // separators
-	for _, c := range cols {
-		used += c.width
+	used := func() int {
+		n := len(cols) - 1 // separators
+		for _, c := range cols {
+			n += c.width
+		}
+		return n
 	}
-	cols[1].width = min(max(cw-used, 4), 28)
+	// Dated window ends can leave no room for every column: the rightmost
+	// go first.
+	for len(cols) > 3 && used()+minDeviceW > cw {
+		cols = cols[:len(cols)-1]
+	}
+	cols[1].width = min(max(cw-used(), minDeviceW), 28)
 	return cols
+}
+
+// endWidth is the width of the window-end column: the time of day when
+// short, unless a row shown is dated (another year than the run's clock).
+func (p *comparatorPane) endWidth(short bool) int {
+	w := 19
+	if short {
+		w = 8
+	}
+	for _, i := range p.shown {
+		if r := &p.rows[i]; !short || r.endYear != p.year {
+			w = max(w, r.endLongW)
+		}
+	}
+	return w
 }
 
 func renderCells(cols []column, cells []string) string {

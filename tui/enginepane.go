@@ -136,7 +136,7 @@ func (p *enginePane) summary(knobs []string, cw int) []string {
 		return kv(st, label, itoa(n))
 	}
 	wm := s.Stats.Watermark
-	wmText := fmtTime(wm, short)
+	wmText := fmtTime(wm, short, p.year)
 	if s.Stats.Mode != engine.EventTime && wm == engine.None {
 		wmText = "— (" + s.Stats.Mode.String() + ")"
 	}
@@ -150,7 +150,7 @@ func (p *enginePane) summary(knobs []string, cw int) []string {
 	var lines []string
 	for _, g := range [][]string{
 		knobs,
-		{kv(st, lbl("watermark", "wm"), wmText), kv(st, "closed ≤", fmtTime(s.ClosedBefore, short))},
+		{kv(st, lbl("watermark", "wm"), wmText), kv(st, "closed ≤", fmtTime(s.ClosedBefore, short, p.year))},
 		{kv(st, "open", strconv.Itoa(s.Stats.OpenWindows)+" win/"+strconv.Itoa(s.Stats.OpenKeys)+" keys"),
 			kv(st, "accepted", itoa(s.Stats.Accepted))},
 		{kv(st, "dup dropped", itoa(s.Stats.Duplicates)), warnKV("late dropped", s.Stats.Late)},
@@ -215,10 +215,10 @@ func (p *enginePane) lateRows(lines []string, room int, short bool) []string {
 	}
 	for _, r := range p.late[from:to] {
 		// The device id goes last: it is long, and the line is cut at the pane's edge.
-		l := st.value.Render(fmtTime(r.end, short)) + " " + r.categ + " " +
+		l := st.value.Render(fmtTime(r.end, short, p.year)) + " " + r.categ + " " +
 			st.label.Render("m1") + " " + itoa(r.m1)
 		if !short && r.watermark != engine.None {
-			l += " " + st.faint.Render("(wm "+fmtTime(r.watermark, true)+")")
+			l += " " + st.faint.Render("(wm "+fmtTime(r.watermark, true, p.year)+")")
 		}
 		l += " " + st.faint.Render(r.device)
 		lines = append(lines, l)

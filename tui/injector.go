@@ -114,7 +114,7 @@ func (p *injectorPane) body() []string {
 	}, sep, cw)...)
 	clock := "—"
 	if s.Sent > 0 {
-		clock = fmtTime(s.Clock, false)
+		clock = fmtTime(s.Clock, false, p.year)
 	}
 	truth := []string{kv(st, "clock", clock)}
 	if short {

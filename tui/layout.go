@@ -4,12 +4,9 @@ import (
 	"math"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/charmbracelet/x/ansi"
 	"github.com/guptarohit/asciigraph"
-
-	"github.com/streamtop/streamtop/engine"
 )
 
 // fit truncates (with "…") or pads s, which may hold styles, to exactly w
@@ -172,40 +169,6 @@ func num(f float64) string {
 		return "—"
 	}
 	return strconv.FormatFloat(f, 'f', -1, 64)
-}
-
-// fmtTime renders ms since the epoch as FormatWindow does (UTC), or only
-// the time of day when short. engine.None is "—".
-func fmtTime(ms int64, short bool) string {
-	switch ms {
-	case engine.None:
-		return "—"
-	case math.MaxInt64:
-		return "end"
-	}
-	if short {
-		return time.UnixMilli(ms).UTC().Format(time.TimeOnly)
-	}
-	return engine.FormatWindow(ms)
-}
-
-// fmtClock renders a duration as mm:ss or h:mm:ss.
-func fmtClock(d time.Duration) string {
-	if d < 0 {
-		d = 0
-	}
-	s := int64(d / time.Second)
-	h, m, sec := s/3600, s/60%60, s%60
-	pad := func(v int64) string {
-		if v < 10 {
-			return "0" + itoa(v)
-		}
-		return itoa(v)
-	}
-	if h > 0 {
-		return itoa(h) + ":" + pad(m) + ":" + pad(sec)
-	}
-	return pad(m) + ":" + pad(sec)
 }
 
 // finite returns the finite values of xs (asciigraph cannot scale NaN/∞).

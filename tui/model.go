@@ -65,6 +65,7 @@ type pane interface {
 	View() string
 	lines() []string
 	setStyles(*styles)
+	setYear(int)
 }
 
 // Model is the root model. It implements tea.Model; start it with
@@ -222,6 +223,11 @@ func (m *Model) frame(t time.Time) tea.Cmd {
 
 // push hands the snapshot and settings to the panes.
 func (m *Model) push() {
+	year := clockYear(m.snap, m.now)
+	for _, p := range m.panes {
+		p.setYear(year)
+	}
+	m.logs.setYear(wallYear(m.snap, m.now))
 	m.inj.SetSnapshot(m.snap.Injector, m.settings)
 	m.eng.SetSnapshot(m.snap.Engine, m.settings)
 	m.cmp.SetSnapshot(m.snap.Compare)

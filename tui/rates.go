@@ -149,7 +149,7 @@ func (p *ratesPane) alertRows(lines []string, room, cw int) []string {
 		if a.variation >= 0 {
 			v = "+" + v
 		}
-		l := st.value.Render(fmtTime(a.ts, true)) + " " + st.warn.Render(v)
+		l := st.value.Render(fmtTime(a.ts, true, p.year)) + " " + st.warn.Render(v)
 		if !short {
 			l += " " + st.faint.Render(ftoa(a.previous, 2)+"→"+ftoa(a.current, 2))
 		}
