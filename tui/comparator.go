@@ -6,7 +6,6 @@ import (
 	"time"
 
 	tea "charm.land/bubbletea/v2"
-	"github.com/charmbracelet/x/ansi"
 
 	"github.com/streamtop/streamtop/compare"
 	"github.com/streamtop/streamtop/feed"
@@ -97,7 +96,7 @@ func newCmpRow(r compare.Row) cmpRow {
 	if r.Incomplete {
 		mark += "incomplete "
 	}
-	c.endLongW = ansi.StringWidth(c.endLong)
+	c.endLongW = len(c.endLong) // digits, '-', ':' and ' ': one cell a byte under every rule
 	c.search = strings.ToLower(mark + c.endLong + " " + c.device + " " +
 		c.category + " " + c.truth + " " + c.down + " " + c.delta + " " + c.dm2 + " " +
 		c.ntruth + " " + c.ndown)
@@ -234,14 +233,14 @@ func (p *comparatorPane) endWidth(short bool) int {
 	return w
 }
 
-func renderCells(cols []column, cells []string) string {
+func renderCells(rule cellRule, cols []column, cells []string) string {
 	var b strings.Builder
 	for i, c := range cols {
 		if i > 0 {
 			b.WriteByte(' ')
 		}
-		v := clip(cells[i], c.width)
-		pad := strings.Repeat(" ", max(c.width-ansi.StringWidth(v), 0))
+		v := rule.clip(cells[i], c.width)
+		pad := strings.Repeat(" ", max(c.width-rule.width(v), 0))
 		if c.right {
 			b.WriteString(pad + v)
 		} else {
@@ -270,8 +269,8 @@ func (p *comparatorPane) body() []string {
 	if r.Final || s.Final {
 		top = append(top, st.warn.Render("FINAL"))
 	}
-	lines := pack(top, st.sepText, cw)
-	lines = append(lines, pack([]string{
+	lines := st.cells.pack(top, st.sepText, cw)
+	lines = append(lines, st.cells.pack([]string{
 		kv(st, "send time", s.SendTime.String()),
 		kv(st, "results", itoa(s.Results)),
 		kv(st, "malformed", itoa(s.Malformed)),
@@ -300,7 +299,7 @@ func (p *comparatorPane) table(lines []string, cw, room int) ([]string, int, int
 	for i, c := range cols {
 		titles[i] = c.title
 	}
-	lines = append(lines, st.colHeader.Render(renderCells(cols, titles)))
+	lines = append(lines, st.colHeader.Render(renderCells(st.cells, cols, titles)))
 	from, to := p.scroll.window(len(p.shown), room)
 	cells := make([]string, len(cols))
 	for _, i := range p.shown[from:to] {
@@ -308,7 +307,7 @@ func (p *comparatorPane) table(lines []string, cw, room int) ([]string, int, int
 		for j, c := range cols {
 			cells[j] = c.cell(row)
 		}
-		line := renderCells(cols, cells)
+		line := renderCells(st.cells, cols, cells)
 		if row.settled {
 			line = st.value.Render(line)
 		} else {

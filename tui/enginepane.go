@@ -5,7 +5,6 @@ import (
 	"strings"
 
 	tea "charm.land/bubbletea/v2"
-	"github.com/charmbracelet/x/ansi"
 
 	"github.com/streamtop/streamtop/engine"
 	"github.com/streamtop/streamtop/feed"
@@ -109,7 +108,7 @@ func (p *enginePane) body() []string {
 	cw, ch := contentSize(p.w, p.h)
 	knobs := settingItems(st, p.settings, p.status)
 	if p.status == nil {
-		return append(pack(knobs, st.sepText, cw), st.faint.Render("waiting for engine…"))
+		return append(st.cells.pack(knobs, st.sepText, cw), st.faint.Render("waiting for engine…"))
 	}
 	lines := p.summary(knobs, cw)
 	if p.errText != "" {
@@ -158,7 +157,7 @@ func (p *enginePane) summary(knobs []string, cw int) []string {
 		counts,
 		{kv(st, "lateness", s.Config.Lateness.String()), kv(st, "idle", s.Config.Idle.String())},
 	} {
-		lines = append(lines, pack(g, st.sepText, cw)...)
+		lines = append(lines, st.cells.pack(g, st.sepText, cw)...)
 	}
 	return lines
 }
@@ -187,7 +186,7 @@ func (p *enginePane) flow(lbl func(long, narrow string) string, cw int) []string
 				b.WriteString(itoa(l))
 			}
 		}
-		if per := "[" + b.String() + "]"; ansi.StringWidth(per) <= cw {
+		if per := "[" + b.String() + "]"; st.cells.width(per) <= cw {
 			flow = append(flow, st.faint.Render(per))
 		}
 	}

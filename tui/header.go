@@ -5,7 +5,6 @@ import (
 	"strings"
 
 	"charm.land/lipgloss/v2"
-	"github.com/charmbracelet/x/ansi"
 
 	"github.com/streamtop/streamtop/feed"
 )
@@ -95,7 +94,7 @@ func (in headerText) draw(st *styles) string {
 		long[1] += st.faint.Render(" (embedded)")
 	}
 	line := strings.Join(long, sep)
-	if ansi.StringWidth(line) <= in.width {
+	if st.cells.width(line) <= in.width {
 		return line
 	}
 	// Narrow: terser, and the broker last so a long address cannot push

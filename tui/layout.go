@@ -9,16 +9,47 @@ import (
 	"github.com/guptarohit/asciigraph"
 )
 
+// cellRule measures and cuts text in terminal cells the way the renderer
+// lays the screen out: per codepoint (wcwidth) until the terminal reports
+// grapheme clustering (mode 2027), then per grapheme cluster. Every width
+// on the screen goes through it: an emoji ZWJ sequence measured by one rule
+// and drawn by the other (👩‍👩‍👧‍👦 is 2 cells as a cluster, 8 as codepoints)
+// would push every border after it out of its column.
+type cellRule struct{ method ansi.Method }
+
+// width is s's width in cells; s may hold styles.
+func (c cellRule) width(s string) int { return c.method.StringWidth(s) }
+
+// widest is the width of s's widest line.
+func (c cellRule) widest(s string) int {
+	w := 0
+	for _, l := range strings.Split(s, "\n") {
+		w = max(w, c.width(l))
+	}
+	return w
+}
+
+// truncate cuts s, which is wider than w cells, to w cells ending in "…".
+func (c cellRule) truncate(s string, w int) string {
+	if c.method == ansi.WcWidth {
+		// x/ansi v0.11.9's TruncateWc returns s whole when its width per
+		// grapheme cluster fits, however wide it is per codepoint (👩‍👩‍👧‍👦
+		// is 2 against 8): padding that lies past the cut makes it cut.
+		s += strings.Repeat(" ", w+1)
+	}
+	return c.method.Truncate(s, w, "…")
+}
+
 // fit truncates (with "…") or pads s, which may hold styles, to exactly w
 // cells. It returns "" for w ≤ 0.
-func fit(s string, w int) string {
+func (c cellRule) fit(s string, w int) string {
 	if w <= 0 {
 		return ""
 	}
-	sw := ansi.StringWidth(s)
+	sw := c.width(s)
 	if sw > w {
-		s = ansi.Truncate(s, w, "…")
-		sw = ansi.StringWidth(s)
+		s = c.truncate(s, w)
+		sw = c.width(s)
 	}
 	if sw < w {
 		s += strings.Repeat(" ", w-sw)
@@ -27,12 +58,12 @@ func fit(s string, w int) string {
 }
 
 // clip truncates s to at most w cells without padding.
-func clip(s string, w int) string {
+func (c cellRule) clip(s string, w int) string {
 	if w <= 0 {
 		return ""
 	}
-	if ansi.StringWidth(s) > w {
-		return ansi.Truncate(s, w, "…")
+	if c.width(s) > w {
+		return c.truncate(s, w)
 	}
 	return s
 }
@@ -48,16 +79,16 @@ func blank(n, w int) []string {
 
 // pack lays items out greedily on lines of at most w cells, separated by
 // sep. An item wider than w gets a line of its own (and is cut later).
-func pack(items []string, sep string, w int) []string {
+func (c cellRule) pack(items []string, sep string, w int) []string {
 	var lines []string
 	var cur strings.Builder
 	curW := 0
-	sepW := ansi.StringWidth(sep)
+	sepW := c.width(sep)
 	for _, it := range items {
 		if it == "" {
 			continue
 		}
-		iw := ansi.StringWidth(it)
+		iw := c.width(it)
 		if curW > 0 && curW+sepW+iw > w {
 			lines = append(lines, cur.String())
 			cur.Reset()
@@ -103,8 +134,8 @@ func box(st *styles, title string, body []string, w, h int, focused bool) []stri
 	out := make([]string, 0, h)
 
 	// top: ╭─ Title ───╮
-	t := clip(title, inner-3)
-	tw := ansi.StringWidth(t)
+	t := st.cells.clip(title, inner-3)
+	tw := st.cells.width(t)
 	var top string
 	if tw > 0 {
 		top = bs.Render(b.tl+b.h) + " " + st.title.Render(t) + " " +
@@ -121,7 +152,7 @@ func box(st *styles, title string, body []string, w, h int, focused bool) []stri
 		if i < len(body) {
 			line = body[i]
 		}
-		out = append(out, left+" "+fit(line, cw)+" "+right)
+		out = append(out, left+" "+st.cells.fit(line, cw)+" "+right)
 	}
 	out = append(out, bs.Render(b.bl+strings.Repeat(b.h, inner)+b.br))
 	return out

@@ -14,6 +14,7 @@ import (
 	"charm.land/bubbles/v2/textinput"
 	tea "charm.land/bubbletea/v2"
 
+	"github.com/charmbracelet/x/ansi"
 	"github.com/streamtop/streamtop/feed"
 )
 
@@ -81,6 +82,7 @@ type Model struct {
 	filter  textinput.Model
 	noColor bool
 	isDark  bool
+	cells   ansi.Method // the renderer's width rule (see cellRule)
 	st      *styles
 
 	width, height int
@@ -142,11 +144,12 @@ func New(opts Options) (*Model, error) {
 		filter:  textinput.New(),
 		noColor: os.Getenv("NO_COLOR") != "",
 		isDark:  true,
-		width:   minWidth, // until the first WindowSizeMsg
+		cells:   ansi.WcWidth, // the renderer's until the terminal reports mode 2027
+		width:   minWidth,     // until the first WindowSizeMsg
 		height:  minHeight,
 		focus:   paneComparator,
 	}
-	m.st = newStyles(m.isDark, m.noColor)
+	m.st = newStyles(m.isDark, m.noColor, m.cells)
 	m.inj, m.eng, m.cmp, m.rates = newInjectorPane(m.st), newEnginePane(m.st), newComparatorPane(m.st), newRatesPane(m.st)
 	m.logs = newLogPane(m.st)
 	m.panes = [numPanes]pane{m.inj, m.eng, m.cmp, m.rates}
@@ -184,7 +187,17 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case tea.BackgroundColorMsg:
 		if d := msg.IsDark(); d != m.isDark {
 			m.isDark = d
-			m.st = newStyles(d, m.noColor)
+			m.st = newStyles(d, m.noColor, m.cells)
+			m.applyStyles()
+		}
+	case tea.ModeReportMsg:
+		// Bubble Tea's renderer measures per grapheme cluster once the
+		// terminal answers its mode 2027 query with any of these, per
+		// codepoint before: the screen measures as it does.
+		if msg.Mode == ansi.ModeUnicodeCore && m.cells != ansi.GraphemeWidth &&
+			(msg.Value == ansi.ModeReset || msg.Value == ansi.ModeSet || msg.Value == ansi.ModePermanentlySet) {
+			m.cells = ansi.GraphemeWidth
+			m.st = newStyles(m.isDark, m.noColor, m.cells)
 			m.applyStyles()
 		}
 	case tea.KeyPressMsg:

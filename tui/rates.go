@@ -88,7 +88,7 @@ func (p *ratesPane) body() []string {
 	if s.AlertCount > 0 {
 		alerts = st.label.Render("alerts") + " " + st.warn.Render(itoa(s.AlertCount))
 	}
-	lines := pack([]string{
+	lines := st.cells.pack([]string{
 		kv(st, "last", ftoa(s.Last, 2)),
 		kv(st, "ticks", itoa(s.Ticks)),
 		kv(st, "malformed", itoa(s.Malformed)),

@@ -8,7 +8,6 @@ import (
 
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
-	"github.com/charmbracelet/x/ansi"
 
 	"github.com/streamtop/streamtop/feed"
 )
@@ -63,7 +62,7 @@ func (m *Model) layout() {
 	m.logs.SetSize(w, m.logH)
 	m.help.SetWidth(w)
 	cw, _ := contentSize(lb, m.botH)
-	if fw := max(cw-ansi.StringWidth(m.filter.Prompt)-1, 1); fw != m.filter.Width() {
+	if fw := max(cw-m.st.cells.width(m.filter.Prompt)-1, 1); fw != m.filter.Width() {
 		m.filter.SetWidth(fw)
 		if m.filtering {
 			m.cmp.SetInput(m.filter.View(), true)
@@ -80,8 +79,8 @@ func (m *Model) layout() {
 	if m.logH > 0 {
 		m.logs.lines()
 	}
-	m.headerLine = fit(m.header(w), w)
-	m.footerLine = fit(m.footer(w), w)
+	m.headerLine = m.st.cells.fit(m.header(w), w)
+	m.footerLine = m.st.cells.fit(m.footer(w), w)
 }
 
 // fullHelp renders the keymap's full help in a box, its columns wrapped
@@ -94,7 +93,7 @@ func (m *Model) fullHelp(w, h int) []string {
 	var cur [][]key.Binding
 	for _, g := range m.keys.FullHelp() {
 		try := append(slices.Clone(cur), g)
-		if len(cur) > 0 && ansi.StringWidth(firstLineMax(hm.FullHelpView(try))) > cw {
+		if len(cur) > 0 && m.st.cells.widest(hm.FullHelpView(try)) > cw {
 			blocks = append(blocks, hm.FullHelpView(cur))
 			cur = [][]key.Binding{g}
 			continue
@@ -112,17 +111,6 @@ func (m *Model) fullHelp(w, h int) []string {
 		body = append(body, strings.Split(b, "\n")...)
 	}
 	return box(m.st, "Keys · ? or esc closes", body, w, h, true)
-}
-
-// firstLineMax returns the widest line of s.
-func firstLineMax(s string) string {
-	widest, ww := "", -1
-	for _, l := range strings.Split(s, "\n") {
-		if lw := ansi.StringWidth(l); lw > ww {
-			widest, ww = l, lw
-		}
-	}
-	return widest
 }
 
 // problemShown is how long the footer shows a new warning or error: the
@@ -154,7 +142,7 @@ func (m *Model) footer(w int) string {
 	}
 	wide := m.help
 	wide.SetWidth(0) // measure untruncated
-	if full := wide.ShortHelpView(m.keys.ShortHelp()); ansi.StringWidth(full) <= w {
+	if full := wide.ShortHelpView(m.keys.ShortHelp()); m.st.cells.width(full) <= w {
 		return full
 	}
 	// Narrow: every key still listed, their meaning one "?" away.
@@ -179,9 +167,9 @@ func (m *Model) render() string {
 	if m.tooSmall {
 		msg := "terminal too small (need " + strconv.Itoa(minWidth) + "×" + strconv.Itoa(minHeight) +
 			", have " + strconv.Itoa(w) + "×" + strconv.Itoa(h) + ")"
-		lines := pack(strings.Fields(msg), " ", w)
+		lines := m.st.cells.pack(strings.Fields(msg), " ", w)
 		for i := range lines {
-			lines[i] = clip(lines[i], w)
+			lines[i] = m.st.cells.clip(lines[i], w)
 		}
 		for len(lines) < h {
 			lines = append(lines, "")
@@ -191,7 +179,7 @@ func (m *Model) render() string {
 	lines := make([]string, 0, h)
 	lines = append(lines, m.headerLine)
 	if m.bannerText != "" {
-		lines = append(lines, m.st.banner.Render(fit(" "+m.bannerText, w)))
+		lines = append(lines, m.st.banner.Render(m.st.cells.fit(" "+m.bannerText, w)))
 	}
 	if m.helpBox != nil {
 		lines = append(lines, m.helpBox...)
