@@ -172,9 +172,11 @@ type column struct {
 // minDeviceW is the least room the device column gets.
 const minDeviceW = 4
 
-func (p *comparatorPane) columns(cw int) []column {
+// columns lays the table out in cw cells for the rows visible (indices
+// into p.rows).
+func (p *comparatorPane) columns(cw int, visible []int) []column {
 	short := cw < 70
-	endW := p.endWidth(short)
+	endW := p.endWidth(short, visible)
 	cols := []column{
 		{title: "  window_end", width: endW + 2, cell: func(r *cmpRow) string {
 			if r.settled {
@@ -219,13 +221,13 @@ func (p *comparatorPane) columns(cw int) []column {
 }
 
 // endWidth is the width of the window-end column: the time of day when
-// short, unless a row shown is dated (another year than the run's clock).
-func (p *comparatorPane) endWidth(short bool) int {
+// short, unless a visible row is dated (another year than the run's clock).
+func (p *comparatorPane) endWidth(short bool, visible []int) int {
 	w := 19
 	if short {
 		w = 8
 	}
-	for _, i := range p.shown {
+	for _, i := range visible {
 		if r := &p.rows[i]; !short || r.endYear != p.year {
 			w = max(w, r.endLongW)
 		}
@@ -294,13 +296,13 @@ func (p *comparatorPane) body() []string {
 // room, and returns the range of shown rows it drew.
 func (p *comparatorPane) table(lines []string, cw, room int) ([]string, int, int) {
 	st := p.st
-	cols := p.columns(cw)
+	from, to := p.scroll.window(len(p.shown), room)
+	cols := p.columns(cw, p.shown[from:to])
 	titles := make([]string, len(cols))
 	for i, c := range cols {
 		titles[i] = c.title
 	}
 	lines = append(lines, st.colHeader.Render(renderCells(st.cells, cols, titles)))
-	from, to := p.scroll.window(len(p.shown), room)
 	cells := make([]string, len(cols))
 	for _, i := range p.shown[from:to] {
 		row := &p.rows[i]

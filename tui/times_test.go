@@ -120,3 +120,28 @@ func TestClockYear(t *testing.T) {
 		t.Errorf("a window end outside the replay's year is not dated\n%s", got)
 	}
 }
+
+// TestDatedRowWidensTheTableOnlyWhenShown: at 80 columns the window-end
+// column widens for a dated row (the rightmost columns giving way) only
+// while that row is on screen.
+func TestDatedRowWidensTheTableOnlyWhenShown(t *testing.T) {
+	snap := testSnapshot()
+	cs := *snap.Compare
+	cs.Report.Exceptions = append(cs.Report.Exceptions[:0:0], cs.Report.Exceptions...)
+	cs.Report.Exceptions = append(cs.Report.Exceptions, row(-5*time.Second, "dev-7f3a", "cat-2", 40, 0, true, false, true))
+	snap.Compare = &cs
+	m := newTestModel(t, testControls(t), snap, 80, 24)
+	got := plain(t, m)
+	for _, s := range []string{"1–5/6", "   00:00:20 dev-19c4  cat-2    312    270   +42 "} {
+		if !strings.Contains(got, s) {
+			t.Fatalf("compact table lacks %q\n%s", s, got)
+		}
+	}
+	press(m, "pgdown")
+	got = plain(t, m)
+	for _, s := range []string{"2–6/6", "   2025-12-31 23:59:55 dev… cat-2     40      — ┃", "~ 00:01:05            dev… cat-4    260    219 ┃"} {
+		if !strings.Contains(got, s) {
+			t.Fatalf("scrolled table lacks %q\n%s", s, got)
+		}
+	}
+}
