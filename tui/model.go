@@ -13,8 +13,8 @@ import (
 	"charm.land/bubbles/v2/help"
 	"charm.land/bubbles/v2/textinput"
 	tea "charm.land/bubbletea/v2"
-
 	"github.com/charmbracelet/x/ansi"
+
 	"github.com/streamtop/streamtop/feed"
 )
 
@@ -176,7 +176,8 @@ func (m *Model) tick() tea.Cmd {
 	return tea.Tick(time.Second/time.Duration(m.fps), func(t time.Time) tea.Msg { return frameMsg{t: t} })
 }
 
-// Update handles frames, keys, size and background.
+// Update handles frames, keys, size, background and the terminal's width
+// rule (its answer to the renderer's mode 2027 query).
 func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	var cmd tea.Cmd
 	switch msg := msg.(type) {
