@@ -3,11 +3,11 @@ package tui
 import (
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/streamtop/streamtop/feed/bus"
 
 	tea "charm.land/bubbletea/v2"
-	"github.com/charmbracelet/x/ansi"
 
 	"github.com/streamtop/streamtop/compare"
 )
@@ -16,6 +16,9 @@ import (
 type cmpRow struct {
 	settled            bool
 	end                int64
+	endYear            int    // UTC
+	endLong            string // the end with its date
+	endLongW           int    // its width
 	device, category   string
 	truth, down, delta string
 	dm2, ntruth, ndown string
@@ -68,7 +71,8 @@ func (p *comparatorPane) SetSnapshot(s *bus.CompareStatus) {
 
 func newCmpRow(r compare.Row) cmpRow {
 	dash := "—"
-	c := cmpRow{settled: r.Settled, end: r.WindowEnd, device: sanitize(r.Device),
+	c := cmpRow{settled: r.Settled, end: r.WindowEnd, endYear: time.UnixMilli(r.WindowEnd).UTC().Year(),
+		endLong: fmtTime(r.WindowEnd, false, 0), device: sanitize(r.Device),
 		category: sanitize(r.Category), truth: dash, down: dash, delta: dash,
 		dm2: dash, ntruth: dash, ndown: dash}
 	if r.HasTruth {
@@ -93,7 +97,8 @@ func newCmpRow(r compare.Row) cmpRow {
 	if r.Incomplete {
 		mark += "incomplete "
 	}
-	c.search = strings.ToLower(mark + fmtTime(r.WindowEnd, false) + " " + c.device + " " +
+	c.endLongW = len(c.endLong) // digits, '-', ':' and ' ': one cell a byte under every rule
+	c.search = strings.ToLower(mark + c.endLong + " " + c.device + " " +
 		c.category + " " + c.truth + " " + c.down + " " + c.delta + " " + c.dm2 + " " +
 		c.ntruth + " " + c.ndown)
 	return c
@@ -165,18 +170,20 @@ type column struct {
 	cell  func(*cmpRow) string
 }
 
-func (p *comparatorPane) columns(cw int) []column {
+// minDeviceW is the least room the device column gets.
+const minDeviceW = 4
+
+// columns lays the table out in cw cells for the rows visible (indices
+// into p.rows).
+func (p *comparatorPane) columns(cw int, visible []int) []column {
 	short := cw < 70
-	endW := 19
-	if short {
-		endW = 8
-	}
+	endW := p.endWidth(short, visible)
 	cols := []column{
 		{title: "  window_end", width: endW + 2, cell: func(r *cmpRow) string {
 			if r.settled {
-				return "  " + fmtTime(r.end, short)
+				return "  " + fmtTime(r.end, short, p.year)
 			}
-			return "~ " + fmtTime(r.end, short)
+			return "~ " + fmtTime(r.end, short, p.year)
 		}},
 		{title: "device", width: 0, cell: func(r *cmpRow) string { return r.device }},
 		{title: "category", width: 8, cell: func(r *cmpRow) string { return r.category }},
@@ -198,22 +205,45 @@ func (p *comparatorPane) columns(cw int) []column {
 			column{title: "n down", width: 6, right: true, cell: func(r *cmpRow) string { return r.ndown }},
 		)
 	}
-	used := len(cols) - 1 // separators
-	for _, c := range cols {
-		used += c.width
+	used := func() int {
+		n := len(cols) - 1 // separators
+		for _, c := range cols {
+			n += c.width
+		}
+		return n
 	}
-	cols[1].width = min(max(cw-used, 4), 28)
+	// Dated window ends can leave no room for every column: the rightmost
+	// go first.
+	for len(cols) > 3 && used()+minDeviceW > cw {
+		cols = cols[:len(cols)-1]
+	}
+	cols[1].width = min(max(cw-used(), minDeviceW), 28)
 	return cols
 }
 
-func renderCells(cols []column, cells []string) string {
+// endWidth is the width of the window-end column: the time of day when
+// short, unless a visible row is dated (another year than the run's clock).
+func (p *comparatorPane) endWidth(short bool, visible []int) int {
+	w := 19
+	if short {
+		w = 8
+	}
+	for _, i := range visible {
+		if r := &p.rows[i]; !short || r.endYear != p.year {
+			w = max(w, r.endLongW)
+		}
+	}
+	return w
+}
+
+func renderCells(rule cellRule, cols []column, cells []string) string {
 	var b strings.Builder
 	for i, c := range cols {
 		if i > 0 {
 			b.WriteByte(' ')
 		}
-		v := clip(cells[i], c.width)
-		pad := strings.Repeat(" ", max(c.width-ansi.StringWidth(v), 0))
+		v := rule.clip(cells[i], c.width)
+		pad := strings.Repeat(" ", max(c.width-rule.width(v), 0))
 		if c.right {
 			b.WriteString(pad + v)
 		} else {
@@ -226,7 +256,6 @@ func renderCells(cols []column, cells []string) string {
 func (p *comparatorPane) body() []string {
 	st := p.st
 	cw, ch := contentSize(p.w, p.h)
-	sep := st.sepText
 	s := p.cs
 	if s == nil {
 		return []string{st.faint.Render("waiting for comparator…")}
@@ -243,32 +272,45 @@ func (p *comparatorPane) body() []string {
 	if r.Final || s.Final {
 		top = append(top, st.warn.Render("FINAL"))
 	}
-	lines := pack(top, sep, cw)
-	lines = append(lines, pack([]string{
+	lines := st.cells.pack(top, st.sepText, cw)
+	lines = append(lines, st.cells.pack([]string{
 		kv(st, "send time", s.SendTime.String()),
 		kv(st, "results", itoa(s.Results)),
 		kv(st, "malformed", itoa(s.Malformed)),
-	}, sep, cw)...)
-
-	cols := p.columns(cw)
-	titles := make([]string, len(cols))
-	for i, c := range cols {
-		titles[i] = c.title
-	}
+	}, st.sepText, cw)...)
 	room := ch - len(lines) - 2 // header + status line
 	if room < 1 {
 		p.scroll.window(len(p.shown), 0)
 		return lines
 	}
-	lines = append(lines, st.colHeader.Render(renderCells(cols, titles)))
+	lines, from, to := p.table(lines, cw, room)
+	for len(lines) < ch-1 {
+		lines = append(lines, "")
+	}
+	if p.inputOn {
+		return append(lines, p.input)
+	}
+	return append(lines, st.faint.Render(p.status(from, to)))
+}
+
+// table appends the exception table's header and the rows that fit in
+// room, and returns the range of shown rows it drew.
+func (p *comparatorPane) table(lines []string, cw, room int) ([]string, int, int) {
+	st := p.st
 	from, to := p.scroll.window(len(p.shown), room)
+	cols := p.columns(cw, p.shown[from:to])
+	titles := make([]string, len(cols))
+	for i, c := range cols {
+		titles[i] = c.title
+	}
+	lines = append(lines, st.colHeader.Render(renderCells(st.cells, cols, titles)))
 	cells := make([]string, len(cols))
 	for _, i := range p.shown[from:to] {
 		row := &p.rows[i]
 		for j, c := range cols {
 			cells[j] = c.cell(row)
 		}
-		line := renderCells(cols, cells)
+		line := renderCells(st.cells, cols, cells)
 		if row.settled {
 			line = st.value.Render(line)
 		} else {
@@ -283,12 +325,12 @@ func (p *comparatorPane) body() []string {
 			lines = append(lines, st.faint.Render("no row matches"))
 		}
 	}
-	for len(lines) < ch-1 {
-		lines = append(lines, "")
-	}
-	if p.inputOn {
-		return append(lines, p.input)
-	}
+	return lines, from, to
+}
+
+// status is the table's last line: rows shown, filter, position and what
+// is not listed.
+func (p *comparatorPane) status(from, to int) string {
 	status := strconv.Itoa(len(p.shown)) + " rows"
 	if p.filter != "" {
 		status += " (filter: " + sanitize(p.filter) + ")"
@@ -296,11 +338,11 @@ func (p *comparatorPane) body() []string {
 	if pos := p.scroll.position(from, to); pos != "" {
 		status += " · " + pos
 	}
-	if n := len(r.PendingRows); n > 0 {
+	if n := len(p.cs.Report.PendingRows); n > 0 {
 		status += " · " + strconv.Itoa(n) + " incomplete"
 	}
 	if p.open > 0 {
 		status += " · +" + strconv.Itoa(p.open) + " in windows still open"
 	}
-	return append(lines, st.faint.Render(status))
+	return status
 }

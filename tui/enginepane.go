@@ -7,7 +7,6 @@ import (
 	"github.com/streamtop/streamtop/feed/bus"
 
 	tea "charm.land/bubbletea/v2"
-	"github.com/charmbracelet/x/ansi"
 
 	"github.com/streamtop/streamtop/engine"
 )
@@ -108,12 +107,21 @@ func settingItems(st *styles, s bus.Settings, e *bus.EngineStatus) []string {
 func (p *enginePane) body() []string {
 	st := p.st
 	cw, ch := contentSize(p.w, p.h)
-	sep := st.sepText
-	s := p.status
-	knobs := settingItems(st, p.settings, s)
-	if s == nil {
-		return append(pack(knobs, sep, cw), st.faint.Render("waiting for engine…"))
+	knobs := settingItems(st, p.settings, p.status)
+	if p.status == nil {
+		return append(st.cells.pack(knobs, st.sepText, cw), st.faint.Render("waiting for engine…"))
 	}
+	lines := p.summary(knobs, cw)
+	if p.errText != "" {
+		lines = append(lines, st.bad.Render("error: "+p.errText))
+	}
+	return p.lateRows(lines, ch-len(lines), cw < 60)
+}
+
+// summary renders the engine's knobs, watermark, counters and flow, packed
+// onto lines of cw cells.
+func (p *enginePane) summary(knobs []string, cw int) []string {
+	st, s := p.st, p.status
 	short := cw < 60
 	lbl := func(long, narrow string) string {
 		if short {
@@ -128,10 +136,37 @@ func (p *enginePane) body() []string {
 		return kv(st, label, itoa(n))
 	}
 	wm := s.Stats.Watermark
-	wmText := fmtTime(wm, short)
+	wmText := fmtTime(wm, short, p.year)
 	if s.Stats.Mode != engine.EventTime && wm == engine.None {
 		wmText = "— (" + s.Stats.Mode.String() + ")"
 	}
+	counts := []string{kv(st, "malformed", itoa(s.Malformed)), kv(st, "consumed", itoa(s.Consumed))}
+	if s.Malformed > 0 {
+		counts[0] = warnKV("malformed", s.Malformed)
+	}
+	if s.Foreign > 0 {
+		counts = append(counts, kv(st, "foreign", itoa(s.Foreign)))
+	}
+	var lines []string
+	for _, g := range [][]string{
+		knobs,
+		{kv(st, lbl("watermark", "wm"), wmText), kv(st, "closed ≤", fmtTime(s.ClosedBefore, short, p.year))},
+		{kv(st, "open", strconv.Itoa(s.Stats.OpenWindows)+" win/"+strconv.Itoa(s.Stats.OpenKeys)+" keys"),
+			kv(st, "accepted", itoa(s.Stats.Accepted))},
+		{kv(st, "dup dropped", itoa(s.Stats.Duplicates)), warnKV("late dropped", s.Stats.Late)},
+		p.flow(lbl, cw),
+		counts,
+		{kv(st, "lateness", s.Config.Lateness.String()), kv(st, "idle", s.Config.Idle.String())},
+	} {
+		lines = append(lines, st.cells.pack(g, st.sepText, cw)...)
+	}
+	return lines
+}
+
+// flow renders the rates and the lag, per partition when it fits in cw.
+func (p *enginePane) flow(lbl func(long, narrow string) string, cw int) []string {
+	st, s := p.st, p.status
+	short := cw < 60
 	flow := []string{
 		kv(st, lbl("results/s", "res/s"), ftoa(s.ResultRate, 1)),
 		kv(st, lbl("events/s", "ev/s"), ftoa(s.EventRate, 1)),
@@ -152,39 +187,19 @@ func (p *enginePane) body() []string {
 				b.WriteString(itoa(l))
 			}
 		}
-		if per := "[" + b.String() + "]"; ansi.StringWidth(per) <= cw {
+		if per := "[" + b.String() + "]"; st.cells.width(per) <= cw {
 			flow = append(flow, st.faint.Render(per))
 		}
 	}
 	if s.Finished {
 		flow = append(flow, st.warn.Render("flushed"))
 	}
-	counts := []string{kv(st, "malformed", itoa(s.Malformed)), kv(st, "consumed", itoa(s.Consumed))}
-	if s.Malformed > 0 {
-		counts[0] = warnKV("malformed", s.Malformed)
-	}
-	if s.Foreign > 0 {
-		counts = append(counts, kv(st, "foreign", itoa(s.Foreign)))
-	}
-	var lines []string
-	for _, g := range [][]string{
-		knobs,
-		{kv(st, lbl("watermark", "wm"), wmText), kv(st, "closed ≤", fmtTime(s.ClosedBefore, short))},
-		{kv(st, "open", strconv.Itoa(s.Stats.OpenWindows)+" win/"+strconv.Itoa(s.Stats.OpenKeys)+" keys"),
-			kv(st, "accepted", itoa(s.Stats.Accepted))},
-		{kv(st, "dup dropped", itoa(s.Stats.Duplicates)), warnKV("late dropped", s.Stats.Late)},
-		flow,
-		counts,
-		{kv(st, "lateness", s.Config.Lateness.String()), kv(st, "idle", s.Config.Idle.String())},
-	} {
-		lines = append(lines, pack(g, sep, cw)...)
-	}
-	if p.errText != "" {
-		lines = append(lines, st.bad.Render("error: "+p.errText))
-	}
+	return flow
+}
 
-	// Late events, newest first, in the rows left.
-	room := ch - len(lines)
+// lateRows appends the late events, newest first, in the room rows left.
+func (p *enginePane) lateRows(lines []string, room int, short bool) []string {
+	st := p.st
 	if room < 2 {
 		p.scroll.window(len(p.late), 0)
 		return lines
@@ -200,10 +215,10 @@ func (p *enginePane) body() []string {
 	}
 	for _, r := range p.late[from:to] {
 		// The device id goes last: it is long, and the line is cut at the pane's edge.
-		l := st.value.Render(fmtTime(r.end, short)) + " " + r.categ + " " +
+		l := st.value.Render(fmtTime(r.end, short, p.year)) + " " + r.categ + " " +
 			st.label.Render("m1") + " " + itoa(r.m1)
 		if !short && r.watermark != engine.None {
-			l += " " + st.faint.Render("(wm "+fmtTime(r.watermark, true)+")")
+			l += " " + st.faint.Render("(wm "+fmtTime(r.watermark, true, p.year)+")")
 		}
 		l += " " + st.faint.Render(r.device)
 		lines = append(lines, l)

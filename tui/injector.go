@@ -76,7 +76,7 @@ func (p *injectorPane) body() []string {
 		// A replay keeps its recorded events: the generator's knobs do not apply.
 		knobs = []string{st.value.Render("recorded events"), kv(st, "devices", strconv.Itoa(s.Devices))}
 	} else {
-		lines = pack(toggleItems(st, p.settings), sep, cw)
+		lines = st.cells.pack(toggleItems(st, p.settings), sep, cw)
 		knobs = []string{st.value.Render("rate " + strconv.FormatFloat(p.settings.Rate, 'f', -1, 64) + "/s/device")}
 		if s != nil {
 			knobs = append(knobs, kv(st, "devices", strconv.Itoa(s.Devices)))
@@ -85,7 +85,7 @@ func (p *injectorPane) body() []string {
 	if p.settings.Paused {
 		knobs = append(knobs, st.warn.Render("paused"))
 	}
-	lines = append(lines, pack(knobs, sep, cw)...)
+	lines = append(lines, st.cells.pack(knobs, sep, cw)...)
 	if s == nil {
 		return append(lines, st.faint.Render("waiting for injector…"))
 	}
@@ -102,7 +102,7 @@ func (p *injectorPane) body() []string {
 		}
 		return kv(st, label, itoa(n))
 	}
-	lines = append(lines, pack([]string{
+	lines = append(lines, st.cells.pack([]string{
 		kv(st, "events/s", ftoa(s.Rate, 1)),
 		kv(st, "sent", itoa(s.Sent)),
 		kv(st, lbl("originals", "orig"), itoa(s.Originals)),
@@ -114,7 +114,7 @@ func (p *injectorPane) body() []string {
 	}, sep, cw)...)
 	clock := "—"
 	if s.Sent > 0 {
-		clock = fmtTime(s.Clock, false)
+		clock = fmtTime(s.Clock, false, p.year)
 	}
 	truth := []string{kv(st, "clock", clock)}
 	if short {
@@ -129,7 +129,7 @@ func (p *injectorPane) body() []string {
 	if s.Done {
 		truth = append(truth, st.warn.Render("input done"))
 	}
-	lines = append(lines, pack(truth, sep, cw)...)
+	lines = append(lines, st.cells.pack(truth, sep, cw)...)
 	if room := ch - len(lines); room >= 3 {
 		if g := chart(s.RateSeries, cw, room-1); g != nil {
 			lines = append(lines, st.label.Render("events/s"))

@@ -4,24 +4,52 @@ import (
 	"math"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/charmbracelet/x/ansi"
 	"github.com/guptarohit/asciigraph"
-
-	"github.com/streamtop/streamtop/engine"
 )
+
+// cellRule measures and cuts text in terminal cells the way the renderer
+// lays the screen out: per codepoint (wcwidth) until the terminal reports
+// grapheme clustering (mode 2027), then per grapheme cluster. Every width
+// on the screen goes through it: an emoji ZWJ sequence measured by one rule
+// and drawn by the other (👩‍👩‍👧‍👦 is 2 cells as a cluster, 8 as codepoints)
+// would push every border after it out of its column.
+type cellRule struct{ method ansi.Method }
+
+// width is s's width in cells; s may hold styles.
+func (c cellRule) width(s string) int { return c.method.StringWidth(s) }
+
+// widest is the width of s's widest line.
+func (c cellRule) widest(s string) int {
+	w := 0
+	for _, l := range strings.Split(s, "\n") {
+		w = max(w, c.width(l))
+	}
+	return w
+}
+
+// truncate cuts s, which is wider than w cells, to w cells ending in "…".
+func (c cellRule) truncate(s string, w int) string {
+	if c.method == ansi.WcWidth {
+		// x/ansi v0.11.9's TruncateWc returns s whole when its width per
+		// grapheme cluster fits, however wide it is per codepoint (👩‍👩‍👧‍👦
+		// is 2 against 8): padding that lies past the cut makes it cut.
+		s += strings.Repeat(" ", w+1)
+	}
+	return c.method.Truncate(s, w, "…")
+}
 
 // fit truncates (with "…") or pads s, which may hold styles, to exactly w
 // cells. It returns "" for w ≤ 0.
-func fit(s string, w int) string {
+func (c cellRule) fit(s string, w int) string {
 	if w <= 0 {
 		return ""
 	}
-	sw := ansi.StringWidth(s)
+	sw := c.width(s)
 	if sw > w {
-		s = ansi.Truncate(s, w, "…")
-		sw = ansi.StringWidth(s)
+		s = c.truncate(s, w)
+		sw = c.width(s)
 	}
 	if sw < w {
 		s += strings.Repeat(" ", w-sw)
@@ -30,12 +58,12 @@ func fit(s string, w int) string {
 }
 
 // clip truncates s to at most w cells without padding.
-func clip(s string, w int) string {
+func (c cellRule) clip(s string, w int) string {
 	if w <= 0 {
 		return ""
 	}
-	if ansi.StringWidth(s) > w {
-		return ansi.Truncate(s, w, "…")
+	if c.width(s) > w {
+		return c.truncate(s, w)
 	}
 	return s
 }
@@ -51,16 +79,16 @@ func blank(n, w int) []string {
 
 // pack lays items out greedily on lines of at most w cells, separated by
 // sep. An item wider than w gets a line of its own (and is cut later).
-func pack(items []string, sep string, w int) []string {
+func (c cellRule) pack(items []string, sep string, w int) []string {
 	var lines []string
 	var cur strings.Builder
 	curW := 0
-	sepW := ansi.StringWidth(sep)
+	sepW := c.width(sep)
 	for _, it := range items {
 		if it == "" {
 			continue
 		}
-		iw := ansi.StringWidth(it)
+		iw := c.width(it)
 		if curW > 0 && curW+sepW+iw > w {
 			lines = append(lines, cur.String())
 			cur.Reset()
@@ -106,8 +134,8 @@ func box(st *styles, title string, body []string, w, h int, focused bool) []stri
 	out := make([]string, 0, h)
 
 	// top: ╭─ Title ───╮
-	t := clip(title, inner-3)
-	tw := ansi.StringWidth(t)
+	t := st.cells.clip(title, inner-3)
+	tw := st.cells.width(t)
 	var top string
 	if tw > 0 {
 		top = bs.Render(b.tl+b.h) + " " + st.title.Render(t) + " " +
@@ -124,7 +152,7 @@ func box(st *styles, title string, body []string, w, h int, focused bool) []stri
 		if i < len(body) {
 			line = body[i]
 		}
-		out = append(out, left+" "+fit(line, cw)+" "+right)
+		out = append(out, left+" "+st.cells.fit(line, cw)+" "+right)
 	}
 	out = append(out, bs.Render(b.bl+strings.Repeat(b.h, inner)+b.br))
 	return out
@@ -172,40 +200,6 @@ func num(f float64) string {
 		return "—"
 	}
 	return strconv.FormatFloat(f, 'f', -1, 64)
-}
-
-// fmtTime renders ms since the epoch as FormatWindow does (UTC), or only
-// the time of day when short. engine.None is "—".
-func fmtTime(ms int64, short bool) string {
-	switch ms {
-	case engine.None:
-		return "—"
-	case math.MaxInt64:
-		return "end"
-	}
-	if short {
-		return time.UnixMilli(ms).UTC().Format(time.TimeOnly)
-	}
-	return engine.FormatWindow(ms)
-}
-
-// fmtClock renders a duration as mm:ss or h:mm:ss.
-func fmtClock(d time.Duration) string {
-	if d < 0 {
-		d = 0
-	}
-	s := int64(d / time.Second)
-	h, m, sec := s/3600, s/60%60, s%60
-	pad := func(v int64) string {
-		if v < 10 {
-			return "0" + itoa(v)
-		}
-		return itoa(v)
-	}
-	if h > 0 {
-		return itoa(h) + ":" + pad(m) + ":" + pad(sec)
-	}
-	return pad(m) + ":" + pad(sec)
 }
 
 // finite returns the finite values of xs (asciigraph cannot scale NaN/∞).

@@ -50,13 +50,13 @@ func TestChart(t *testing.T) {
 }
 
 func TestFitPackBox(t *testing.T) {
-	st := newStyles(true, false)
+	st := newStyles(true, false, ansi.GraphemeWidth)
 	for _, w := range []int{0, 1, 5, 20} {
-		if got := ansi.StringWidth(fit(st.bad.Render("温度 ≥ 50 — long text here"), w)); got != w {
+		if got := ansi.StringWidth(st.cells.fit(st.bad.Render("温度 ≥ 50 — long text here"), w)); got != w {
 			t.Errorf("fit to %d gave %d cells", w, got)
 		}
 	}
-	lines := pack([]string{"aaaa", "bbbb", "", "cccccccccccc", "d"}, " · ", 11)
+	lines := st.cells.pack([]string{"aaaa", "bbbb", "", "cccccccccccc", "d"}, " · ", 11)
 	if strings.Join(lines, "|") != "aaaa · bbbb|cccccccccccc|d" {
 		t.Errorf("pack: %q", lines)
 	}
@@ -78,7 +78,7 @@ func TestInkPaintsAsRender(t *testing.T) {
 	texts := []string{"", "sent", "12 345", "温度 ≥ 50", "a\tb", "two\nlines", "cr\r", "\x1b[1mbold\x1b[m", "\x00"}
 	for _, dark := range []bool{true, false} {
 		for _, noColor := range []bool{true, false} {
-			st := newStyles(dark, noColor)
+			st := newStyles(dark, noColor, ansi.WcWidth)
 			for _, c := range []struct {
 				name  string
 				style lipgloss.Style
@@ -95,6 +95,28 @@ func TestInkPaintsAsRender(t *testing.T) {
 			}
 			if st.sepText != st.sep.Render(" · ") {
 				t.Errorf("separator %q", st.sepText)
+			}
+		}
+	}
+}
+
+// TestCellRuleCuts: fit and clip hold to their width under both rules, on
+// styled text with emoji ZWJ sequences, and keep the styles' closing codes.
+func TestCellRuleCuts(t *testing.T) {
+	st := newStyles(true, false, ansi.WcWidth)
+	s := st.bad.Render("abc " + family + family + " " + rainbow + " xyz")
+	for _, m := range []ansi.Method{ansi.WcWidth, ansi.GraphemeWidth} {
+		c := cellRule{m}
+		for w := 0; w <= c.width(s)+1; w++ {
+			if got := c.width(c.fit(s, w)); got != w {
+				t.Errorf("method %d: fit to %d gave %d cells: %q", m, w, got, c.fit(s, w))
+			}
+			cut := c.clip(s, w)
+			if got := c.width(cut); got > w {
+				t.Errorf("method %d: clip to %d gave %d cells: %q", m, w, got, cut)
+			}
+			if w > 0 && !strings.HasSuffix(cut, "\x1b[m") {
+				t.Errorf("method %d: clip to %d lost the closing code: %q", m, w, cut)
 			}
 		}
 	}

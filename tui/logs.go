@@ -2,14 +2,16 @@ package tui
 
 import (
 	"strconv"
+	"time"
 
 	"github.com/streamtop/streamtop/feed/bus"
 )
 
 // logRow is one log entry, sanitized once.
 type logRow struct {
-	time, level, role, text string
-	lvl                     bus.Level
+	at                time.Time
+	level, role, text string
+	lvl               bus.Level
 }
 
 // logPane shows the last log entries, newest at the bottom. It is only
@@ -41,11 +43,7 @@ func (p *logPane) SetSnapshot(s bus.Snapshot) {
 	}
 	p.rows = p.rows[:0]
 	for _, e := range logs {
-		t := "--:--:--"
-		if !e.Time.IsZero() {
-			t = e.Time.UTC().Format("15:04:05")
-		}
-		p.rows = append(p.rows, logRow{time: t, level: e.Level.String(), role: sanitize(e.Role),
+		p.rows = append(p.rows, logRow{at: e.Time, level: e.Level.String(), role: sanitize(e.Role),
 			text: sanitize(e.Text), lvl: e.Level})
 	}
 }
@@ -85,7 +83,7 @@ func (p *logPane) body() []string {
 		case bus.Error:
 			lvl = st.bad.Render(r.level)
 		}
-		out = append(out, st.faint.Render(r.time)+" "+lvl+" "+st.label.Render(r.role)+" "+st.value.Render(r.text))
+		out = append(out, st.faint.Render(fmtWallTime(r.at, p.year))+" "+lvl+" "+st.label.Render(r.role)+" "+st.value.Render(r.text))
 	}
 	return out
 }

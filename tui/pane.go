@@ -14,6 +14,7 @@ type paneBase struct {
 	st      *styles
 	w, h    int
 	focused bool
+	year    int // of the clock its times are read against (see fmtTime)
 	dirty   bool
 	cache   []string
 }
@@ -34,6 +35,13 @@ func (p *paneBase) SetFocused(f bool) {
 }
 
 func (p *paneBase) setStyles(st *styles) { p.st, p.dirty = st, true }
+
+// setYear sets the year in which the pane's times are shown compact.
+func (p *paneBase) setYear(y int) {
+	if y != p.year {
+		p.year, p.dirty = y, true
+	}
+}
 
 // scroller is a scrollable list inside a pane.
 type scroller struct {

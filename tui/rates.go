@@ -80,7 +80,6 @@ func (p *ratesPane) lines() []string {
 func (p *ratesPane) body() []string {
 	st := p.st
 	cw, ch := contentSize(p.w, p.h)
-	sep := st.sepText
 	s := p.status
 	if s == nil {
 		return []string{st.faint.Render("waiting for rates…")}
@@ -89,13 +88,13 @@ func (p *ratesPane) body() []string {
 	if s.AlertCount > 0 {
 		alerts = st.label.Render("alerts") + " " + st.warn.Render(itoa(s.AlertCount))
 	}
-	lines := pack([]string{
+	lines := st.cells.pack([]string{
 		kv(st, "last", ftoa(s.Last, 2)),
 		kv(st, "ticks", itoa(s.Ticks)),
 		kv(st, "malformed", itoa(s.Malformed)),
 		kv(st, "threshold", num(s.Threshold)),
 		alerts,
-	}, sep, cw)
+	}, st.sepText, cw)
 	if p.errText != "" {
 		lines = append(lines, st.bad.Render("error: "+p.errText))
 	}
@@ -107,9 +106,7 @@ func (p *ratesPane) body() []string {
 	if len(p.alerts) == 0 {
 		alertRows = 2
 	}
-	chartRoom := room - alertRows
-	each := chartRoom / 2
-	if each >= 3 {
+	if each := (room - alertRows) / 2; each >= 3 {
 		for _, c := range []struct {
 			name string
 			data []float64
@@ -124,7 +121,12 @@ func (p *ratesPane) body() []string {
 			}
 		}
 	}
-	room = ch - len(lines)
+	return p.alertRows(lines, ch-len(lines), cw)
+}
+
+// alertRows appends the alert list, newest first, in the room rows left.
+func (p *ratesPane) alertRows(lines []string, room, cw int) []string {
+	st := p.st
 	if room < 2 {
 		p.scroll.window(len(p.alerts), 0)
 		return lines
@@ -147,7 +149,7 @@ func (p *ratesPane) body() []string {
 		if a.variation >= 0 {
 			v = "+" + v
 		}
-		l := st.value.Render(fmtTime(a.ts, true)) + " " + st.warn.Render(v)
+		l := st.value.Render(fmtTime(a.ts, true, p.year)) + " " + st.warn.Render(v)
 		if !short {
 			l += " " + st.faint.Render(ftoa(a.previous, 2)+"→"+ftoa(a.current, 2))
 		}

@@ -1,12 +1,19 @@
 package tui
 
 import (
+	"bytes"
+	"reflect"
+	"regexp"
 	"strings"
 	"testing"
 	"unicode/utf8"
 
-	"github.com/streamtop/streamtop/compare"
 	"github.com/streamtop/streamtop/feed/bus"
+
+	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/colorprofile"
+
+	"github.com/streamtop/streamtop/compare"
 )
 
 func TestSanitize(t *testing.T) {
@@ -181,5 +188,90 @@ func sgrParams(s string) []int {
 			}
 		}
 		s = s[j+1:]
+	}
+}
+
+// hostile is what a record from Kafka can carry to the screen: an OSC 52
+// clipboard write, a screen clear, a carriage return, invalid UTF-8.
+const hostile = "\x1b]52;c;cHduZWQ=\x07\x1b[2J\r\xff\xfe\xc0\x9b"
+
+// poison puts hostile around every settable string reachable from v
+// (through pointers, structs, slices and arrays) and counts them.
+func poison(v reflect.Value) int {
+	n := 0
+	switch v.Kind() {
+	case reflect.String:
+		if v.CanSet() {
+			v.SetString(hostile + v.String() + hostile)
+			n++
+		}
+	case reflect.Pointer, reflect.Interface:
+		if !v.IsNil() {
+			n += poison(v.Elem())
+		}
+	case reflect.Struct:
+		for i := range v.NumField() {
+			n += poison(v.Field(i))
+		}
+	case reflect.Slice, reflect.Array:
+		for i := range v.Len() {
+			n += poison(v.Index(i))
+		}
+	}
+	return n
+}
+
+// sgr is a styling sequence, the only kind the screen writes.
+var sgr = regexp.MustCompile("\x1b\\[[0-9;:]*m")
+
+// TestEveryStringSanitized renders a snapshot whose every string field
+// holds escape sequences, control characters and invalid bytes, in every
+// state of the screen, and checks nothing but styling reaches the terminal:
+// raw, only SGR sequences; through the ASCII colour profile with those
+// removed, no ESC at all.
+func TestEveryStringSanitized(t *testing.T) {
+	snap := testSnapshot()
+	snap.Logs = append(snap.Logs, bus.LogEntry{Time: frameTime, Level: bus.Error, Role: "kafka", Text: "fetch failed"})
+	if n := poison(reflect.ValueOf(&snap)); n < 40 {
+		t.Fatalf("only %d strings poisoned", n)
+	}
+	awaiting := snap
+	run := *snap.Run
+	run.State = bus.AwaitingConfirm
+	awaiting.Run = &run
+	for _, sz := range []struct{ w, h int }{{80, 24}, {120, 40}, {200, 50}} {
+		for _, s := range []bus.Snapshot{snap, awaiting} {
+			m := newTestModel(t, testControls(t), s, sz.w, sz.h)
+			check := func(state string) {
+				t.Helper()
+				got := m.View().Content
+				checkGeometry(t, got, sz.w, sz.h)
+				checkOnlySGR(t, got)
+				if !utf8.ValidString(got) {
+					t.Fatalf("%dx%d %s: invalid UTF-8 on the screen", sz.w, sz.h, state)
+				}
+				var buf bytes.Buffer
+				w := colorprofile.NewWriter(&buf, nil)
+				w.Profile = colorprofile.Ascii
+				if _, err := w.WriteString(got); err != nil {
+					t.Fatal(err)
+				}
+				if i := strings.IndexByte(sgr.ReplaceAllString(buf.String(), ""), 0x1b); i >= 0 {
+					t.Fatalf("%dx%d %s: ESC beyond styling under the ASCII profile", sz.w, sz.h, state)
+				}
+			}
+			check("panes")
+			for _, k := range []string{"tab", "tab", "down", "pgdown"} {
+				press(m, k)
+				check("after " + k)
+			}
+			press(m, "?")
+			check("help")
+			press(m, "esc", "/")
+			m.Update(tea.PasteMsg{Content: hostile})
+			check("filter pasted")
+			press(m, "enter")
+			check("filter applied")
+		}
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"charm.land/bubbles/v2/help"
 	"charm.land/bubbles/v2/textinput"
 	"charm.land/lipgloss/v2"
+	"github.com/charmbracelet/x/ansi"
 )
 
 // styles is every style the screen uses, built once per background
@@ -14,6 +15,7 @@ import (
 // so the screen still reads under the ASCII profile or NO_COLOR.
 type styles struct {
 	noColor bool
+	cells   cellRule // how text is measured: the renderer's rule
 
 	header    lipgloss.Style // "streamtop"
 	title     lipgloss.Style // pane titles
@@ -73,9 +75,9 @@ func (s *styles) withInks() *styles {
 	return s
 }
 
-func newStyles(isDark, noColor bool) *styles {
+func newStyles(isDark, noColor bool, cells ansi.Method) *styles {
 	n := lipgloss.NewStyle
-	s := &styles{noColor: noColor}
+	s := &styles{noColor: noColor, cells: cellRule{cells}}
 	if noColor {
 		s.header = n().Bold(true)
 		s.title = n().Bold(true)

@@ -1,0 +1,110 @@
+package tui
+
+import (
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
+	"github.com/streamtop/streamtop/feed/bus"
+)
+
+// The keys that only act on the controls, each with its action.
+func (k *KeyMap) actions() []struct {
+	binding *key.Binding
+	action  bus.Action
+} {
+	return []struct {
+		binding *key.Binding
+		action  bus.Action
+	}{
+		{&k.Dup, bus.ToggleDup}, {&k.Late, bus.ToggleLate}, {&k.OOO, bus.ToggleOOO},
+		{&k.Mode, bus.NextMode}, {&k.Dedup, bus.ToggleDedup},
+		{&k.WatermarkDown, bus.WatermarkDown}, {&k.WatermarkUp, bus.WatermarkUp},
+		{&k.RateUp, bus.RateUp}, {&k.RateDown, bus.RateDown},
+		{&k.Pause, bus.TogglePause}, {&k.Reset, bus.Reset},
+	}
+}
+
+func (m *Model) setFocus(i int) {
+	m.panes[m.focus].SetFocused(false)
+	m.focus = (i%numPanes + numPanes) % numPanes
+	m.panes[m.focus].SetFocused(true)
+}
+
+// key handles a key press: the filter input takes every key but ctrl+c
+// while it is edited; otherwise keys act on the controls, the screen or
+// the focused pane.
+func (m *Model) key(msg tea.KeyPressMsg) tea.Cmd {
+	if msg.String() == "ctrl+c" {
+		return tea.Quit
+	}
+	if m.filtering {
+		return m.filterKey(msg)
+	}
+	km := &m.keys
+	for _, a := range km.actions() {
+		if key.Matches(msg, *a.binding) {
+			m.apply(a.action)
+			return nil
+		}
+	}
+	switch {
+	case key.Matches(msg, km.Quit):
+		return tea.Quit
+	case key.Matches(msg, km.Help):
+		m.showHelp = !m.showHelp
+	case key.Matches(msg, km.Esc):
+		switch {
+		case m.showHelp:
+			m.showHelp = false
+		case m.filterText != "":
+			m.filterText = ""
+			m.filter.SetValue("")
+			m.cmp.SetFilter("")
+		}
+	case key.Matches(msg, km.Confirm):
+		if m.awaiting() {
+			m.apply(bus.ConfirmStop)
+		}
+	case key.Matches(msg, km.NextPane):
+		m.setFocus(m.focus + 1)
+	case key.Matches(msg, km.PrevPane):
+		m.setFocus(m.focus - 1)
+	case key.Matches(msg, km.Filter):
+		m.showHelp = false
+		m.filtering = true
+		m.filter.SetValue(m.filterText)
+		m.filter.CursorEnd()
+		m.setFocus(paneComparator)
+		cmd := m.filter.Focus()
+		m.cmp.SetInput(m.filter.View(), true)
+		return cmd
+	default:
+		m.panes[m.focus].HandleKey(msg, km)
+	}
+	return nil
+}
+
+// filterKey edits the filter: enter applies it, esc clears it.
+func (m *Model) filterKey(msg tea.KeyPressMsg) tea.Cmd {
+	var cmd tea.Cmd
+	switch msg.String() {
+	case "enter":
+		m.filterText = m.filter.Value()
+		m.cmp.SetFilter(m.filterText)
+		m.stopFilter()
+	case "esc":
+		m.filterText = ""
+		m.filter.SetValue("")
+		m.cmp.SetFilter("")
+		m.stopFilter()
+	default:
+		m.filter, cmd = m.filter.Update(msg)
+		m.cmp.SetInput(m.filter.View(), true)
+	}
+	return cmd
+}
+
+func (m *Model) stopFilter() {
+	m.filtering = false
+	m.filter.Blur()
+	m.cmp.SetInput("", false)
+}

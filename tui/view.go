@@ -1,0 +1,198 @@
+package tui
+
+import (
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/streamtop/streamtop/feed/bus"
+
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
+)
+
+// banner is the line under the header: the end of a run waiting for a
+// person, or a fatal problem.
+func (m *Model) banner() string {
+	r := m.snap.Run
+	if r == nil {
+		return ""
+	}
+	var parts []string
+	if r.State == bus.AwaitingConfirm {
+		if m.settings.Confirmed {
+			parts = append(parts, "run ended — confirmed, tearing down…")
+		} else {
+			parts = append(parts, "run ended — press enter to tear down, q to quit")
+		}
+	}
+	if r.Err != "" {
+		parts = append(parts, "error: "+sanitize(r.Err))
+	}
+	return strings.Join(parts, " · ")
+}
+
+// layout sizes the regions for the current terminal and renders whatever
+// changed (panes, header, footer), so View only joins lines. Update calls
+// it after every message.
+func (m *Model) layout() {
+	w, h := m.width, m.height
+	m.tooSmall = w < minWidth || h < minHeight
+	if m.tooSmall {
+		return
+	}
+	m.bannerText = m.banner()
+	rows := h - 2
+	if m.bannerText != "" {
+		rows--
+	}
+	m.logH = 0
+	if h >= 40 {
+		m.logH = min(6+(h-40)/5, 12)
+		rows -= m.logH
+	}
+	m.topH = (rows*2 + 2) / 5
+	m.botH = rows - m.topH
+	lt, lb := w/2, w*5/8
+	m.inj.SetSize(lt, m.topH)
+	m.eng.SetSize(w-lt, m.topH)
+	m.cmp.SetSize(lb, m.botH)
+	m.rates.SetSize(w-lb, m.botH)
+	m.logs.SetSize(w, m.logH)
+	m.help.SetWidth(w)
+	cw, _ := contentSize(lb, m.botH)
+	if fw := max(cw-m.st.cells.width(m.filter.Prompt)-1, 1); fw != m.filter.Width() {
+		m.filter.SetWidth(fw)
+		if m.filtering {
+			m.cmp.SetInput(m.filter.View(), true)
+		}
+	}
+	if m.showHelp {
+		m.helpBox = m.fullHelp(w, rows)
+	} else {
+		m.helpBox = nil
+		for _, p := range m.panes {
+			p.lines()
+		}
+	}
+	if m.logH > 0 {
+		m.logs.lines()
+	}
+	m.headerLine = m.st.cells.fit(m.header(w), w)
+	m.footerLine = m.st.cells.fit(m.footer(w), w)
+}
+
+// fullHelp renders the keymap's full help in a box, its columns wrapped
+// onto as many rows as the width needs.
+func (m *Model) fullHelp(w, h int) []string {
+	cw, _ := contentSize(w, h)
+	hm := m.help
+	hm.SetWidth(0)
+	var blocks []string
+	var cur [][]key.Binding
+	for _, g := range m.keys.FullHelp() {
+		try := append(slices.Clone(cur), g)
+		if len(cur) > 0 && m.st.cells.widest(hm.FullHelpView(try)) > cw {
+			blocks = append(blocks, hm.FullHelpView(cur))
+			cur = [][]key.Binding{g}
+			continue
+		}
+		cur = try
+	}
+	if len(cur) > 0 {
+		blocks = append(blocks, hm.FullHelpView(cur))
+	}
+	var body []string
+	for i, b := range blocks {
+		if i > 0 {
+			body = append(body, "")
+		}
+		body = append(body, strings.Split(b, "\n")...)
+	}
+	return box(m.st, "Keys · ? or esc closes", body, w, h, true)
+}
+
+// problemShown is how long the footer shows a new warning or error: the
+// log pane only fits on tall terminals, so the footer is where a problem is
+// seen at 80×24.
+const problemShown = 10 * time.Second
+
+// footer is the short help, or the filter's keys while it is edited, or a
+// recent problem.
+func (m *Model) footer(w int) string {
+	switch {
+	case m.problem != nil && !m.filtering && !m.awaiting():
+		style := m.st.warn
+		if m.problem.Level >= bus.Error {
+			style = m.st.bad
+		}
+		return style.Render(m.problem.Level.String()+" "+sanitize(m.problem.Role)+": "+sanitize(m.problem.Text)) +
+			m.st.faint.Render("  · ? help")
+	case m.filtering:
+		return m.help.ShortHelpView([]key.Binding{
+			key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "apply filter")),
+			key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "clear filter")),
+			key.NewBinding(key.WithKeys("ctrl+c"), key.WithHelp("ctrl+c", "quit")),
+		})
+	case m.awaiting():
+		return m.help.ShortHelpView(append([]key.Binding{
+			key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "tear down")),
+		}, m.keys.ShortHelp()...))
+	}
+	wide := m.help
+	wide.SetWidth(0) // measure untruncated
+	if full := wide.ShortHelpView(m.keys.ShortHelp()); m.st.cells.width(full) <= w {
+		return full
+	}
+	// Narrow: every key still listed, their meaning one "?" away.
+	return m.help.ShortHelpView(m.keys.ShortHelp()[:2]) + m.st.faint.Render(" • keys ") +
+		m.st.value.Render("d l o t u [ ] + - space r / tab")
+}
+
+// View draws the screen: exactly the terminal's height in lines, none wider
+// than the terminal. It only joins what Update rendered.
+func (m *Model) View() tea.View {
+	v := tea.NewView(m.render())
+	v.AltScreen = true
+	v.WindowTitle = m.title
+	return v
+}
+
+func (m *Model) render() string {
+	w, h := m.width, m.height
+	if h <= 0 {
+		return ""
+	}
+	if m.tooSmall {
+		msg := "terminal too small (need " + strconv.Itoa(minWidth) + "×" + strconv.Itoa(minHeight) +
+			", have " + strconv.Itoa(w) + "×" + strconv.Itoa(h) + ")"
+		lines := m.st.cells.pack(strings.Fields(msg), " ", w)
+		for i := range lines {
+			lines[i] = m.st.cells.clip(lines[i], w)
+		}
+		for len(lines) < h {
+			lines = append(lines, "")
+		}
+		return strings.Join(lines[:h], "\n")
+	}
+	lines := make([]string, 0, h)
+	lines = append(lines, m.headerLine)
+	if m.bannerText != "" {
+		lines = append(lines, m.st.banner.Render(m.st.cells.fit(" "+m.bannerText, w)))
+	}
+	if m.helpBox != nil {
+		lines = append(lines, m.helpBox...)
+	} else {
+		lines = append(lines, joinColumns(m.topH, m.inj.lines(), m.eng.lines())...)
+		lines = append(lines, joinColumns(m.botH, m.cmp.lines(), m.rates.lines())...)
+	}
+	if m.logH > 0 {
+		lines = append(lines, m.logs.lines()...)
+	}
+	lines = append(lines, m.footerLine)
+	for len(lines) < h {
+		lines = append(lines, strings.Repeat(" ", w))
+	}
+	return strings.Join(lines[:h], "\n")
+}
