@@ -3,17 +3,17 @@ package main
 import (
 	"bytes"
 	"context"
-	"io"
 	"net"
 	"time"
 
 	"encoding/json"
 	"fmt"
-	"golang.org/x/sync/errgroup"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"golang.org/x/sync/errgroup"
 
 	"github.com/streamtop/streamtop/engine"
 	"github.com/streamtop/streamtop/feed"
@@ -283,8 +283,8 @@ func TestStartupErrorsAreMessagesNotPanics(t *testing.T) {
 }
 
 func TestResetJudgesTheNewRunAgainstItsOwnTruth(t *testing.T) {
-	cfg, err := parseFlags([]string{"--headless", "--clock", "virtual", "--events", "500", "--devices", "2", "--lateness", "10m"}, io.Discard)
-	if err != nil {
+	cfg := defaultAppConfig()
+	if err := parseCommand([]string{"--headless", "--clock", "virtual", "--events", "500", "--devices", "2", "--lateness", "10m"}, &cfg); err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
