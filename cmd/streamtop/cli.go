@@ -99,5 +99,5 @@ func parseCommand(args []string, cfg roleConfig) error {
 	return prepare(fs, cfg)
 }
 
-// colorScheme is fang's, or ours when fang has not chosen one yet.
+// defaultScheme is the help's colours when fang has not chosen them.
 func defaultScheme() fang.ColorScheme { return fang.DefaultColorScheme(lipgloss.LightDark(true)) }

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"strconv"
 	"strings"
 	"time"
 
@@ -231,6 +230,3 @@ func splitList(v string) []string {
 	}
 	return out
 }
-
-// formatFloat is how a float default reads in the help.
-func formatFloat(f float64) string { return strconv.FormatFloat(f, 'g', -1, 64) }
