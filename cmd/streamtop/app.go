@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -17,21 +16,18 @@ import (
 	"github.com/streamtop/streamtop/feed/inject"
 	"github.com/streamtop/streamtop/feed/judge"
 	"github.com/streamtop/streamtop/feed/kafka"
-	"github.com/streamtop/streamtop/feed/rates"
 	"github.com/streamtop/streamtop/feed/sim"
 
 	"github.com/streamtop/streamtop/compare"
-	"github.com/streamtop/streamtop/engine"
 	"github.com/streamtop/streamtop/feed/cass"
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
-	"golang.org/x/sync/errgroup"
 )
 
 // app is one streamtop process running every role: on the embedded broker
 // by default, or against a cluster (--brokers, --cassandra).
 type app struct {
-	cfg      config
+	cfg      appConfig
 	bus      *bus.Bus
 	latest   *bus.Latest
 	controls *bus.Controls
@@ -61,8 +57,8 @@ func (a *app) failure() error {
 
 // newApp starts the broker (or joins the cluster), creates the topics and
 // builds every role. It does not start them: see start.
-func newApp(ctx context.Context, cfg config, logf func(string)) (*app, error) {
-	a := &app{cfg: cfg, bus: bus.NewBus(), topics: cfg.topics}
+func newApp(ctx context.Context, cfg appConfig, logf func(string)) (*app, error) {
+	a := &app{cfg: cfg, bus: bus.NewBus(), topics: cfg.topics.names}
 	if err := a.build(ctx, logf); err != nil {
 		a.close()
 		return nil, err
@@ -79,59 +75,39 @@ func newSession() (string, error) {
 	return hex.EncodeToString(sid[:]), nil
 }
 
-// settings are the live knobs the flags start with.
-func (c config) settings() bus.Settings {
-	return bus.Settings{
-		Dup: bus.NewToggle(c.dup), Late: bus.NewToggle(c.late), OOO: bus.NewToggle(c.ooo),
-		Rate: c.rate, Mode: c.mode, Dedup: c.dedup, WatermarkLag: c.watermark,
-	}
-}
-
-func (c config) engineConfig() (engine.Config, error) {
-	ec := engine.DefaultConfig()
-	ec.Mode, ec.Dedup, ec.Watermark = c.mode, c.dedup, c.watermark
-	ec.Idle, ec.Lateness, ec.Window, ec.DedupTTL = c.idle, c.lateness, c.window, c.dedupTTL
-	ec.Name = c.engineName
-	return ec, ec.Validate()
-}
-
-func (c config) injectorConfig(session string, merge bool) inject.Config {
+// injectorConfigOf is the injector's configuration: events to topic, with
+// clock markers when merge (engines then read partitions merged in
+// timestamp order).
+func injectorConfigOf(i injectorFlags, clk clockFlags, duration time.Duration, topic, session string, merge bool) inject.Config {
 	gc := sim.DefaultGeneratorConfig()
-	gc.Seed, gc.Devices, gc.Events, gc.Start = c.seed, c.devices, c.events, c.start.UnixMilli()
-	gc.DupWindow, gc.OOOMax = c.dupWindow, c.oooMax
+	gc.Seed, gc.Devices, gc.Events, gc.Start = i.seed, i.devices, i.events, i.start.UnixMilli()
+	gc.DupWindow, gc.OOOMax = i.dupWindow, i.oooMax
 	ic := inject.Config{
-		Topic: c.topics.Events, Generator: gc, Replay: c.replay, Clock: clockOf(c),
-		Speed: c.speed, Window: c.window, Session: session, EndMarker: true, ClockMarkers: merge,
-		Pipe: c.eventFormat == "pipe",
+		Topic: topic, Generator: gc, Replay: i.replay, Clock: clk.of(i.replay),
+		Speed: i.speed, Window: clk.window, Session: session, EndMarker: true, ClockMarkers: merge,
+		Pipe: i.eventFormat == "pipe",
 	}
-	if c.virtual() {
-		ic.Duration = c.duration
+	if clk.virtual(i.replay) {
+		ic.Duration = duration
 	}
 	return ic
 }
 
-func (c config) runInfo() cassandra.RunInfo {
+// runInfoOf is the run's row in Cassandra.
+func runInfoOf(i injectorFlags, window time.Duration, boontadata bool) cassandra.RunInfo {
 	src := "generator"
-	if c.replay != "" {
-		src = "replay " + c.replay
+	if i.replay != "" {
+		src = "replay " + i.replay
 	}
-	return cassandra.RunInfo{Seed: c.seed, Devices: c.devices, Events: c.events, Window: c.window, Source: src,
-		Started: time.Now(), Boontada: c.boontadata}
-}
-
-func (c config) cassConfig() cass.Config {
-	cc := cass.DefaultConfig()
-	cc.Hosts, cc.Keyspace, cc.Replication = c.cassandra, c.keyspace, c.cassRepl
-	cc.Username, cc.Password, cc.Consistency, cc.Boontadata = c.cassUser, c.cassPass, c.consistency, c.boontadata
-	cc.TLS = cass.TLS{CA: c.cassTLS.CA, Cert: c.cassTLS.Cert, Key: c.cassTLS.Key, SkipVerify: c.cassTLS.SkipVerify}
-	return cc
+	return cassandra.RunInfo{Seed: i.seed, Devices: i.devices, Events: i.events, Window: window, Source: src,
+		Started: time.Now(), Boontada: boontadata}
 }
 
 // openCassandra connects, retrying until ctx ends (Cassandra may come up
 // after us), and makes sure the schema is there.
-func openCassandra(ctx context.Context, c config, logf func(string)) (*cass.Store, error) {
-	store, err := cass.Open(ctx, c.cassConfig(), func(err error, wait time.Duration) {
-		logf(fmt.Sprintf("Cassandra unavailable at %s: %v; retrying in %v", strings.Join(c.cassandra, ","), err, wait))
+func openCassandra(ctx context.Context, c cassFlags, logf func(string)) (*cass.Store, error) {
+	store, err := cass.Open(ctx, c.config(), func(err error, wait time.Duration) {
+		logf(fmt.Sprintf("Cassandra unavailable at %s: %v; retrying in %v", strings.Join(c.hosts, ","), err, wait))
 	})
 	if err != nil {
 		return nil, err
@@ -157,7 +133,7 @@ func clusterTopicConfigs() map[string]*string {
 const ClusterRetentionBytes = 1 << 30
 
 // ensureTopics creates the topics that are missing.
-func ensureTopics(ctx context.Context, kc kafka.Config, c config, configs map[string]*string, topics ...string) error {
+func ensureTopics(ctx context.Context, kc kafka.Config, t topicFlags, configs map[string]*string, topics ...string) error {
 	if configs == nil {
 		configs = clusterTopicConfigs()
 	}
@@ -168,7 +144,7 @@ func ensureTopics(ctx context.Context, kc kafka.Config, c config, configs map[st
 	defer cl.Close()
 	sctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	if _, err := kafka.EnsureTopics(sctx, kadm.NewClient(cl), int32(c.partitions), int16(c.replication), configs, topics...); err != nil {
+	if _, err := kafka.EnsureTopics(sctx, kadm.NewClient(cl), int32(t.partitions), int16(t.replication), configs, topics...); err != nil {
 		return fmt.Errorf("topics on %s: %w", strings.Join(kc.Brokers, ","), err)
 	}
 	return nil
@@ -178,91 +154,108 @@ func ensureTopics(ctx context.Context, kc kafka.Config, c config, configs map[st
 func (a *app) build(ctx context.Context, logf func(string)) (err error) {
 	cfg := a.cfg
 	a.latest = a.bus.Watch()
-	if a.controls, err = bus.NewControls(cfg.settings()); err != nil {
+	if a.controls, err = bus.NewControls(settingsOf(cfg.inj, cfg.eng)); err != nil {
 		return err
 	}
 	if a.session, err = newSession(); err != nil {
 		return err
 	}
-	cluster := len(cfg.kafka.Brokers) > 0
-	var topicConfigs map[string]*string
-	if cluster {
-		a.kafka = cfg.kafka
-		a.addr = strings.Join(cfg.kafka.Brokers, ",")
-	} else {
-		if a.broker, err = kafka.StartEmbedded(cfg.listen); err != nil {
-			return err
-		}
-		a.addr = a.broker.Addr()
-		a.kafka = kafka.Config{Brokers: []string{a.addr}}
-		topicConfigs = a.broker.TopicConfigs()
-	}
-	if err := ensureTopics(ctx, a.kafka, cfg, topicConfigs, a.topics.All()...); err != nil {
-		return err
-	}
-	if len(cfg.cassandra) > 0 {
-		if a.store, err = openCassandra(ctx, cfg, logf); err != nil {
-			return err
-		}
-		a.closers = append(a.closers, a.store.Close)
-		a.truthW = cassandra.NewTruthWriter(a.store, a.bus, cfg.runInfo())
-	}
-	ec, err := cfg.engineConfig()
+	topicConfigs, err := a.connect(logf)
 	if err != nil {
 		return err
 	}
-	merge := cfg.virtual() && cfg.bounded()
+	if err := ensureTopics(ctx, a.kafka, cfg.topics, topicConfigs, a.topics.All()...); err != nil {
+		return err
+	}
+	if cfg.cass.enabled() {
+		if a.store, err = openCassandra(ctx, cfg.cass, logf); err != nil {
+			return err
+		}
+		a.closers = append(a.closers, a.store.Close)
+		a.truthW = cassandra.NewTruthWriter(a.store, a.bus, runInfoOf(cfg.inj, cfg.clock.window, cfg.cass.boontadata))
+	}
 	sctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
+	if err := a.buildEngine(sctx); err != nil {
+		return err
+	}
+	if err := a.buildJudge(sctx); err != nil {
+		return err
+	}
+	return a.buildInjector()
+}
 
+// connect starts the embedded broker, or takes the cluster's settings; it
+// returns the configs of the topics to create (nil: a cluster's).
+func (a *app) connect(logf func(string)) (map[string]*string, error) {
+	if len(a.cfg.kafka.Brokers) > 0 {
+		a.kafka = a.cfg.kafka.Config
+		a.addr = strings.Join(a.kafka.Brokers, ",")
+		return nil, nil
+	}
+	ec, err := embeddedConfig(a.cfg.local)
+	if err != nil {
+		return nil, err
+	}
+	if a.broker, err = kafka.StartEmbeddedWith(ec); err != nil {
+		return nil, err
+	}
+	a.addr = a.broker.Addr()
+	a.kafka = embeddedClient(a.cfg.local, a.addr)
+	if w := embeddedWarning(a.cfg.local, a.addr); w != "" {
+		logf(w)
+		a.bus.Publish(bus.LogEntry{Time: time.Now(), Level: bus.Warn, Role: "broker", Text: w})
+	}
+	return a.broker.TopicConfigs(), nil
+}
+
+func (a *app) buildEngine(ctx context.Context) error {
+	cfg := a.cfg
+	ec, err := cfg.eng.config(cfg.clock.window)
+	if err != nil {
+		return err
+	}
 	erc := enginerun.Config{
 		Events: a.topics.Events, Results: a.topics.Results, Engine: ec,
-		Clock: clockOf(cfg), Merge: merge, Session: a.session, FromEnd: cluster,
-		NoKafkaResults: cfg.resultsTo == "cassandra",
+		Clock: cfg.clock.of(cfg.inj.replay), Merge: cfg.virtual() && cfg.bounded(), Session: a.session,
+		FromEnd: a.broker == nil, NoKafkaResults: cfg.eng.resultsTo == "cassandra",
 	}
-	if a.store != nil && cfg.resultsTo != "kafka" {
-		erc.Sink = &cassandra.Sink{Store: a.store, Engine: cfg.engineName, Boontadata: cfg.boontadata, Suffix: cfg.suffix}
+	if a.store != nil && cfg.eng.resultsTo != "kafka" {
+		erc.Sink = &cassandra.Sink{Store: a.store, Engine: cfg.eng.name, Boontadata: cfg.cass.boontadata, Suffix: cfg.cass.suffix}
 	}
 	if a.engine, err = enginerun.New(erc, enginerun.Deps{Kafka: a.kafka, Bus: a.bus, Controls: a.controls}); err != nil {
 		return err
 	}
 	a.closers = append(a.closers, a.engine.Close)
-	if err := a.engine.Start(sctx); err != nil {
-		return err
-	}
+	return a.engine.Start(ctx)
+}
 
+func (a *app) buildJudge(ctx context.Context) (err error) {
+	cluster := a.broker == nil
 	a.judge, err = judge.New(judge.Config{
-		Downstream: cfg.engineName + " engine (topic " + a.topics.Results + ")",
-		Options:    compare.Options{M2Tolerance: cfg.m2Tol}, Session: a.session,
+		Downstream: a.cfg.eng.name + " engine (topic " + a.topics.Results + ")",
+		Options:    compare.Options{M2Tolerance: a.cfg.cmp.m2Tol}, Session: a.session,
 	}, a.bus, a.controls, judge.NewBusTruth(a.bus), judge.NewKafkaDown(a.kafka, a.topics.Events, a.topics.Results, cluster))
 	if err != nil {
 		return err
 	}
-	if err := a.judge.Start(sctx); err != nil {
-		return err
-	}
+	return a.judge.Start(ctx)
+}
 
-	injCl, err := a.client(kgo.ProducerLinger(cfg.linger))
+func (a *app) buildInjector() error {
+	cfg := a.cfg
+	injCl, err := a.client(kgo.ProducerLinger(cfg.inj.linger))
 	if err != nil {
 		return err
 	}
-	ic := cfg.injectorConfig(a.session, merge)
+	ic := injectorConfigOf(cfg.inj, cfg.clock, cfg.duration, a.topics.Events, a.session, cfg.virtual() && cfg.bounded())
 	if a.broker != nil {
 		// The embedded broker's retention is small: never run ahead of the
 		// engine by more than it keeps.
-		ic.Read, ic.MaxBacklog = a.engine.Read, kafka.EmbeddedMaxBacklog(cfg.partitions)
+		ic.Read, ic.MaxBacklog = a.engine.Read, kafka.EmbeddedMaxBacklog(cfg.topics.partitions)
 	}
-	if a.injector, err = inject.New(ic, injCl, a.bus, a.controls); err != nil {
-		return err
-	}
-	return nil
-}
-
-func clockOf(cfg config) bus.Clock {
-	if cfg.virtual() {
-		return bus.VirtualClock
-	}
-	return bus.RealClock
+	a.injector, err = inject.New(ic, injCl, a.bus, a.controls)
+	return err
 }
 
 // client returns a new Kafka client for the app's cluster.
@@ -273,68 +266,6 @@ func (a *app) client(opts ...kgo.Opt) (*kgo.Client, error) {
 	}
 	a.clients = append(a.clients, cl)
 	return cl, nil
-}
-
-// role runs f in g; a failure is recorded, logged on the bus and returned.
-func role(g *errgroup.Group, ctx context.Context, eventBus *bus.Bus, failed *atomic.Pointer[error], name string, f func(context.Context) error) {
-	g.Go(func() error {
-		err := f(ctx)
-		if err != nil && !errors.Is(err, context.Canceled) {
-			err = fmt.Errorf("%s: %w", name, err)
-			failed.CompareAndSwap(nil, &err)
-			eventBus.Publish(bus.LogEntry{Time: time.Now(), Level: bus.Error, Role: name, Text: err.Error()})
-			return err
-		}
-		return nil
-	})
-}
-
-// start runs every role in g. The screen's rate pipeline runs only with rates set.
-func (a *app) start(ctx context.Context, g *errgroup.Group, rates bool) error {
-	run := func(name string, f func(context.Context) error) { role(g, ctx, a.bus, &a.failed, name, f) }
-	run("engine", a.engine.Run)
-	run("compare", a.judge.Run)
-	run("injector", a.injector.Run)
-	if a.truthW != nil {
-		run("truth", a.truthW.Run)
-	}
-	if !rates {
-		return nil
-	}
-	return startRates(ctx, a.cfg, a.kafka, a.bus, "simulated", a.client, run, true)
-}
-
-// startRates runs the rate source (sim or others), the pipeline and, for a
-// screen, the watcher.
-func startRates(ctx context.Context, c config, kc kafka.Config, eventBus *bus.Bus, label string,
-	client func(...kgo.Opt) (*kgo.Client, error), run func(string, func(context.Context) error), watch bool) error {
-	src, err := newRateSource(c, kc, eventBus)
-	if err != nil {
-		return err
-	}
-	if src != nil {
-		run("rates", src)
-	}
-	pipeCl, err := client(kgo.ConsumeTopics(c.topics.RateInput), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
-	if err != nil {
-		return err
-	}
-	rc := engine.RateConfig{Threshold: c.rateThresh, Strict: c.rateStrict}
-	run("rates", func(ctx context.Context) error {
-		return rates.RunPipeline(ctx, rates.PipelineConfig{Topics: c.topics, Rate: rc, OriginalGap: c.rateGapOrig}, pipeCl, eventBus)
-	})
-	if !watch {
-		return nil
-	}
-	watchCl, err := client(kgo.ConsumeTopics(c.topics.RateInput, c.topics.RateOutput, c.topics.RateGap, c.topics.RateAlert),
-		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
-	if err != nil {
-		return err
-	}
-	run("rates", func(ctx context.Context) error {
-		return rates.RunWatcher(ctx, rates.WatcherConfig{Topics: c.topics, Source: label, Threshold: rc.Threshold}, watchCl, eventBus)
-	})
-	return nil
 }
 
 // close releases the clients and the broker.
@@ -348,14 +279,4 @@ func (a *app) close() {
 	if a.broker != nil {
 		a.broker.Close()
 	}
-}
-
-// atomicErr holds the first failure of a set of roles.
-type atomicErr struct{ p atomic.Pointer[error] }
-
-func (a *atomicErr) get() error {
-	if p := a.p.Load(); p != nil {
-		return *p
-	}
-	return nil
 }

@@ -115,8 +115,8 @@ func TestIntegrationBenchRealKafka(t *testing.T) {
 // BenchmarkPipeline is the bench's pipeline stage (500 K events/s for
 // 10 s on the embedded broker; an op is the whole run).
 func BenchmarkPipeline(b *testing.B) {
-	cfg, err := parseCommand("bench", []string{"--quick"}, io.Discard)
-	if err != nil {
+	cfg := defaultBenchConfig()
+	if err := parseCommand([]string{"--quick"}, &cfg); err != nil {
 		b.Fatal(err)
 	}
 	for b.Loop() {
@@ -136,8 +136,8 @@ func BenchmarkPipeline(b *testing.B) {
 // BenchmarkScreen is the screen alone, idle and busy: CPU in % of a core
 // and bytes written per second (an op is a 5 s run).
 func BenchmarkScreen(b *testing.B) {
-	cfg := defaultConfig()
-	ctl, err := bus.NewControls(cfg.settings())
+	cfg := defaultAppConfig()
+	ctl, err := bus.NewControls(settingsOf(cfg.inj, cfg.eng))
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -169,7 +169,7 @@ func TestBenchLagGrowthRatio(t *testing.T) {
 		{4000, 9000, 2.25, false},
 	} {
 		var r benchResult
-		r.addPipeline(defaultConfig(), pipelineFigures{broker: "embedded", target: 50000, achieved: 50000,
+		r.addPipeline(defaultAppConfig(), pipelineFigures{broker: "embedded", target: 50000, achieved: 50000,
 			lagFirst: c.first, lagLast: c.last})
 		if got := r.Pipeline["lag_growth_ratio"].(float64); got != c.want {
 			t.Errorf("lag %v → %v: ratio %v, want %v", c.first, c.last, got, c.want)

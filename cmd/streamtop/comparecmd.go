@@ -20,63 +20,80 @@ import (
 
 // runCompare is `streamtop compare`: every --downstream judged against the
 // truth in Cassandra, each with its own score.
-func runCompare(cfg config, stdout, stderr io.Writer) int {
-	h := newHeadless(cfg, stderr)
-	ctx, cancel := context.WithCancel(context.Background())
+func runCompare(ctx context.Context, cfg *compareConfig, s streams) error {
+	h := newHeadless("compare", cfg.duration, s.err)
+	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	h.printLogs(ctx)
-	store, err := openCassandra(ctx, cfg, h.logf)
+	store, err := openCassandra(ctx, cfg.cass, h.logf)
 	if err != nil {
-		h.logf(err.Error())
-		return exitFailure
+		return err
 	}
 	defer store.Close()
+	deadline := time.Now().Add(cfg.cmp.timeout)
+	runID, err := runToJudge(ctx, store, cfg, deadline)
+	if err != nil {
+		return err
+	}
+	h.logf("judging run " + runID)
+	judges, err := newJudges(ctx, cfg, store, runID, h)
+	if err != nil {
+		return err
+	}
+	runCtx, stop := context.WithCancel(ctx)
+	defer stop()
+	stopped := make(chan struct{})
+	h.stopOn(ctx, func() { close(stopped) }, cancel, false)
+	var g errgroup.Group
+	for _, j := range judges {
+		role(&g, runCtx, h.bus, &h.failed, "compare", j.Run)
+	}
+	var rolesErr error
+	rolesDone := make(chan struct{})
+	go func() { rolesErr = g.Wait(); close(rolesDone) }()
+	var timeout <-chan time.Time
+	if !cfg.cmp.follow {
+		timeout = time.After(time.Until(deadline))
+	}
+	end := awaitFinal(judges, stopped, timeout, rolesDone, cfg.cmp.follow, s.out)
+	if end == rolesEnded && rolesErr != nil {
+		return rolesErr
+	}
+	verdicts := verdictsOf(judges)
+	stop()
+	<-rolesDone
+	return reportVerdicts(cfg, verdicts, end, h.logf, s.out)
+}
 
-	deadline := time.Now().Add(cfg.timeout)
-	runID := cfg.runID
-	for runID == "" {
+// runToJudge is --run, or the latest run in Cassandra once there is one.
+func runToJudge(ctx context.Context, store *cass.Store, cfg *compareConfig, deadline time.Time) (string, error) {
+	for cfg.cmp.runID == "" {
 		r, err := store.LatestRun(ctx)
 		switch {
 		case err == nil:
-			runID = r.ID
+			return r.ID, nil
 		case !errors.Is(err, cass.ErrNotFound):
-			h.logf(err.Error())
-			return exitFailure
+			return "", err
 		case time.Now().After(deadline):
-			h.logf("no run in Cassandra keyspace " + cfg.keyspace + " (is an injector writing there?)")
-			return exitFailure
+			return "", errors.New("no run in Cassandra keyspace " + cfg.cass.keyspace + " (is an injector writing there?)")
 		default:
 			time.Sleep(time.Second)
 		}
 	}
-	h.logf("judging run " + runID)
+	return cfg.cmp.runID, nil
+}
 
-	var eventParts int32
-	needParts := false
-	for _, d := range cfg.downstreams {
-		k, _, _ := parseDownstream(d)
-		needParts = needParts || k != "boontadata"
-	}
-	if needParts {
-		cl, err := cfg.kafka.NewClient()
-		if err != nil {
-			h.logf(err.Error())
-			return exitFailure
-		}
-		pctx, pcancel := context.WithTimeout(ctx, 30*time.Second)
-		eventParts, err = kafka.PartitionCount(pctx, cl, cfg.topics.Events)
-		pcancel()
-		cl.Close()
-		if err != nil {
-			h.logf(err.Error())
-			return exitFailure
-		}
+// newJudges starts a judge per --downstream.
+func newJudges(ctx context.Context, cfg *compareConfig, store *cass.Store, runID string, h *headless) ([]*judge.Judge, error) {
+	eventParts, err := eventPartitions(ctx, cfg)
+	if err != nil {
+		return nil, err
 	}
 	logTo := func(l bus.Level, s string) {
 		h.bus.Publish(bus.LogEntry{Time: time.Now(), Level: l, Role: "compare", Text: s})
 	}
 	var judges []*judge.Judge
-	for _, d := range cfg.downstreams {
+	for _, d := range cfg.cmp.downstreams {
 		kind, name, _ := parseDownstream(d)
 		var truth judge.TruthSource = &cassandra.Truth{Store: store, RunID: runID, Log: logTo}
 		var down judge.DownSource
@@ -84,87 +101,109 @@ func runCompare(cfg config, stdout, stderr io.Writer) int {
 		tag := runID
 		switch kind {
 		case "topic":
-			down, label = judge.NewKafkaDown(cfg.kafka, cfg.topics.Events, name, false), "topic "+name
+			down, label = judge.NewKafkaDown(cfg.kafka.Config, cfg.topics.names.Events, name, false), "topic "+name
 		case "table":
-			down, label = &cassandra.TableDown{Store: store, Engine: name, RunID: runID, EventParts: eventParts}, "table "+cfg.keyspace+".aggregates engine "+name
+			down, label = &cassandra.TableDown{Store: store, Engine: name, RunID: runID, EventParts: eventParts}, "table "+cfg.cass.keyspace+".aggregates engine "+name
 		case "boontadata":
 			truth, tag = &cassandra.BoontadataTruth{Store: store, RunID: runID, Log: logTo}, "" // the original's table has no runs
 			down, label = &cassandra.BoontadataDown{Store: store, Suffix: name}, "boontadata.agg_events m1_sum_"+name
 		}
-		j, err := judge.New(judge.Config{Downstream: label, Options: compare.Options{M2Tolerance: cfg.m2Tol},
-			IdleFinal: cfg.idleFinal, Tag: tag}, h.bus, nil, truth, down)
+		j, err := judge.New(judge.Config{Downstream: label, Options: compare.Options{M2Tolerance: cfg.cmp.m2Tol},
+			IdleFinal: cfg.cmp.idleFinal, Tag: tag}, h.bus, nil, truth, down)
 		if err != nil {
-			h.logf(err.Error())
-			return exitUsage
+			return nil, usageErr(err)
 		}
 		sctx, scancel := context.WithTimeout(ctx, 30*time.Second)
 		err = j.Start(sctx)
 		scancel()
 		if err != nil {
-			h.logf(fmt.Sprintf("%s: %v", label, err))
-			return exitFailure
+			return nil, fmt.Errorf("%s: %w", label, err)
 		}
 		judges = append(judges, j)
 	}
+	return judges, nil
+}
 
-	runCtx, stop := context.WithCancel(ctx)
-	defer stop()
-	stopped := make(chan struct{})
-	h.stopOn(ctx, func() { close(stopped) }, cancel)
-	var g errgroup.Group
-	for _, j := range judges {
-		role(&g, runCtx, h.bus, &h.failed, "compare", j.Run)
+// eventPartitions is the events topic's partition count, which judging a
+// topic or table needs (0 when only boontadata is judged).
+func eventPartitions(ctx context.Context, cfg *compareConfig) (int32, error) {
+	need := false
+	for _, d := range cfg.cmp.downstreams {
+		k, _, _ := parseDownstream(d)
+		need = need || k != "boontadata"
 	}
-	waitErr := make(chan error, 1)
-	go func() { waitErr <- g.Wait() }()
+	if !need {
+		return 0, nil
+	}
+	cl, err := cfg.kafka.NewClient()
+	if err != nil {
+		return 0, err
+	}
+	defer cl.Close()
+	pctx, pcancel := context.WithTimeout(ctx, 30*time.Second)
+	defer pcancel()
+	return kafka.PartitionCount(pctx, cl, cfg.topics.names.Events)
+}
 
-	timeout := time.After(time.Until(deadline))
-	if cfg.follow {
-		timeout = nil
-	}
+// judgingEnd is how judging ended.
+type judgingEnd int
+
+const (
+	allFinal judgingEnd = iota
+	rolesEnded
+	interrupted
+	timedOut
+)
+
+// awaitFinal waits until every judge is final, a signal, the timeout or a
+// failure; with follow it prints the live scores meanwhile.
+func awaitFinal(judges []*judge.Judge, stopped <-chan struct{}, timeout <-chan time.Time, rolesDone <-chan struct{},
+	follow bool, out io.Writer) judgingEnd {
 	tick := time.NewTicker(2 * time.Second)
 	defer tick.Stop()
 	lastLine := ""
-	interrupted, timedOut := false, false
-wait:
 	for {
-		allFinal := true
+		final := true
 		for _, j := range judges {
-			allFinal = allFinal && j.Final() != nil
+			final = final && j.Final() != nil
 		}
-		if allFinal {
-			break
+		if final {
+			return allFinal
 		}
 		select {
 		case <-stopped:
-			interrupted = true
-			break wait
+			return interrupted
 		case <-timeout:
-			timedOut = true
-			break wait
-		case err := <-waitErr:
-			if err != nil {
-				h.logf(err.Error())
-				return exitFailure
-			}
-			break wait
+			return timedOut
+		case <-rolesDone:
+			return rolesEnded
 		case <-tick.C:
-			if cfg.follow {
-				var lines []string
-				for _, j := range judges {
-					if l := followLine(j.Last()); l != "" {
-						lines = append(lines, l)
-					}
-				}
-				if line := strings.Join(lines, "\n"); line != "" && line != lastLine {
-					fmt.Fprintln(stdout, line)
-					lastLine = line
-				}
+			if follow {
+				lastLine = printFollow(out, judges, lastLine)
 			}
 		case <-time.After(50 * time.Millisecond):
 		}
 	}
-	// The verdicts: final ones, or the last status of each (not final).
+}
+
+// printFollow prints the judges' live scores when they changed.
+func printFollow(out io.Writer, judges []*judge.Judge, last string) string {
+	var lines []string
+	for _, j := range judges {
+		if l := followLine(j.Last()); l != "" {
+			lines = append(lines, l)
+		}
+	}
+	if line := strings.Join(lines, "\n"); line != "" && line != last {
+		fmt.Fprintln(out, line)
+		return line
+	}
+	return last
+}
+
+// verdictsOf are the final verdicts, or the last status of each judge not
+// final.
+func verdictsOf(judges []*judge.Judge) []*bus.CompareStatus {
 	var verdicts []*bus.CompareStatus
 	for _, j := range judges {
 		if f := j.Final(); f != nil {
@@ -173,31 +212,30 @@ wait:
 			verdicts = append(verdicts, lastStatus(j))
 		}
 	}
-	stop()
-	<-waitErr
-	if err := writeReport(stdout, cfg.report, report{cfg: cfg, verdicts: verdicts}); err != nil {
-		h.logf("report: " + err.Error())
-		return exitFailure
-	}
-	if cfg.report == "csv" {
-		for _, v := range verdicts {
-			h.logf(v.Downstream + ": " + v.Report.Settled.String())
-		}
+	return verdicts
+}
+
+// reportVerdicts prints the report and says how the run ends.
+func reportVerdicts(cfg *compareConfig, verdicts []*bus.CompareStatus, end judgingEnd, logf func(string), out io.Writer) error {
+	if err := writeReport(out, cfg.report.format, compareReport(cfg, verdicts)); err != nil {
+		return fmt.Errorf("report: %w", err)
 	}
 	exc := false
 	for _, v := range verdicts {
 		exc = exc || v.Report.Settled.Exceptions > 0
+		if cfg.report.format == "csv" {
+			logf(v.Downstream + ": " + v.Report.Settled.String())
+		}
 	}
 	switch {
-	case timedOut:
-		h.logf(fmt.Sprintf("no final verdict within --timeout %v", cfg.timeout))
-		return exitFailure
-	case interrupted && !cfg.follow:
-		return exitFailure
-	case cfg.failOnExc && exc:
-		return exitExceptions
+	case end == timedOut:
+		return fmt.Errorf("no final verdict within --timeout %v", cfg.cmp.timeout)
+	case end == interrupted && !cfg.cmp.follow:
+		return reported(errors.New("interrupted before the final verdict"))
+	case cfg.report.failOnExc && exc:
+		return errExceptions
 	}
-	return exitOK
+	return nil
 }
 
 // followLine is the live score line of --follow.

@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"io"
 	"net"
 	"time"
 
@@ -286,8 +285,8 @@ func TestStartupErrorsAreMessagesNotPanics(t *testing.T) {
 }
 
 func TestResetJudgesTheNewRunAgainstItsOwnTruth(t *testing.T) {
-	cfg, err := parseFlags([]string{"--headless", "--clock", "virtual", "--events", "500", "--devices", "2", "--lateness", "10m"}, io.Discard)
-	if err != nil {
+	cfg := defaultAppConfig()
+	if err := parseCommand([]string{"--headless", "--clock", "virtual", "--events", "500", "--devices", "2", "--lateness", "10m"}, &cfg); err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())

@@ -79,7 +79,7 @@ func (l *lifecycle) observe() {
 			}
 			if l.ending {
 				l.state = bus.Stopping
-				if l.a.cfg.confirmStop {
+				if l.a.cfg.local.confirmStop {
 					l.state = bus.AwaitingConfirm
 				}
 			}
@@ -106,7 +106,7 @@ func (l *lifecycle) publish() {
 	}
 	st := &bus.RunStatus{
 		Run: l.run, State: l.state, Broker: l.a.addr, Embedded: l.a.broker != nil,
-		Started: l.started, Elapsed: l.elapsed, Duration: l.a.cfg.duration, Clock: clockOf(l.a.cfg).String(),
+		Started: l.started, Elapsed: l.elapsed, Duration: l.a.cfg.duration, Clock: l.a.cfg.clock.of(l.a.cfg.inj.replay).String(),
 	}
 	if err := l.a.failure(); err != nil {
 		st.Err = err.Error()

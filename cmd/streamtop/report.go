@@ -7,6 +7,7 @@ import (
 	"io"
 	"strconv"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/streamtop/streamtop/feed/bus"
@@ -19,14 +20,34 @@ import (
 // is reproducible: no wall-clock times, durations of the run, ports or
 // addresses.
 type report struct {
-	cfg      config
+	run      reportRun
+	judging  bool // streamtop compare: the run judged is named
 	injector *bus.InjectorStatus
 	engine   *bus.EngineStatus
 	verdicts []*bus.CompareStatus // one per downstream; the first is the main one
 }
 
+// reportRun is the settings a report shows.
+type reportRun struct {
+	inj        injectorFlags
+	eng        engineFlags
+	window     time.Duration
+	partitions int
+	clock      bus.Clock
+}
+
 func reportOf(a *app, final *bus.CompareStatus, eng *bus.EngineStatus) report {
-	return report{cfg: a.cfg, injector: a.latest.Peek().Injector, engine: eng, verdicts: []*bus.CompareStatus{final}}
+	c := a.cfg
+	run := reportRun{inj: c.inj, eng: c.eng, window: c.clock.window, partitions: c.topics.partitions, clock: c.clock.of(c.inj.replay)}
+	return report{run: run, injector: a.latest.Peek().Injector, engine: eng, verdicts: []*bus.CompareStatus{final}}
+}
+
+// compareReport is streamtop compare's: the settings shown are the
+// defaults (the run's own are the injector's and engines').
+func compareReport(cfg *compareConfig, verdicts []*bus.CompareStatus) report {
+	run := reportRun{inj: defaultAppConfig().inj, eng: defaultEngineFlags(), window: cfg.clock.window,
+		partitions: cfg.topics.partitions, clock: bus.RealClock}
+	return report{run: run, judging: true, verdicts: verdicts}
 }
 
 func writeReport(w io.Writer, format string, r report) error {
@@ -43,12 +64,12 @@ func writeText(w io.Writer, r report) error {
 	var b strings.Builder
 	b.WriteString("streamtop report\n")
 	if in := r.injector; in != nil {
-		src := fmt.Sprintf("seed %d · %d device(s)", r.cfg.seed, r.cfg.devices)
-		if r.cfg.replay != "" {
-			src = "replay " + compare.Printable(r.cfg.replay)
+		src := fmt.Sprintf("seed %d · %d device(s)", r.run.inj.seed, r.run.inj.devices)
+		if r.run.inj.replay != "" {
+			src = "replay " + compare.Printable(r.run.inj.replay)
 		}
 		fmt.Fprintf(&b, "  input     %s · %d originals · %d sent (%d duplicates, %d late, %d out of order) · clock %s\n",
-			src, in.Originals, in.Sent, in.Duplicates, in.Late, in.OutOfOrder, clockOf(r.cfg))
+			src, in.Originals, in.Sent, in.Duplicates, in.Late, in.OutOfOrder, r.run.clock)
 		if in.Malformed > 0 {
 			fmt.Fprintf(&b, "            %d malformed lines skipped\n", in.Malformed)
 		}
@@ -70,7 +91,7 @@ func writeText(w io.Writer, r report) error {
 		if i > 0 {
 			b.WriteString("\n")
 		}
-		if v.Tag != "" && r.cfg.cmd == "compare" {
+		if v.Tag != "" && r.judging {
 			fmt.Fprintf(&b, "  run       %s\n", compare.Printable(v.Tag))
 		}
 		fmt.Fprintf(&b, "  send time %s (the same results against the send-time truth)\n", v.SendTime)
@@ -206,9 +227,9 @@ func writeJSON(w io.Writer, r report) error {
 		Downstream: v0.Downstream, Final: v0.Final, Score: scoreOf(v0.Report.Settled),
 		SendTimeScore: scoreOf(v0.SendTime), Pending: v0.Report.Pending,
 		Exceptions: jsonRows(v0.Report.Exceptions), Unlisted: v0.Report.Unlisted, PendingRows: jsonRows(v0.Report.PendingRows),
-		Summary: v0.Report.Settled.String(), Config: configOf(r.cfg),
+		Summary: v0.Report.Settled.String(), Config: configOf(r.run),
 	}
-	if r.cfg.cmd == "compare" {
+	if r.judging {
 		out.Run = v0.Tag // a one-process run's tag is random: kept out for byte-identical reports
 	}
 	if len(r.verdicts) > 1 {
@@ -287,10 +308,11 @@ type jsonConfig struct {
 	Replay   string  `json:"replay,omitempty"`
 }
 
-func configOf(c config) jsonConfig {
-	return jsonConfig{Seed: c.seed, Devices: c.devices, Events: c.events, Rate: c.rate, Dup: c.dup, Late: c.late,
-		OOO: c.ooo, Engine: c.mode.String(), Dedup: c.dedup, W: c.watermark.String(), Lateness: c.lateness.String(),
-		Window: c.window.String(), Parts: c.partitions, Clock: clockOf(c).String(), Replay: c.replay}
+func configOf(r reportRun) jsonConfig {
+	i, e := r.inj, r.eng
+	return jsonConfig{Seed: i.seed, Devices: i.devices, Events: i.events, Rate: i.rate, Dup: i.dup, Late: i.late,
+		OOO: i.ooo, Engine: e.mode.String(), Dedup: e.dedup, W: e.watermark.String(), Lateness: e.lateness.String(),
+		Window: r.window.String(), Parts: r.partitions, Clock: r.clock.String(), Replay: i.replay}
 }
 
 func writeCSV(w io.Writer, r report) error {

@@ -3,8 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"fmt"
-	"io"
 	"strings"
 	"time"
 
@@ -14,7 +12,6 @@ import (
 	"github.com/streamtop/streamtop/feed/observe"
 	"github.com/streamtop/streamtop/feed/rates"
 
-	tea "charm.land/bubbletea/v2"
 	"github.com/streamtop/streamtop/compare"
 	"github.com/streamtop/streamtop/feed/cass"
 	"github.com/streamtop/streamtop/tui"
@@ -51,89 +48,85 @@ func (w watchController) Load() bus.Settings {
 func round3(f float64) float64 { return float64(int64(f*1000+0.5)) / 1000 }
 
 // runWatch is `streamtop watch`.
-func runWatch(cfg config, stdout, stderr io.Writer) int {
-	ctx, cancel := context.WithCancel(context.Background())
+func runWatch(ctx context.Context, cfg *watchConfig, s streams) error {
+	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	eventBus := bus.NewBus()
 	latest := eventBus.Watch()
-	logf := func(s string) {
-		eventBus.Publish(bus.LogEntry{Time: time.Now(), Level: bus.Warn, Role: "watch", Text: s})
-	}
 	var g errgroup.Group
 	var failed atomicErr
 	run := func(name string, f func(context.Context) error) { role(&g, ctx, eventBus, &failed.p, name, f) }
-	var clients []*kgo.Client
-	defer func() {
-		for _, cl := range clients {
-			cl.Close()
-		}
-	}()
-	client := func(opts ...kgo.Opt) (*kgo.Client, error) {
-		cl, err := cfg.kafka.NewClient(opts...)
-		if err == nil {
-			clients = append(clients, cl)
-		}
-		return cl, err
+	cls := &clients{kc: cfg.kafka.Config}
+	defer cls.close()
+	if err := startWatchers(cfg, eventBus, cls, run); err != nil {
+		return err
+	}
+	go publishWatchStatus(ctx, cfg, eventBus, &failed)
+	m, err := tui.New(tui.Options{Controller: watchController{latest}, Source: latest.Snapshot, FPS: cfg.fps,
+		Title: "streamtop watch"})
+	if err != nil {
+		return err
+	}
+	runErr := runProgram(ctx, m, cfg.fps, s)
+	cancel()
+	g.Wait()
+	return runErr
+}
+
+// startWatchers runs what the panes observe: the events, the engines, the
+// rate topics and, with Cassandra, a comparator.
+func startWatchers(cfg *watchConfig, eventBus *bus.Bus, cls *clients, run func(string, func(context.Context) error)) error {
+	kc, t := cfg.kafka.Config, cfg.topics.names
+	logf := func(s string) {
+		eventBus.Publish(bus.LogEntry{Time: time.Now(), Level: bus.Warn, Role: "watch", Text: s})
 	}
 	run("injector", func(ctx context.Context) error {
-		return observe.Events(ctx, cfg.kafka, cfg.topics.Events, cfg.window, eventBus)
+		return observe.Events(ctx, kc, t.Events, cfg.clock.window, eventBus)
 	})
 	run("engine", func(ctx context.Context) error {
-		return observe.Engines(ctx, cfg.kafka, cfg.watchGroup, cfg.topics.Events, cfg.topics.Results, eventBus)
+		return observe.Engines(ctx, kc, cfg.group, t.Events, t.Results, eventBus)
 	})
-	watchCl, err := client(kgo.ConsumeTopics(cfg.topics.RateInput, cfg.topics.RateOutput, cfg.topics.RateGap, cfg.topics.RateAlert),
+	watchCl, err := cls.open(kgo.ConsumeTopics(t.RateInput, t.RateOutput, t.RateGap, t.RateAlert),
 		kgo.ConsumeResetOffset(kgo.NewOffset().AtEnd()))
 	if err != nil {
-		fmt.Fprintf(stderr, "streamtop watch: %v\n", err)
-		return exitFailure
+		return err
 	}
 	run("rates", func(ctx context.Context) error {
-		return rates.RunWatcher(ctx, rates.WatcherConfig{Topics: cfg.topics, Source: "topic " + cfg.topics.RateInput,
-			Threshold: cfg.rateThresh}, watchCl, eventBus)
+		return rates.RunWatcher(ctx, rates.WatcherConfig{Topics: t, Source: "topic " + t.RateInput,
+			Threshold: cfg.rates.threshold}, watchCl, eventBus)
 	})
-	if len(cfg.cassandra) > 0 {
+	if cfg.cass.enabled() {
 		// The comparator: once Cassandra answers and has a run.
 		run("compare", func(ctx context.Context) error { return watchCompare(ctx, cfg, eventBus, logf) })
 	} else {
 		logf("no --cassandra: no truth to judge against (the comparator pane stays empty)")
 	}
+	return nil
+}
+
+// publishWatchStatus publishes the watcher's run status twice a second.
+func publishWatchStatus(ctx context.Context, cfg *watchConfig, eventBus *bus.Bus, failed *atomicErr) {
 	started := time.Now()
-	go func() {
-		t := time.NewTicker(500 * time.Millisecond)
-		defer t.Stop()
-		for {
-			st := &bus.RunStatus{State: bus.Running, Broker: strings.Join(cfg.kafka.Brokers, ","),
-				Started: started, Clock: "watching (read-only)"}
-			if err := failed.get(); err != nil {
-				st.Err = err.Error()
-			}
-			eventBus.Publish(st)
-			select {
-			case <-ctx.Done():
-				return
-			case <-t.C:
-			}
+	t := time.NewTicker(500 * time.Millisecond)
+	defer t.Stop()
+	for {
+		st := &bus.RunStatus{State: bus.Running, Broker: strings.Join(cfg.kafka.Brokers, ","),
+			Started: started, Clock: "watching (read-only)"}
+		if err := failed.get(); err != nil {
+			st.Err = err.Error()
 		}
-	}()
-	m, err := tui.New(tui.Options{Controller: watchController{latest}, Source: latest.Snapshot, FPS: cfg.fps,
-		Title: "streamtop watch"})
-	if err != nil {
-		fmt.Fprintf(stderr, "streamtop watch: %v\n", err)
-		return exitFailure
+		eventBus.Publish(st)
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
 	}
-	_, runErr := tea.NewProgram(m, tea.WithContext(ctx), tea.WithFPS(cfg.fps)).Run()
-	cancel()
-	g.Wait()
-	if runErr != nil && !errors.Is(runErr, context.Canceled) && !errors.Is(runErr, tea.ErrProgramKilled) {
-		fmt.Fprintf(stderr, "streamtop watch: screen: %v\n", runErr)
-		return exitFailure
-	}
-	return exitOK
 }
 
 // watchCompare judges the latest run in Cassandra against the results topic.
-func watchCompare(ctx context.Context, cfg config, eventBus *bus.Bus, logf func(string)) error {
-	store, err := openCassandra(ctx, cfg, logf)
+func watchCompare(ctx context.Context, cfg *watchConfig, eventBus *bus.Bus, logf func(string)) error {
+	store, err := openCassandra(ctx, cfg.cass, logf)
 	if err != nil {
 		return err
 	}
@@ -154,9 +147,10 @@ func watchCompare(ctx context.Context, cfg config, eventBus *bus.Bus, logf func(
 		case <-time.After(2 * time.Second):
 		}
 	}
-	j, err := judge.New(judge.Config{Downstream: "topic " + cfg.topics.Results,
-		Options: compare.Options{M2Tolerance: cfg.m2Tol}, IdleFinal: cfg.idleFinal, Tag: runID}, eventBus, nil,
-		&cassandra.Truth{Store: store, RunID: runID}, judge.NewKafkaDown(cfg.kafka, cfg.topics.Events, cfg.topics.Results, false))
+	t := cfg.topics.names
+	j, err := judge.New(judge.Config{Downstream: "topic " + t.Results,
+		Options: compare.Options{M2Tolerance: cfg.cmp.m2Tol}, IdleFinal: cfg.cmp.idleFinal, Tag: runID}, eventBus, nil,
+		&cassandra.Truth{Store: store, RunID: runID}, judge.NewKafkaDown(cfg.kafka.Config, t.Events, t.Results, false))
 	if err != nil {
 		return err
 	}

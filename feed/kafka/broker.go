@@ -18,14 +18,31 @@ type Embedded struct {
 // StartEmbedded starts a one-node broker listening on listen ("" or
 // "127.0.0.1:0" for an ephemeral loopback port; any host:port otherwise).
 func StartEmbedded(listen string) (*Embedded, error) {
+	return StartEmbeddedWith(EmbeddedConfig{Listen: listen})
+}
+
+// EmbeddedConfig is where the embedded broker listens, what it tells
+// clients to connect to, and whether they must authenticate.
+type EmbeddedConfig struct {
+	Listen string // host:port ("": 127.0.0.1 on an ephemeral port)
+	// Advertise is the host[:port] in the broker's metadata ("": the
+	// listener's address; no port or port 0: the listening port).
+	Advertise string
+	// SASLUser and SASLPassword, when set, make every client authenticate
+	// (PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512) as this user.
+	SASLUser, SASLPassword string
+}
+
+// StartEmbeddedWith starts a one-node broker as cfg says.
+func StartEmbeddedWith(cfg EmbeddedConfig) (*Embedded, error) {
 	host, port := "127.0.0.1", 0
-	if listen != "" {
-		h, p, err := net.SplitHostPort(listen)
+	if cfg.Listen != "" {
+		h, p, err := net.SplitHostPort(cfg.Listen)
 		if err != nil {
-			return nil, fmt.Errorf("embedded broker: listen %q: %w", listen, err)
+			return nil, fmt.Errorf("embedded broker: listen %q: %w", cfg.Listen, err)
 		}
 		if port, err = strconv.Atoi(p); err != nil || port < 0 || port > 65535 {
-			return nil, fmt.Errorf("embedded broker: listen %q: bad port", listen)
+			return nil, fmt.Errorf("embedded broker: listen %q: bad port", cfg.Listen)
 		}
 		if h != "" {
 			host = h
@@ -38,8 +55,18 @@ func StartEmbedded(listen string) (*Embedded, error) {
 		// Data lives in memory: let retention (set per topic) run often.
 		kfake.BrokerConfigs(map[string]string{"log.cleaner.backoff.ms": "1000"}),
 		kfake.ListenFn(func(network, _ string) (net.Listener, error) {
-			return net.Listen(network, net.JoinHostPort(host, strconv.Itoa(port)))
+			ln, err := net.Listen(network, net.JoinHostPort(host, strconv.Itoa(port)))
+			if err != nil || cfg.Advertise == "" {
+				return ln, err
+			}
+			return advertise(ln, cfg.Advertise), nil
 		}),
+	}
+	if cfg.SASLUser != "" {
+		opts = append(opts, kfake.EnableSASL())
+		for _, m := range []string{"PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"} {
+			opts = append(opts, kfake.Superuser(m, cfg.SASLUser, cfg.SASLPassword))
+		}
 	}
 	c, err := kfake.NewCluster(opts...)
 	if err != nil {
@@ -52,6 +79,31 @@ func StartEmbedded(listen string) (*Embedded, error) {
 	}
 	return &Embedded{cluster: c, addr: addrs[0]}, nil
 }
+
+// advertise wraps ln so that its address, which kfake puts in its
+// metadata, is host[:port] (the listening port when there is none or 0).
+func advertise(ln net.Listener, hostport string) net.Listener {
+	host, port, err := net.SplitHostPort(hostport)
+	if err != nil {
+		host, port = hostport, ""
+	}
+	if port == "" || port == "0" {
+		_, port, _ = net.SplitHostPort(ln.Addr().String())
+	}
+	return advertisedListener{ln, advertisedAddr(net.JoinHostPort(host, port))}
+}
+
+type advertisedListener struct {
+	net.Listener
+	addr advertisedAddr
+}
+
+func (l advertisedListener) Addr() net.Addr { return l.addr }
+
+type advertisedAddr string
+
+func (advertisedAddr) Network() string  { return "tcp" }
+func (a advertisedAddr) String() string { return string(a) }
 
 // TopicConfigs are the settings streamtop gives the topics it creates on
 // the embedded broker: size-bounded, so a long demo does not eat the

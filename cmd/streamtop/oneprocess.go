@@ -1,0 +1,184 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/streamtop/streamtop/feed/bus"
+
+	tea "charm.land/bubbletea/v2"
+	"github.com/streamtop/streamtop/tui"
+	"golang.org/x/sync/errgroup"
+)
+
+// stopSignals end a run cleanly: SIGHUP (the terminal went away) as
+// SIGTERM.
+var stopSignals = []os.Signal{os.Interrupt, syscall.SIGTERM, syscall.SIGHUP}
+
+// runApp is `streamtop`: every role in one process, on the screen or
+// headless.
+func runApp(ctx context.Context, cfg *appConfig, s streams) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	a, err := newApp(ctx, *cfg, func(msg string) { fmt.Fprintf(s.err, "streamtop: %s\n", msg) })
+	if err != nil {
+		return err
+	}
+	defer a.close()
+	if cfg.local.headless {
+		return runHeadless(ctx, cancel, a, s)
+	}
+	return runScreen(ctx, cancel, a, s)
+}
+
+func runHeadless(ctx context.Context, cancel context.CancelFunc, a *app, s streams) error {
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, stopSignals...)
+	defer signal.Stop(sigs)
+
+	g, gctx := errgroup.WithContext(ctx)
+	if err := a.start(gctx, g, false); err != nil {
+		return err
+	}
+	lc := newLifecycle(a)
+	go lc.loop(gctx)
+	failed := make(chan error, 1)
+	go func() { failed <- g.Wait() }()
+	if err := awaitVerdict(a, failed, sigs, s.err); err != nil {
+		return err
+	}
+	final := a.judge.Final()
+	eng := waitEngineFinished(a, 10*time.Second)
+	if err := writeReport(s.out, a.cfg.report.format, reportOf(a, final, eng)); err != nil {
+		return fmt.Errorf("report: %w", err)
+	}
+	if a.cfg.report.format == "csv" {
+		fmt.Fprintln(s.err, final.Report.Settled.String())
+	}
+	if a.cfg.local.confirmStop {
+		fmt.Fprintln(s.err, "streamtop: run ended: press Enter (or interrupt) to tear down")
+		line := make(chan struct{})
+		go func() {
+			bufio.NewReader(s.in).ReadString('\n')
+			close(line)
+		}()
+		select {
+		case <-line:
+		case <-sigs:
+		}
+	}
+	cancel()
+	if a.cfg.report.failOnExc && final.Report.Settled.Exceptions > 0 {
+		return errExceptions
+	}
+	return nil
+}
+
+// awaitVerdict waits for the final verdict; the first signal ends the
+// input, a second one (a second later) aborts.
+func awaitVerdict(a *app, failed <-chan error, sigs <-chan os.Signal, stderr io.Writer) error {
+	var interrupted time.Time
+	for {
+		select {
+		case <-a.judge.Done():
+			return nil
+		case err := <-failed:
+			if err == nil {
+				err = errors.New("stopped before the verdict")
+			}
+			return err
+		case <-sigs:
+			if !interrupted.IsZero() {
+				if time.Since(interrupted) < time.Second {
+					continue // one keypress delivered twice (to the process and its group)
+				}
+				return errors.New("interrupted twice: stopping without a verdict")
+			}
+			interrupted = time.Now()
+			fmt.Fprintln(stderr, "streamtop: interrupted: ending the input, waiting for the verdict (interrupt again to abort)")
+			a.injector.Stop(a.controls.Load().Run)
+		}
+	}
+}
+
+// waitEngineFinished waits for the engine's status after its end-of-input
+// flush, so the report's counters are final.
+func waitEngineFinished(a *app, timeout time.Duration) *bus.EngineStatus {
+	deadline := time.Now().Add(timeout)
+	for {
+		snap := a.latest.Peek()
+		if e := snap.Engine; e != nil && e.Finished || time.Now().After(deadline) {
+			return snap.Engine
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func runScreen(ctx context.Context, cancel context.CancelFunc, a *app, s streams) error {
+	// A failing role does not take the screen down: its error is in the
+	// header and the log, and the other panes go on until the user quits.
+	var g errgroup.Group
+	if err := a.start(ctx, &g, true); err != nil {
+		return err
+	}
+	lc := newLifecycle(a)
+	go lc.loop(ctx)
+	m, err := tui.New(tui.Options{Controller: a.controls, Source: a.latest.Snapshot, FPS: a.cfg.fps})
+	if err != nil {
+		return err
+	}
+	runErr := runProgram(ctx, m, a.cfg.fps, s)
+	cancel()
+	roleErr := g.Wait()
+	if err := firstError(runErr, roleErr); err != nil {
+		return err
+	}
+	if final := a.judge.Final(); final != nil {
+		snap := a.latest.Peek()
+		if err := writeReport(s.out, a.cfg.report.format, reportOf(a, final, snap.Engine)); err != nil {
+			return fmt.Errorf("report: %w", err)
+		}
+		if a.cfg.report.failOnExc && final.Report.Settled.Exceptions > 0 {
+			return errExceptions
+		}
+	}
+	return nil
+}
+
+// runProgram runs the screen until it quits. SIGHUP (the terminal went
+// away) quits it as SIGTERM does, so Bubble Tea leaves the alternate
+// screen and restores the terminal.
+func runProgram(ctx context.Context, m tea.Model, fps int, s streams) error {
+	opts := []tea.ProgramOption{tea.WithContext(ctx), tea.WithFPS(fps)}
+	if s.in != io.Reader(os.Stdin) {
+		opts = append(opts, tea.WithInput(s.in))
+	}
+	if s.out != io.Writer(os.Stdout) {
+		opts = append(opts, tea.WithOutput(s.out))
+	}
+	p := tea.NewProgram(m, opts...)
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	quit := make(chan struct{})
+	defer close(quit)
+	go func() {
+		select {
+		case <-hup:
+			p.Quit()
+		case <-quit:
+		}
+	}()
+	_, err := p.Run()
+	if err != nil && !errors.Is(err, context.Canceled) && !errors.Is(err, tea.ErrProgramKilled) {
+		return fmt.Errorf("screen: %w", err)
+	}
+	return nil
+}
