@@ -118,16 +118,27 @@ func (e *Engine) IngestBatch(p int32, arrivals []int64, evs []Event, out []Outco
 }
 
 // ingest is Ingest, given the id's fingerprint when it is already known.
+// Its steps follow SPEC §3: now advances, idleness and the watermark are
+// evaluated at that now, the record is judged, then its device time moves
+// its partition's watermark.
 func (e *Engine) ingest(part *partition, arrival int64, ev *Event, f fingerprint) Outcome {
 	if arrival > e.now {
 		e.now = arrival
+	}
+	eventTime := e.cfg.Mode == EventTime
+	if eventTime {
+		// SPEC §3's order: idleness is evaluated at the now this arrival
+		// set, before the record counts as activity or is judged (a live
+		// engine, silent until the record came, would have advanced the
+		// watermark by then).
+		e.updateWatermark()
 	}
 	part.lastArrival = e.now
 	if ev.Time > part.maxTime {
 		part.maxTime = ev.Time
 	}
 	var o Outcome
-	if e.cfg.Mode == EventTime {
+	if eventTime {
 		o = e.ingestEventTime(ev, part.floor, f)
 		e.updateWatermark()
 	} else {

@@ -319,9 +319,11 @@ func TestEventTimeWatermarkPartitions(t *testing.T) {
 		e.Advance(t0 + 11000) // wm t0+5000: the last window fires on a quiet stream
 		expectWM(t, e, t0+5000)
 		expectDrain(t, e, res("a", "cat-1", t0+5000, 5, 1, 1), res("b", "cat-1", t0+5000, 6, 1, 1))
-		// A new record on p0 makes it active again; the watermark does not go back.
+		// A new record on p0 makes it active again; the watermark does not go
+		// back. Its arrival first moved it to now − idle (SPEC §3: idleness
+		// at that now, before the record counts).
 		e.Ingest(0, t0+11001, ev("a-2", "a", t0+5200, "cat-1", 1, 1))
-		expectWM(t, e, t0+5000)
+		expectWM(t, e, t0+5001)
 	})
 
 	t.Run("a record read counts as activity at now", func(t *testing.T) {
