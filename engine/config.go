@@ -55,6 +55,11 @@ type Config struct {
 	Dedup     bool          // drop ids accepted before [true]
 	DedupTTL  time.Duration // processing time: how long ids are remembered [10m]
 	Name      string        // the engine field of results ["streamtop"]
+	// MaxSkew bounds how far ahead of its arrival an event's device time
+	// may be and still move its partition's watermark [1m; 0 disables]:
+	// one faulty device clock must not close every window for years
+	// (SPEC §3, skew bound). Such a "future" event is still aggregated.
+	MaxSkew time.Duration
 }
 
 // DefaultConfig returns SPEC §3's defaults.
@@ -68,6 +73,7 @@ func DefaultConfig() Config {
 		Dedup:     true,
 		DedupTTL:  10 * time.Minute,
 		Name:      "streamtop",
+		MaxSkew:   time.Minute,
 	}
 }
 
@@ -86,6 +92,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("engine: lateness %v must not be negative", c.Lateness)
 	case c.DedupTTL < time.Millisecond:
 		return fmt.Errorf("engine: dedup ttl %v must be at least 1ms", c.DedupTTL)
+	case c.MaxSkew < 0 || (c.MaxSkew > 0 && c.MaxSkew < time.Millisecond):
+		return fmt.Errorf("engine: max skew %v must be 0 (no bound) or at least 1ms", c.MaxSkew)
 	case c.Name == "":
 		return errors.New("engine: name must not be empty")
 	}
@@ -122,6 +130,7 @@ type Stats struct {
 	Accepted    int64
 	Duplicates  int64
 	Late        int64
+	Future      int64 // events more than MaxSkew ahead of their arrival (aggregated; the watermark ignores them)
 	Emitted     int64
 	OpenWindows int
 	OpenKeys    int

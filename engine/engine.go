@@ -7,8 +7,8 @@ import (
 // Engine aggregates events into tumbling windows per device and category.
 // It is not safe for concurrent use; one goroutine owns it.
 type Engine struct {
-	cfg                                 Config
-	win, wlag, idle, lateness, dedupTTL int64 // ms
+	cfg                                          Config
+	win, wlag, idle, lateness, dedupTTL, maxSkew int64 // ms
 
 	now     int64
 	wm      int64
@@ -65,6 +65,7 @@ func (e *Engine) setDurations() {
 	e.idle = e.cfg.Idle.Milliseconds()
 	e.lateness = e.cfg.Lateness.Milliseconds()
 	e.dedupTTL = e.cfg.DedupTTL.Milliseconds()
+	e.maxSkew = e.cfg.MaxSkew.Milliseconds()
 }
 
 // Config returns the current settings.
@@ -120,7 +121,8 @@ func (e *Engine) IngestBatch(p int32, arrivals []int64, evs []Event, out []Outco
 // ingest is Ingest, given the id's fingerprint when it is already known.
 // Its steps follow SPEC §3: now advances, idleness and the watermark are
 // evaluated at that now, the record is judged, then its device time moves
-// its partition's watermark.
+// its partition's watermark (unless it is more than MaxSkew ahead of its
+// arrival).
 func (e *Engine) ingest(part *partition, arrival int64, ev *Event, f fingerprint) Outcome {
 	if arrival > e.now {
 		e.now = arrival
@@ -133,9 +135,15 @@ func (e *Engine) ingest(part *partition, arrival int64, ev *Event, f fingerprint
 		// watermark by then).
 		e.updateWatermark()
 	}
-	part.lastArrival = e.now
-	if ev.Time > part.maxTime {
-		part.maxTime = ev.Time
+	if e.maxSkew > 0 && ev.Time-e.maxSkew > arrival {
+		// A future event (SPEC §3, skew bound): judged and aggregated as
+		// usual, but its partition stays silent and its watermark in place.
+		e.stats.Future++
+	} else {
+		part.lastArrival = e.now
+		if ev.Time > part.maxTime {
+			part.maxTime = ev.Time
+		}
 	}
 	var o Outcome
 	if eventTime {

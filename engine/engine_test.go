@@ -90,7 +90,7 @@ func wmStr(v int64) string {
 func TestDefaultConfigAndValidate(t *testing.T) {
 	d := engine.DefaultConfig()
 	want := engine.Config{Mode: engine.EventTime, Window: 5 * time.Second, Watermark: time.Second, Idle: 6 * time.Second,
-		Lateness: 0, Dedup: true, DedupTTL: 10 * time.Minute, Name: "streamtop"}
+		Lateness: 0, Dedup: true, DedupTTL: 10 * time.Minute, Name: "streamtop", MaxSkew: time.Minute}
 	if d != want {
 		t.Fatalf("DefaultConfig = %+v, want %+v", d, want)
 	}
@@ -113,6 +113,8 @@ func TestDefaultConfigAndValidate(t *testing.T) {
 		{"lateness negative", func(c *engine.Config) { c.Lateness = -time.Second }},
 		{"dedup ttl 0", func(c *engine.Config) { c.DedupTTL = 0 }},
 		{"name empty", func(c *engine.Config) { c.Name = "" }},
+		{"max skew negative", func(c *engine.Config) { c.MaxSkew = -time.Millisecond }},
+		{"max skew sub-ms", func(c *engine.Config) { c.MaxSkew = time.Microsecond }},
 	}
 	for _, tc := range bad {
 		c := engine.DefaultConfig()
@@ -130,6 +132,7 @@ func TestDefaultConfigAndValidate(t *testing.T) {
 		func(c *engine.Config) { c.Lateness = time.Minute },
 		func(c *engine.Config) { c.Mode = engine.MicroBatch; c.Dedup = false },
 		func(c *engine.Config) { c.Mode = engine.ProcessingTime; c.DedupTTL = time.Millisecond },
+		func(c *engine.Config) { c.MaxSkew = 0 },
 	}
 	for i, mut := range good {
 		c := engine.DefaultConfig()
