@@ -60,7 +60,16 @@ type Config struct {
 	// one faulty device clock must not close every window for years
 	// (SPEC §3, skew bound). Such a "future" event is still aggregated.
 	MaxSkew time.Duration
+	// MaxKeys caps the keys (window, device, category) the open windows
+	// hold [1<<20; 0: no cap]. Each costs about 200 bytes, so the default
+	// bounds that state near 200 MB. Past it, an event of a new key is shed
+	// (not aggregated, counted in Stats.Shed) and its window's results are
+	// emitted marked incomplete; events of keys already open still count.
+	MaxKeys int
 }
+
+// DefaultMaxKeys is MaxKeys' default: about a million open keys.
+const DefaultMaxKeys = 1 << 20
 
 // DefaultConfig returns SPEC §3's defaults.
 func DefaultConfig() Config {
@@ -74,6 +83,7 @@ func DefaultConfig() Config {
 		DedupTTL:  10 * time.Minute,
 		Name:      "streamtop",
 		MaxSkew:   time.Minute,
+		MaxKeys:   DefaultMaxKeys,
 	}
 }
 
@@ -94,6 +104,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("engine: dedup ttl %v must be at least 1ms", c.DedupTTL)
 	case c.MaxSkew < 0 || (c.MaxSkew > 0 && c.MaxSkew < time.Millisecond):
 		return fmt.Errorf("engine: max skew %v must be 0 (no bound) or at least 1ms", c.MaxSkew)
+	case c.MaxKeys < 0:
+		return fmt.Errorf("engine: max keys %d must not be negative (0: no cap)", c.MaxKeys)
 	case c.Name == "":
 		return errors.New("engine: name must not be empty")
 	}
@@ -107,6 +119,7 @@ const (
 	Accepted  Outcome = iota // counted in a window
 	Duplicate                // its id was accepted before; dropped
 	Late                     // its window had closed; dropped (side output)
+	Shed                     // its key was new past MaxKeys; dropped, its window reported incomplete
 )
 
 func (o Outcome) String() string {
@@ -117,6 +130,8 @@ func (o Outcome) String() string {
 		return "duplicate"
 	case Late:
 		return "late"
+	case Shed:
+		return "shed"
 	}
 	return fmt.Sprintf("outcome(%d)", o)
 }
@@ -131,6 +146,7 @@ type Stats struct {
 	Duplicates  int64
 	Late        int64
 	Future      int64 // events more than MaxSkew ahead of their arrival (aggregated; the watermark ignores them)
+	Shed        int64 // events of new keys dropped past MaxKeys
 	Emitted     int64
 	OpenWindows int
 	OpenKeys    int

@@ -21,29 +21,49 @@ import (
 // without raw intermediate values that cost as much again. This flat
 // scanner does exactly SPEC §1 in one pass with one allocation (the id).
 type Decoder struct {
-	devices map[string]string
-	cats    map[string]string
+	devices, cats internTable
 }
 
-// MaxInterned bounds each intern table: past it, new strings are simply
-// allocated (hostile input cannot grow the tables without limit).
+// MaxInterned bounds each generation of an intern table: past it, new
+// strings are simply allocated (hostile input cannot grow the tables
+// without limit).
 const MaxInterned = 1 << 17
+
+// internGeneration is how many strings an intern table looks up before it
+// starts a new generation: a string not looked up during two generations
+// is dropped, so the strings of a burst of devices are released once it is
+// over (64 K events later at most twice), while the devices still sending
+// keep their string (and its address, by which the engine knows them).
+const internGeneration = 1 << 16
+
+// internTable interns strings in two generations: cur, and prev, from
+// which a string looked up moves back to cur.
+type internTable struct {
+	cur, prev map[string]string
+	lookups   int // since cur started
+}
 
 // NewDecoder returns a decoder with empty intern tables.
 func NewDecoder() *Decoder {
-	return &Decoder{devices: map[string]string{}, cats: map[string]string{}}
+	return &Decoder{devices: internTable{cur: map[string]string{}}, cats: internTable{cur: map[string]string{}}}
 }
 
-func (d *Decoder) intern(m map[string]string, b []byte) string {
+func (d *Decoder) intern(t *internTable, b []byte) string {
 	if d == nil {
 		return string(b)
 	}
-	if s, ok := m[string(b)]; ok { // no allocation for the lookup
+	if t.lookups++; t.lookups >= internGeneration {
+		t.prev, t.cur, t.lookups = t.cur, make(map[string]string, len(t.cur)/2), 0
+	}
+	if s, ok := t.cur[string(b)]; ok { // no allocation for the lookup
 		return s
 	}
-	s := string(b)
-	if len(m) < MaxInterned {
-		m[s] = s
+	s, ok := t.prev[string(b)]
+	if !ok {
+		s = string(b)
+	}
+	if len(t.cur) < MaxInterned {
+		t.cur[s] = s
 	}
 	return s
 }
@@ -177,7 +197,7 @@ func (d *Decoder) Decode(b []byte) (Event, error) {
 	}
 	ev.ID = string(id)
 	if d != nil {
-		ev.Device, ev.Category = d.intern(d.devices, dev), d.intern(d.cats, cat)
+		ev.Device, ev.Category = d.intern(&d.devices, dev), d.intern(&d.cats, cat)
 	} else {
 		ev.Device, ev.Category = string(dev), string(cat)
 	}
@@ -189,7 +209,7 @@ func (d *Decoder) Decode(b []byte) (Event, error) {
 func (d *Decoder) slow(b []byte) (Event, error) {
 	ev, err := decodeJSONEventStd(b)
 	if err == nil && d != nil {
-		ev.Device, ev.Category = d.intern(d.devices, []byte(ev.Device)), d.intern(d.cats, []byte(ev.Category))
+		ev.Device, ev.Category = d.intern(&d.devices, []byte(ev.Device)), d.intern(&d.cats, []byte(ev.Category))
 	}
 	return ev, err
 }

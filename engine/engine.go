@@ -2,6 +2,7 @@ package engine
 
 import (
 	"hash/maphash"
+	"math"
 )
 
 // Engine aggregates events into tumbling windows per device and category.
@@ -33,6 +34,13 @@ type Engine struct {
 	carry      map[fingerprint]struct{}
 	carryUntil int64
 
+	// openCells counts the keys (window, device, category) of the open
+	// windows; past keyCap (MaxKeys, or no cap) new keys are shed.
+	openCells, keyCap int
+	// Windows ending in [shedLo, shedHi] shed a key before they existed:
+	// created later, they are born shed (their results incomplete).
+	shedLo, shedHi int64
+
 	out        []Result
 	stats      Stats
 	incomplete bool // emissions are marked Incomplete (FlushIncomplete)
@@ -52,6 +60,12 @@ func New(cfg Config) (*Engine, error) {
 		floor:   None,
 		windows: make(map[int64]*window),
 		lastEnd: None,
+		keyCap:  cfg.MaxKeys,
+		shedLo:  math.MaxInt64,
+		shedHi:  None,
+	}
+	if e.keyCap == 0 {
+		e.keyCap = math.MaxInt
 	}
 	seed := maphash.MakeSeed()
 	e.seen, e.cellT = newIDSet(seed, maphash.MakeSeed()), newCellTable(seed)
@@ -66,6 +80,7 @@ func (e *Engine) setDurations() {
 	e.lateness = e.cfg.Lateness.Milliseconds()
 	e.dedupTTL = e.cfg.DedupTTL.Milliseconds()
 	e.maxSkew = e.cfg.MaxSkew.Milliseconds()
+	e.seen.checkSpan = e.win // a sparse dedup table is looked for once a window
 }
 
 // Config returns the current settings.
@@ -160,6 +175,8 @@ func (e *Engine) ingest(part *partition, arrival int64, ev *Event, f fingerprint
 		e.stats.Duplicates++
 	case Late:
 		e.stats.Late++
+	case Shed:
+		e.stats.Shed++
 	}
 	return o
 }
@@ -184,6 +201,9 @@ func (e *Engine) ingestEventTime(ev *Event, floor int64, f fingerprint) Outcome 
 	}
 	w := e.window(end)
 	i := e.add(w, ev)
+	if i < 0 {
+		return e.shed(w, end, ev)
+	}
 	if e.cfg.Dedup {
 		e.seen.insertAt(slot, f, end) // forgotten when the window closes
 	}
@@ -211,16 +231,21 @@ func (e *Engine) ingestArrival(ev *Event, floor int64) Outcome {
 		return Late
 	}
 	w := e.window(end)
-	if e.cfg.Dedup && e.cfg.Mode == MicroBatch {
-		if w.batch == nil {
-			w.batch = make(map[string]struct{})
-		}
+	batchDedup := e.cfg.Dedup && e.cfg.Mode == MicroBatch
+	if batchDedup && w != nil {
 		if _, ok := w.batch[ev.ID]; ok {
 			return Duplicate
 		}
+	}
+	if e.add(w, ev) < 0 {
+		return e.shed(w, end, ev)
+	}
+	if batchDedup {
+		if w.batch == nil {
+			w.batch = make(map[string]struct{})
+		}
 		w.batch[ev.ID] = struct{}{}
 	}
-	e.add(w, ev)
 	return Accepted
 }
 
@@ -242,19 +267,25 @@ func (e *Engine) expireSeen() { e.seen.Expire(e.now - e.dedupTTL) }
 // Drain appends the results emitted since the last Drain to dst.
 func (e *Engine) Drain(dst []Result) []Result {
 	dst = append(dst, e.out...)
-	clear(e.out)
-	e.out = e.out[:0]
+	if cap(e.out) > maxKeptResults && len(e.out) < cap(e.out)/4 {
+		e.out = nil // a burst's buffer is not kept once bursts are over
+	} else {
+		clear(e.out)
+		e.out = e.out[:0]
+	}
 	return dst
 }
+
+// maxKeptResults is the capacity of the result buffer always kept between
+// Drains.
+const maxKeptResults = 4096
 
 // Stats returns the counters and clocks.
 func (e *Engine) Stats() Stats {
 	s := e.stats
 	s.Mode = e.cfg.Mode
 	s.OpenWindows = len(e.windows)
-	for _, w := range e.windows {
-		s.OpenKeys += len(w.cells)
-	}
+	s.OpenKeys = e.openCells
 	s.DedupIDs = e.seen.Len()
 	s.Watermark = e.wm
 	s.Now = e.now

@@ -90,7 +90,8 @@ func wmStr(v int64) string {
 func TestDefaultConfigAndValidate(t *testing.T) {
 	d := engine.DefaultConfig()
 	want := engine.Config{Mode: engine.EventTime, Window: 5 * time.Second, Watermark: time.Second, Idle: 6 * time.Second,
-		Lateness: 0, Dedup: true, DedupTTL: 10 * time.Minute, Name: "streamtop", MaxSkew: time.Minute}
+		Lateness: 0, Dedup: true, DedupTTL: 10 * time.Minute, Name: "streamtop", MaxSkew: time.Minute,
+		MaxKeys: engine.DefaultMaxKeys}
 	if d != want {
 		t.Fatalf("DefaultConfig = %+v, want %+v", d, want)
 	}
@@ -115,6 +116,7 @@ func TestDefaultConfigAndValidate(t *testing.T) {
 		{"name empty", func(c *engine.Config) { c.Name = "" }},
 		{"max skew negative", func(c *engine.Config) { c.MaxSkew = -time.Millisecond }},
 		{"max skew sub-ms", func(c *engine.Config) { c.MaxSkew = time.Microsecond }},
+		{"max keys negative", func(c *engine.Config) { c.MaxKeys = -1 }},
 	}
 	for _, tc := range bad {
 		c := engine.DefaultConfig()
@@ -133,6 +135,7 @@ func TestDefaultConfigAndValidate(t *testing.T) {
 		func(c *engine.Config) { c.Mode = engine.MicroBatch; c.Dedup = false },
 		func(c *engine.Config) { c.Mode = engine.ProcessingTime; c.DedupTTL = time.Millisecond },
 		func(c *engine.Config) { c.MaxSkew = 0 },
+		func(c *engine.Config) { c.MaxKeys = 0 },
 	}
 	for i, mut := range good {
 		c := engine.DefaultConfig()

@@ -28,9 +28,13 @@ type idSet struct {
 	// inserts since the last check: every len(slots)/8 of them, a table
 	// mostly expired (expired slots are reused, so it never fills) shrinks.
 	inserts int
-	sparse  int    // checks in a row that found the table mostly expired
-	touched uint64 // what touch read, so the reads stay
-	cursor  uint64 // where sweep goes on
+	sparse  int // checks in a row that found the table mostly expired
+	// Expire checks too, once the floor moved checkSpan past the last
+	// check (a window): a table left large by a burst shrinks even when
+	// few ids come in after it.
+	checkSpan, checked int64
+	touched            uint64 // what touch read, so the reads stay
+	cursor             uint64 // where sweep goes on
 	// old is the table before the last resize, emptied into slots a few
 	// entries per insert (so a resize of millions of ids does not stall
 	// the engine). Moved entries stay in it, expired, until it is dropped.
@@ -137,7 +141,7 @@ const minSlots = 1024
 const maxLoadNum, maxLoadDen = 1, 2
 
 func newIDSet(seed, seed2 maphash.Seed) *idSet {
-	s := &idSet{seed: seed, seed2: seed2, floor: None, liveOK: true}
+	s := &idSet{seed: seed, seed2: seed2, floor: None, liveOK: true, checked: None}
 	s.slots, s.mask = make([]idSlot, minSlots), minSlots-1
 	return s
 }
@@ -274,7 +278,7 @@ func (s *idSet) insertAt(i uint64, f fingerprint, v int64) {
 		} else {
 			s.sparse = 0
 		}
-		if s.sparse == 4 {
+		if s.sparse >= 4 {
 			s.rebuild(8 * s.Len()) // room to grow to twice as many live
 		}
 	}
@@ -302,6 +306,7 @@ func (s *idSet) rebuild(min int) {
 		s.migrate(len(s.old))
 	}
 	live := s.Len()
+	s.sparse = 0
 	n := minSlots
 	for live*4 > n || n < min {
 		n *= 2
@@ -311,7 +316,7 @@ func (s *idSet) rebuild(min int) {
 		return
 	}
 	s.old, s.oldMask, s.moved = s.slots, s.mask, 0
-	s.slots, s.mask, s.used, s.inserts, s.sparse = make([]idSlot, n), uint64(n-1), 0, 0, 0
+	s.slots, s.mask, s.used, s.inserts = make([]idSlot, n), uint64(n-1), 0, 0
 }
 
 // compact drops the expired entries in place, allocating nothing. It walks
@@ -348,11 +353,28 @@ func (s *idSet) compact() {
 	}
 }
 
-// Expire forgets every id whose value is at or below floor. It never goes back.
+// Expire forgets every id whose value is at or below floor. It never goes
+// back. Once a window of floor, it looks at how many ids the table held
+// until then (the most it held since the last look: live ids only come in
+// between floor moves): a table under 1/16 live at four looks in a row
+// shrinks at once, to a quarter full with the ids live until now (rebuild).
 func (s *idSet) Expire(floor int64) {
-	if floor > s.floor {
-		s.floor, s.liveOK = floor, false
+	if floor <= s.floor {
+		return
 	}
+	if s.old == nil && len(s.slots) > minSlots && (s.checked == None || floor-s.checked >= s.checkSpan) {
+		s.checked = floor
+		if s.sampleLive()*16 < len(s.slots) { // at the old floor
+			s.sparse++
+		} else {
+			s.sparse = 0
+		}
+		if s.sparse >= 4 {
+			s.rebuild(0)
+			s.migrate(len(s.old)) // the old table goes now, not over the inserts to come
+		}
+	}
+	s.floor, s.liveOK = floor, false
 }
 
 // Len is the number of ids remembered. After the floor moved it counts

@@ -137,6 +137,7 @@ func (e *Engine) fireEventTime() {
 	if n > 0 {
 		e.ends = append(e.ends[:0], e.ends[n:]...)
 		e.nFired -= n
+		e.releaseCells()
 	}
 }
 
@@ -151,5 +152,6 @@ func (e *Engine) fireArrival() {
 	}
 	if n > 0 {
 		e.ends = append(e.ends[:0], e.ends[n:]...)
+		e.releaseCells()
 	}
 }

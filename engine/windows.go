@@ -14,9 +14,12 @@ type window struct {
 	cells []int32
 	aggs  []Agg
 	batch map[string]struct{} // micro-batch: ids seen in this batch
+	shed  bool                // a key was shed (MaxKeys): its results are incomplete
 }
 
-// window returns the open window ending at end, creating it in order.
+// window returns the open window ending at end, creating it in order; nil
+// when it would be new and the key cap is reached (its first key would be
+// shed anyway).
 func (e *Engine) window(end int64) *window {
 	if end == e.lastEnd && e.lastWin != nil {
 		return e.lastWin
@@ -24,6 +27,9 @@ func (e *Engine) window(end int64) *window {
 	if w, ok := e.windows[end]; ok {
 		e.lastEnd, e.lastWin = end, w
 		return w
+	}
+	if e.openCells >= e.keyCap {
+		return nil
 	}
 	var w *window
 	if n := len(e.free); n > 0 {
@@ -41,22 +47,41 @@ func (e *Engine) window(end int64) *window {
 		w.fired = true
 		e.nFired++
 	}
+	w.shed = e.shedLo <= end && end <= e.shedHi
 	e.lastEnd, e.lastWin = end, w
 	return w
 }
 
-// add folds ev into its cell of w and returns the cell's position in w.
+// add folds ev into its cell of w and returns the cell's position in w, or
+// -1 when the key is new to w (or w is nil) and the key cap is reached:
+// the event is then to be shed.
 func (e *Engine) add(w *window, ev *Event) int {
-	c := e.cellT.ID(ev.Device, ev.Category)
+	full := e.openCells >= e.keyCap
+	var c int32
+	switch {
+	case w == nil:
+		return -1
+	case !full:
+		c = e.cellT.ID(ev.Device, ev.Category)
+	default: // number no new pair: the table must not grow with shed keys
+		var ok bool
+		if c, ok = e.cellT.Lookup(ev.Device, ev.Category); !ok {
+			return -1
+		}
+	}
 	cl := &e.cellT.cells[c]
 	i := cl.lastPos
 	if cl.lastEnd != w.end || int(i) >= len(w.cells) || w.cells[i] != c {
 		var ok bool
 		if i, ok = w.index[c]; !ok {
+			if full {
+				return -1
+			}
 			i = int32(len(w.cells))
 			w.index[c] = i
 			w.cells = append(w.cells, c)
 			w.aggs = append(w.aggs, Agg{})
+			e.openCells++
 		}
 		cl.lastEnd, cl.lastPos = w.end, i
 	}
@@ -70,7 +95,7 @@ func (e *Engine) emit(w *window, i int) {
 		Key:        Key{Device: c.device, Category: c.category, WindowEnd: w.end},
 		Agg:        w.aggs[i],
 		Engine:     e.cfg.Name,
-		Incomplete: e.incomplete,
+		Incomplete: e.incomplete || w.shed,
 	})
 	e.stats.Emitted++
 }
@@ -99,13 +124,14 @@ func (e *Engine) fire(w *window) {
 // it has fired or can no longer take events.
 func (e *Engine) close(w *window) {
 	delete(e.windows, w.end)
+	e.openCells -= len(w.cells)
 	if e.lastWin == w {
 		e.lastWin, e.lastEnd = nil, None
 	}
 	// Recycled: a steady stream then allocates nothing per window.
 	if len(e.free) < maxFree {
 		clear(w.index)
-		w.cells, w.aggs, w.batch, w.fired = w.cells[:0], w.aggs[:0], nil, false
+		w.cells, w.aggs, w.batch, w.fired, w.shed = w.cells[:0], w.aggs[:0], nil, false, false
 		e.free = append(e.free, w)
 	}
 }
@@ -138,6 +164,9 @@ func (e *Engine) flushAll() {
 	e.lastWin, e.lastEnd = nil, None
 	e.ends = e.ends[:0]
 	e.nFired = 0
+	e.openCells = 0
+	e.shedLo, e.shedHi = math.MaxInt64, None // every window they covered is closed
+	e.releaseCells()
 }
 
 // FlushIncomplete is Flush for an input that did not end (the engine is
