@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"strconv"
+	"unicode/utf8"
 	"unsafe"
 )
 
@@ -69,6 +70,12 @@ func (d *Decoder) intern(t *internTable, b []byte) string {
 }
 
 // Decode parses one event in either accepted form (see DecodeEvent).
+//
+// It is the hand-written decoder, and longer than the house's 80 lines on
+// purpose: one flat loop over the object's keys, its state in locals, is
+// what keeps it at one pass and one allocation; split into functions per
+// key, the state would have to travel through a struct (or escape), which
+// costs more than the whole scan of a typical event.
 func (d *Decoder) Decode(b []byte) (Event, error) {
 	b = bytes.TrimSpace(b)
 	if len(b) == 0 {
@@ -78,7 +85,6 @@ func (d *Decoder) Decode(b []byte) (Event, error) {
 		return decodePipeEvent(b)
 	}
 	var (
-		ev                          Event
 		id, dev, cat, dt, m1, m2    []byte
 		dtQuoted                    bool
 		hasID, hasDev, hasCat       bool
@@ -174,8 +180,22 @@ func (d *Decoder) Decode(b []byte) (Event, error) {
 		return Event{}, fmt.Errorf("%w event: missing dt, m1 or m2", ErrMalformed)
 	}
 	_ = dtQuoted
+	return d.finish(id, dev, cat, dt, m1, m2, p.high >= utf8.RuneSelf)
+}
+
+// finish checks the fields the scanner found and builds the event, as
+// buildEvent does for the other forms. high says a string in the record
+// had a byte outside ASCII: id, device and category are then made valid
+// UTF-8 (validUTF8) before their length is checked.
+func (d *Decoder) finish(id, dev, cat, dt, m1, m2 []byte, high bool) (Event, error) {
 	if len(id) == 0 || len(dev) == 0 || len(cat) == 0 {
 		return Event{}, fmt.Errorf("%w event: empty id, device or category", ErrMalformed)
+	}
+	if high {
+		id, dev, cat = validUTF8(id), validUTF8(dev), validUTF8(cat)
+	}
+	if err := checkLengths(len(id), len(dev), len(cat)); err != nil {
+		return Event{}, err
 	}
 	t, ok := parseInt(dt)
 	if !ok {
@@ -195,13 +215,12 @@ func (d *Decoder) Decode(b []byte) (Event, error) {
 	if v1 < -MaxMeasure || v1 > MaxMeasure || v2 < -MaxMeasure || v2 > MaxMeasure {
 		return Event{}, fmt.Errorf("%w event: m1 or m2 out of range ±%g", ErrMalformed, float64(MaxMeasure))
 	}
-	ev.ID = string(id)
+	ev := Event{ID: string(id), Time: t, M1: v1, M2: v2}
 	if d != nil {
 		ev.Device, ev.Category = d.intern(&d.devices, dev), d.intern(&d.cats, cat)
 	} else {
 		ev.Device, ev.Category = string(dev), string(cat)
 	}
-	ev.Time, ev.M1, ev.M2 = t, v1, v2
 	return ev, nil
 }
 
@@ -248,8 +267,9 @@ func parseInt(b []byte) (int64, bool) {
 
 // scanner walks one JSON object.
 type scanner struct {
-	b []byte
-	i int
+	b    []byte
+	i    int
+	high byte // the bytes of the strings read, or-ed: ≥ 0x80 if any is not ASCII
 }
 
 func (p *scanner) ws() {
@@ -316,6 +336,7 @@ func (p *scanner) stringValue() (v []byte, isNull, esc bool, err error) {
 	start := p.i
 	for p.i < len(p.b) {
 		c := p.b[p.i]
+		p.high |= c
 		switch {
 		case c == '"':
 			v = p.b[start:p.i]

@@ -114,11 +114,11 @@ func TestShedKeysAreNotNumbered(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for i := range 100_000 {
+	for i := range 20_000 {
 		d := "dev-" + strconv.Itoa(i)
 		e.Ingest(0, 1000, Event{ID: d + "-1", Device: d, Time: 1000, Category: "cat-1", M1: 1})
 	}
-	if s := e.Stats(); s.Shed != 100_000-100 || s.Accepted != 100 || s.OpenKeys != 100 || s.DedupIDs != 100 {
+	if s := e.Stats(); s.Shed != 20_000-100 || s.Accepted != 100 || s.OpenKeys != 100 || s.DedupIDs != 100 {
 		t.Fatalf("stats %+v", s)
 	}
 	if n := e.cellT.Len(); n != 100 {
@@ -140,7 +140,7 @@ func TestReleasedCellsKeepOpenWindowsRight(t *testing.T) {
 	got := map[Key]Agg{}
 	r := rand.New(rand.NewPCG(3, 4))
 	released := 0
-	for i := range 200_000 {
+	for i := range 100_000 {
 		at := int64(i) // 1 event a ms: 5000 per window
 		dt := at - int64(r.IntN(12_000))
 		d := "dev-" + strconv.Itoa(i/3000) + "-" + strconv.Itoa(r.IntN(2000)) // new devices as time goes
