@@ -18,6 +18,9 @@ type Engine struct {
 	floor   int64 // after a mode switch: windows ending at or before this are closed in any mode
 	flushed bool
 	parts   []partition
+	// idleStale: now or a partition's caught-up state changed since the
+	// watermark was last computed, so idleness may have changed.
+	idleStale bool
 
 	windows map[int64]*window
 	ends    []int64 // open window ends, ascending
@@ -140,10 +143,10 @@ func (e *Engine) IngestBatch(p int32, arrivals []int64, evs []Event, out []Outco
 // arrival).
 func (e *Engine) ingest(part *partition, arrival int64, ev *Event, f fingerprint) Outcome {
 	if arrival > e.now {
-		e.now = arrival
+		e.now, e.idleStale = arrival, true
 	}
 	eventTime := e.cfg.Mode == EventTime
-	if eventTime {
+	if eventTime && e.idleStale {
 		// SPEC §3's order: idleness is evaluated at the now this arrival
 		// set, before the record counts as activity or is judged (a live
 		// engine, silent until the record came, would have advanced the

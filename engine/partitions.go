@@ -46,6 +46,7 @@ func (e *Engine) SetFloor(p int32, floor int64) {
 // an outage is not idleness.
 func (e *Engine) SetCaughtUp(p int32, caughtUp bool) {
 	e.partition(p).caughtUp = caughtUp
+	e.idleStale = true
 }
 
 func (e *Engine) partition(p int32) *partition {
@@ -59,6 +60,7 @@ func (e *Engine) partition(p int32) *partition {
 	// its first records are written is not idle yet (SPEC §3: silent for
 	// idle of now).
 	e.parts = append(e.parts, partition{id: p, maxTime: None, lastArrival: e.now, floor: None})
+	e.idleStale = true
 	return &e.parts[len(e.parts)-1]
 }
 
@@ -90,6 +92,7 @@ func (e *Engine) updateWatermark() {
 	if e.cfg.Mode != EventTime || e.flushed {
 		return
 	}
+	e.idleStale = false
 	cand, active := int64(math.MaxInt64), false
 	for i := range e.parts {
 		p := &e.parts[i]
