@@ -61,8 +61,10 @@ type Config struct {
 	// (SPEC §3, skew bound). Such a "future" event is still aggregated.
 	MaxSkew time.Duration
 	// MaxKeys caps the keys (window, device, category) the open windows
-	// hold [1<<20; 0: no cap]. Each costs about 200 bytes, so the default
-	// bounds that state near 200 MB. Past it, an event of a new key is shed
+	// hold [1<<20; 0: no cap]. A key of a new device costs about 250 bytes
+	// (its strings, number, sum and index entry; its id in the dedup set
+	// on top), so the default bounds that state near 250 MB, where a
+	// million new devices took 2 GB. Past it, an event of a new key is shed
 	// (not aggregated, counted in Stats.Shed) and its window's results are
 	// emitted marked incomplete; events of keys already open still count.
 	MaxKeys int
