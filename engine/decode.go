@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"strconv"
+	"unicode/utf8"
 	"unsafe"
 )
 
@@ -21,34 +22,60 @@ import (
 // without raw intermediate values that cost as much again. This flat
 // scanner does exactly SPEC §1 in one pass with one allocation (the id).
 type Decoder struct {
-	devices map[string]string
-	cats    map[string]string
+	devices, cats internTable
 }
 
-// MaxInterned bounds each intern table: past it, new strings are simply
-// allocated (hostile input cannot grow the tables without limit).
+// MaxInterned bounds each generation of an intern table: past it, new
+// strings are simply allocated (hostile input cannot grow the tables
+// without limit).
 const MaxInterned = 1 << 17
+
+// internGeneration is how many strings an intern table looks up before it
+// starts a new generation: a string not looked up during two generations
+// is dropped, so the strings of a burst of devices are released once it is
+// over (64 K events later at most twice), while the devices still sending
+// keep their string (and its address, by which the engine knows them).
+const internGeneration = 1 << 16
+
+// internTable interns strings in two generations: cur, and prev, from
+// which a string looked up moves back to cur.
+type internTable struct {
+	cur, prev map[string]string
+	lookups   int // since cur started
+}
 
 // NewDecoder returns a decoder with empty intern tables.
 func NewDecoder() *Decoder {
-	return &Decoder{devices: map[string]string{}, cats: map[string]string{}}
+	return &Decoder{devices: internTable{cur: map[string]string{}}, cats: internTable{cur: map[string]string{}}}
 }
 
-func (d *Decoder) intern(m map[string]string, b []byte) string {
+func (d *Decoder) intern(t *internTable, b []byte) string {
 	if d == nil {
 		return string(b)
 	}
-	if s, ok := m[string(b)]; ok { // no allocation for the lookup
+	if t.lookups++; t.lookups >= internGeneration {
+		t.prev, t.cur, t.lookups = t.cur, make(map[string]string, len(t.cur)/2), 0
+	}
+	if s, ok := t.cur[string(b)]; ok { // no allocation for the lookup
 		return s
 	}
-	s := string(b)
-	if len(m) < MaxInterned {
-		m[s] = s
+	s, ok := t.prev[string(b)]
+	if !ok {
+		s = string(b)
+	}
+	if len(t.cur) < MaxInterned {
+		t.cur[s] = s
 	}
 	return s
 }
 
 // Decode parses one event in either accepted form (see DecodeEvent).
+//
+// It is the hand-written decoder, and longer than the house's 80 lines on
+// purpose: one flat loop over the object's keys, its state in locals, is
+// what keeps it at one pass and one allocation; split into functions per
+// key, the state would have to travel through a struct (or escape), which
+// costs more than the whole scan of a typical event.
 func (d *Decoder) Decode(b []byte) (Event, error) {
 	b = bytes.TrimSpace(b)
 	if len(b) == 0 {
@@ -58,7 +85,6 @@ func (d *Decoder) Decode(b []byte) (Event, error) {
 		return decodePipeEvent(b)
 	}
 	var (
-		ev                          Event
 		id, dev, cat, dt, m1, m2    []byte
 		dtQuoted                    bool
 		hasID, hasDev, hasCat       bool
@@ -154,8 +180,22 @@ func (d *Decoder) Decode(b []byte) (Event, error) {
 		return Event{}, fmt.Errorf("%w event: missing dt, m1 or m2", ErrMalformed)
 	}
 	_ = dtQuoted
+	return d.finish(id, dev, cat, dt, m1, m2, p.high >= utf8.RuneSelf)
+}
+
+// finish checks the fields the scanner found and builds the event, as
+// buildEvent does for the other forms. high says a string in the record
+// had a byte outside ASCII: id, device and category are then made valid
+// UTF-8 (validUTF8) before their length is checked.
+func (d *Decoder) finish(id, dev, cat, dt, m1, m2 []byte, high bool) (Event, error) {
 	if len(id) == 0 || len(dev) == 0 || len(cat) == 0 {
 		return Event{}, fmt.Errorf("%w event: empty id, device or category", ErrMalformed)
+	}
+	if high {
+		id, dev, cat = validUTF8(id), validUTF8(dev), validUTF8(cat)
+	}
+	if err := checkLengths(len(id), len(dev), len(cat)); err != nil {
+		return Event{}, err
 	}
 	t, ok := parseInt(dt)
 	if !ok {
@@ -175,13 +215,12 @@ func (d *Decoder) Decode(b []byte) (Event, error) {
 	if v1 < -MaxMeasure || v1 > MaxMeasure || v2 < -MaxMeasure || v2 > MaxMeasure {
 		return Event{}, fmt.Errorf("%w event: m1 or m2 out of range ±%g", ErrMalformed, float64(MaxMeasure))
 	}
-	ev.ID = string(id)
+	ev := Event{ID: string(id), Time: t, M1: v1, M2: v2}
 	if d != nil {
-		ev.Device, ev.Category = d.intern(d.devices, dev), d.intern(d.cats, cat)
+		ev.Device, ev.Category = d.intern(&d.devices, dev), d.intern(&d.cats, cat)
 	} else {
 		ev.Device, ev.Category = string(dev), string(cat)
 	}
-	ev.Time, ev.M1, ev.M2 = t, v1, v2
 	return ev, nil
 }
 
@@ -189,7 +228,7 @@ func (d *Decoder) Decode(b []byte) (Event, error) {
 func (d *Decoder) slow(b []byte) (Event, error) {
 	ev, err := decodeJSONEventStd(b)
 	if err == nil && d != nil {
-		ev.Device, ev.Category = d.intern(d.devices, []byte(ev.Device)), d.intern(d.cats, []byte(ev.Category))
+		ev.Device, ev.Category = d.intern(&d.devices, []byte(ev.Device)), d.intern(&d.cats, []byte(ev.Category))
 	}
 	return ev, err
 }
@@ -228,8 +267,9 @@ func parseInt(b []byte) (int64, bool) {
 
 // scanner walks one JSON object.
 type scanner struct {
-	b []byte
-	i int
+	b    []byte
+	i    int
+	high byte // the bytes of the strings read, or-ed: ≥ 0x80 if any is not ASCII
 }
 
 func (p *scanner) ws() {
@@ -296,6 +336,7 @@ func (p *scanner) stringValue() (v []byte, isNull, esc bool, err error) {
 	start := p.i
 	for p.i < len(p.b) {
 		c := p.b[p.i]
+		p.high |= c
 		switch {
 		case c == '"':
 			v = p.b[start:p.i]

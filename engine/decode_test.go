@@ -2,7 +2,12 @@ package engine
 
 import (
 	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
 	"testing"
+	"unicode/utf8"
 	"unsafe"
 )
 
@@ -47,6 +52,16 @@ var decodeSeeds = []string{
 	`{"id":"a\tb","di":"b","dt":1,"c":"c","m1":1,"m2":1}`,
 	`{"id":"a","di":"b","dt":1,"c":"c","m1":1,"m2":1,"x":{"unclosed":[}`,
 	`{}`, `{"`, `{"id"`, `{"id":`, `[1]`,
+	// Invalid UTF-8 in id, device and category: U+FFFD for each bad byte.
+	"{\"id\":\"a\xffb\",\"di\":\"d\xc3\",\"dt\":1,\"c\":\"c\xed\xa0\x80\",\"m1\":1,\"m2\":1}",
+	"{\"id\":\"\xf0\x9f\x98\",\"di\":\"\xc0\xaf\",\"dt\":1,\"c\":\"\xe2\x82\xac\xfe\",\"m1\":1,\"m2\":1}",
+	"{\"id\":\"x\",\"di\":\"d\xff\\u00e9\",\"dt\":1,\"c\":\"c\",\"m1\":1,\"m2\":1}", // with an escape: the slow path
+	// Lengths: 256 bytes are accepted, 257 are not (counted after U+FFFD).
+	`{"id":"` + strings.Repeat("i", 256) + `","di":"` + strings.Repeat("d", 256) + `","dt":1,"c":"` + strings.Repeat("c", 256) + `","m1":1,"m2":1}`,
+	`{"id":"` + strings.Repeat("i", 257) + `","di":"d","dt":1,"c":"c","m1":1,"m2":1}`,
+	`{"id":"i","di":"` + strings.Repeat("d", 257) + `","dt":1,"c":"c","m1":1,"m2":1}`,
+	`{"id":"i","di":"d","dt":1,"c":"` + strings.Repeat("c", 257) + `","m1":1,"m2":1}`,
+	"{\"id\":\"i\",\"di\":\"" + strings.Repeat("\xff", 86) + "\",\"dt\":1,\"c\":\"c\",\"m1\":1,\"m2\":1}",
 }
 
 func TestDecoderMatchesEncodingJSON(t *testing.T) {
@@ -93,3 +108,128 @@ func FuzzDecoderMatchesEncodingJSON(f *testing.F) {
 }
 
 func unsafeData(s string) *byte { return unsafe.StringData(s) }
+
+// rawJSONString quotes b for JSON escaping only what must be (quote,
+// backslash, control characters): any other byte, valid UTF-8 or not,
+// stays as it is, for the decoders to deal with.
+func rawJSONString(b []byte) string {
+	var sb strings.Builder
+	sb.WriteByte('"')
+	for _, c := range b {
+		switch {
+		case c == '"' || c == '\\':
+			sb.WriteByte('\\')
+			sb.WriteByte(c)
+		case c < 0x20:
+			fmt.Fprintf(&sb, `\u%04x`, c)
+		default:
+			sb.WriteByte(c)
+		}
+	}
+	sb.WriteByte('"')
+	return sb.String()
+}
+
+// sameFields checks one rule for id, device and category across every
+// decoder: the scanner, encoding/json and the pipe form read the same
+// bytes as the same strings (each invalid UTF-8 byte as U+FFFD), and
+// accept or reject them alike.
+func sameFields(t *testing.T, id, dev, cat []byte) {
+	t.Helper()
+	line := []byte(`{"id":` + rawJSONString(id) + `,"di":` + rawJSONString(dev) + `,"dt":1,"c":` + rawJSONString(cat) + `,"m1":2,"m2":3}`)
+	sameDecode(t, line)
+	std, serr := decodeJSONEventStd(line)
+	if serr == nil && (!utf8.ValidString(std.ID) || !utf8.ValidString(std.Device) || !utf8.ValidString(std.Category)) {
+		t.Fatalf("%q: invalid UTF-8 decoded", line)
+	}
+	pipeable := true
+	for _, f := range [][]byte{id, dev, cat} {
+		pipeable = pipeable && !bytes.ContainsAny(f, "|") && len(bytes.TrimSpace(f)) == len(f)
+	}
+	if !pipeable || bytes.HasPrefix(id, []byte("{")) { // a line starting with '{' is read as JSON
+		return
+	}
+	pipe := []byte(string(id) + "|" + string(dev) + "|1|" + string(cat) + "|2|3")
+	pev, perr := DecodeEvent(pipe)
+	if (perr == nil) != (serr == nil) {
+		t.Fatalf("%q: pipe err %v, encoding/json err %v", pipe, perr, serr)
+	}
+	if perr == nil && pev != std {
+		t.Fatalf("%q: pipe %+v, encoding/json %+v", pipe, pev, std)
+	}
+}
+
+func TestDecodersReadInvalidUTF8Alike(t *testing.T) {
+	for _, f := range [][3]string{
+		{"a\xffb", "d\xc3", "c\xed\xa0\x80"},             // a stray byte, a cut sequence, a surrogate
+		{"\xf0\x9f\x98", "\xc0\xaf", "\xe2\x82\xac\xfe"}, // a cut emoji, an overlong '/', € then 0xfe
+		{"ok-1", "\x80\x80\x80", "cat-1"},
+		{"é-1", "ü", "cat-\u2028"},
+		{"i", strings.Repeat("\xff", 85), "c"}, // 255 bytes once replaced: accepted
+		{"i", strings.Repeat("\xff", 86), "c"}, // 258: too long
+	} {
+		sameFields(t, []byte(f[0]), []byte(f[1]), []byte(f[2]))
+	}
+}
+
+func FuzzDecodersReadFieldsAlike(f *testing.F) {
+	f.Add([]byte("a\xffb"), []byte("d\xc3"), []byte("c\xed\xa0\x80"))
+	f.Add([]byte("x"), []byte("\\\"\n"), []byte(strings.Repeat("c", 257)))
+	f.Fuzz(func(t *testing.T, id, dev, cat []byte) { sameFields(t, id, dev, cat) })
+}
+
+// An over-long field is malformed, with a message naming it and its length.
+func TestDecodeRejectsLongFields(t *testing.T) {
+	long := strings.Repeat("x", 1<<20)
+	for _, c := range []struct{ field, line string }{
+		{"id", `{"id":"` + long + `","di":"d","dt":1,"c":"c","m1":1,"m2":1}`},
+		{"device (di)", `{"id":"i","di":"` + long + `","dt":1,"c":"c","m1":1,"m2":1}`},
+		{"category (c)", `{"id":"i","di":"d","dt":1,"c":"` + long + `","m1":1,"m2":1}`},
+		{"device (di)", "i|" + long + "|1|c|1|1"},
+		{"device (di)", `{"id":"i","di":"` + long[:300] + `\u00e9","dt":1,"c":"c","m1":1,"m2":1}`},
+	} {
+		for name, decode := range map[string]func([]byte) (Event, error){"scanner": NewDecoder().Decode, "DecodeEvent": DecodeEvent, "encoding/json": DecodeEventStd} {
+			if name == "encoding/json" && c.line[0] != '{' {
+				continue
+			}
+			_, err := decode([]byte(c.line))
+			want := fmt.Sprintf("%s is %d bytes, longer than the 256 allowed", c.field, len(c.line)-len(strings.ReplaceAll(c.line, "x", ""))+strings.Count(c.line, `\u00e9`)*2)
+			if !errors.Is(err, ErrMalformed) || !strings.Contains(err.Error(), want) {
+				t.Errorf("%s, %s of %d bytes: error %v, want ErrMalformed saying %q", name, c.field, len(c.line), err, want)
+			}
+		}
+	}
+	for _, c := range []struct{ field, line string }{
+		{"device", `{"window_end":5000,"device":"` + long + `","category":"c","m1_sum":1}`},
+		{"category", `{"window_end":5000,"device":"d","category":"` + long + `","m1_sum":1}`},
+		{"engine", `{"window_end":5000,"device":"d","category":"c","m1_sum":1,"engine":"` + long + `"}`},
+	} {
+		_, err := DecodeResult([]byte(c.line))
+		want := fmt.Sprintf("result: %s is %d bytes, longer than the 256 allowed", c.field, len(long))
+		if !errors.Is(err, ErrMalformed) || !strings.Contains(err.Error(), want) {
+			t.Errorf("result %s of 1 MB: error %v, want ErrMalformed saying %q", c.field, err, want)
+		}
+	}
+	ok := `{"window_end":5000,"device":"` + strings.Repeat("d", 256) + `","category":"c","m1_sum":1}`
+	if _, err := DecodeResult([]byte(ok)); err != nil {
+		t.Errorf("a 256-byte device rejected in a result: %v", err)
+	}
+}
+
+// AppendJSONString writes valid UTF-8, each invalid byte as \ufffd: read
+// back (by encoding/json or our decoders) it is the string as they read it.
+func TestAppendJSONStringWritesValidUTF8(t *testing.T) {
+	for _, s := range []string{"a\xffb", "\xc3", "\xed\xa0\x80", "\xf0\x9f\x98\x80 ok", "é\x80\"\\\n", ""} {
+		out := AppendJSONString(nil, s)
+		if !utf8.Valid(out) {
+			t.Errorf("%q written as invalid UTF-8 %q", s, out)
+		}
+		var back string
+		if err := json.Unmarshal(out, &back); err != nil || back != validUTF8String(s) {
+			t.Errorf("%q written %q, read back %q (%v), want %q", s, out, back, err, validUTF8String(s))
+		}
+		if std, _ := json.Marshal(s); !bytes.Equal(out, std) && !strings.ContainsAny(s, "\"\\\n") {
+			t.Errorf("%q written %q, encoding/json writes %q", s, out, std)
+		}
+	}
+}

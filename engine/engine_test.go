@@ -90,7 +90,8 @@ func wmStr(v int64) string {
 func TestDefaultConfigAndValidate(t *testing.T) {
 	d := engine.DefaultConfig()
 	want := engine.Config{Mode: engine.EventTime, Window: 5 * time.Second, Watermark: time.Second, Idle: 6 * time.Second,
-		Lateness: 0, Dedup: true, DedupTTL: 10 * time.Minute, Name: "streamtop"}
+		Lateness: 0, Dedup: true, DedupTTL: 10 * time.Minute, Name: "streamtop", MaxSkew: time.Minute,
+		MaxKeys: engine.DefaultMaxKeys}
 	if d != want {
 		t.Fatalf("DefaultConfig = %+v, want %+v", d, want)
 	}
@@ -113,6 +114,9 @@ func TestDefaultConfigAndValidate(t *testing.T) {
 		{"lateness negative", func(c *engine.Config) { c.Lateness = -time.Second }},
 		{"dedup ttl 0", func(c *engine.Config) { c.DedupTTL = 0 }},
 		{"name empty", func(c *engine.Config) { c.Name = "" }},
+		{"max skew negative", func(c *engine.Config) { c.MaxSkew = -time.Millisecond }},
+		{"max skew sub-ms", func(c *engine.Config) { c.MaxSkew = time.Microsecond }},
+		{"max keys negative", func(c *engine.Config) { c.MaxKeys = -1 }},
 	}
 	for _, tc := range bad {
 		c := engine.DefaultConfig()
@@ -130,6 +134,8 @@ func TestDefaultConfigAndValidate(t *testing.T) {
 		func(c *engine.Config) { c.Lateness = time.Minute },
 		func(c *engine.Config) { c.Mode = engine.MicroBatch; c.Dedup = false },
 		func(c *engine.Config) { c.Mode = engine.ProcessingTime; c.DedupTTL = time.Millisecond },
+		func(c *engine.Config) { c.MaxSkew = 0 },
+		func(c *engine.Config) { c.MaxKeys = 0 },
 	}
 	for i, mut := range good {
 		c := engine.DefaultConfig()
@@ -319,9 +325,11 @@ func TestEventTimeWatermarkPartitions(t *testing.T) {
 		e.Advance(t0 + 11000) // wm t0+5000: the last window fires on a quiet stream
 		expectWM(t, e, t0+5000)
 		expectDrain(t, e, res("a", "cat-1", t0+5000, 5, 1, 1), res("b", "cat-1", t0+5000, 6, 1, 1))
-		// A new record on p0 makes it active again; the watermark does not go back.
+		// A new record on p0 makes it active again; the watermark does not go
+		// back. Its arrival first moved it to now − idle (SPEC §3: idleness
+		// at that now, before the record counts).
 		e.Ingest(0, t0+11001, ev("a-2", "a", t0+5200, "cat-1", 1, 1))
-		expectWM(t, e, t0+5000)
+		expectWM(t, e, t0+5001)
 	})
 
 	t.Run("a record read counts as activity at now", func(t *testing.T) {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math"
 	"strconv"
+	"unicode/utf8"
 )
 
 // Event is one device event (SPEC §1).
@@ -25,6 +26,65 @@ const (
 	MaxTime    = 1 << 50 // |dt| in ms: about 35,000 years around 1970
 	MaxMeasure = 1 << 40 // |m1|, |m2|
 )
+
+// Bounds on the strings of an event or a result, in bytes (after invalid
+// UTF-8 is replaced): longer ones are malformed. SPEC §1 accepts any
+// device and category "bounded in length". Ours are 36-byte UUIDs, ids
+// "<device>-<seq>" under 60 bytes and categories "cat-N"; 256 bytes leave
+// room for any naming scheme (a path, a URN, a UUID with a prefix) while a
+// result, which carries device, category and engine name, stays under
+// 1 KB: a 1 MB device id would otherwise be accepted and its result lost
+// at the broker (larger than a Kafka record may be).
+const (
+	MaxIDLen       = 256
+	MaxDeviceLen   = 256
+	MaxCategoryLen = 256
+	MaxEngineLen   = 256 // a result's engine name
+)
+
+// checkLengths reports the first of id, device and category (their
+// lengths) that is too long.
+func checkLengths(id, device, category int) error {
+	switch {
+	case id > MaxIDLen:
+		return fmt.Errorf("%w event: id is %d bytes, longer than the %d allowed", ErrMalformed, id, MaxIDLen)
+	case device > MaxDeviceLen:
+		return fmt.Errorf("%w event: device (di) is %d bytes, longer than the %d allowed", ErrMalformed, device, MaxDeviceLen)
+	case category > MaxCategoryLen:
+		return fmt.Errorf("%w event: category (c) is %d bytes, longer than the %d allowed", ErrMalformed, category, MaxCategoryLen)
+	}
+	return nil
+}
+
+// validUTF8 returns b with each invalid UTF-8 byte replaced by U+FFFD, as
+// encoding/json does when it decodes a string (one U+FFFD per byte that
+// does not start a valid sequence; strings.ToValidUTF8 would merge a run
+// into one): every decoder of ours reads the same bytes as the same
+// string. b itself is returned when it is valid.
+func validUTF8(b []byte) []byte {
+	if utf8.Valid(b) {
+		return b
+	}
+	out := make([]byte, 0, len(b)+8)
+	for len(b) > 0 {
+		r, n := utf8.DecodeRune(b)
+		if r == utf8.RuneError && n == 1 {
+			out = utf8.AppendRune(out, utf8.RuneError)
+		} else {
+			out = append(out, b[:n]...)
+		}
+		b = b[n:]
+	}
+	return out
+}
+
+// validUTF8String is validUTF8 for a string.
+func validUTF8String(s string) string {
+	if utf8.ValidString(s) {
+		return s
+	}
+	return string(validUTF8([]byte(s)))
+}
 
 // ErrMalformed is wrapped by every decoding error, so callers can count
 // malformed input with errors.Is and keep going.
@@ -109,6 +169,11 @@ func buildEvent(id, device, dt, category, m1, m2 string) (Event, error) {
 	if id == "" || device == "" || category == "" {
 		return Event{}, fmt.Errorf("%w event: empty id, device or category", ErrMalformed)
 	}
+	// encoding/json has made its strings valid; the pipe form's are raw.
+	id, device, category = validUTF8String(id), validUTF8String(device), validUTF8String(category)
+	if err := checkLengths(len(id), len(device), len(category)); err != nil {
+		return Event{}, err
+	}
 	t, err := strconv.ParseInt(dt, 10, 64)
 	if err != nil {
 		return Event{}, fmt.Errorf("%w event: dt %q is not an integer", ErrMalformed, clip(dt))
@@ -173,13 +238,25 @@ func (e Event) AppendPipe(dst []byte) []byte {
 const hexDigits = "0123456789abcdef"
 
 // AppendJSONString appends s as a JSON string literal, escaping quotes,
-// backslashes and every control character, so untrusted text round-trips
-// (invalid UTF-8, which JSON cannot carry, reads back as U+FFFD).
+// backslashes and every control character, so untrusted text round-trips.
+// It writes valid UTF-8: each invalid byte becomes \ufffd, as
+// encoding/json writes it, so what any decoder reads back is s as our
+// decoders read it.
 func AppendJSONString(dst []byte, s string) []byte {
 	dst = append(dst, '"')
 	start := 0
 	for i := 0; i < len(s); i++ {
 		c := s[i]
+		if c >= utf8.RuneSelf {
+			if r, n := utf8.DecodeRuneInString(s[i:]); r != utf8.RuneError || n != 1 {
+				i += n - 1
+				continue
+			}
+			dst = append(dst, s[start:i]...)
+			dst = append(dst, `\ufffd`...)
+			start = i + 1
+			continue
+		}
 		if c >= 0x20 && c != '"' && c != '\\' {
 			continue
 		}

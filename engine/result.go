@@ -99,7 +99,22 @@ func (r Result) AppendJSON(dst []byte) []byte {
 	return append(dst, '}')
 }
 
-// DecodeResult parses a result record's value. Errors wrap ErrMalformed.
+// checkResultLengths reports the first of a result's strings that is too long.
+func checkResultLengths(device, category, engine string) error {
+	for _, f := range []struct {
+		name   string
+		n, max int
+	}{{"device", len(device), MaxDeviceLen}, {"category", len(category), MaxCategoryLen}, {"engine", len(engine), MaxEngineLen}} {
+		if f.n > f.max {
+			return fmt.Errorf("%w result: %s is %d bytes, longer than the %d allowed", ErrMalformed, f.name, f.n, f.max)
+		}
+	}
+	return nil
+}
+
+// DecodeResult parses a result record's value; its strings read as
+// encoding/json reads them (invalid UTF-8 as U+FFFD), as events do. Errors
+// wrap ErrMalformed.
 func DecodeResult(b []byte) (Result, error) {
 	var j jsonResult
 	if err := json.Unmarshal(bytes.TrimSpace(b), &j); err != nil {
@@ -107,6 +122,9 @@ func DecodeResult(b []byte) (Result, error) {
 	}
 	if len(j.WindowEnd) == 0 || j.Device == nil || j.Category == nil || j.M1 == nil {
 		return Result{}, fmt.Errorf("%w result: missing window_end, device, category or m1_sum", ErrMalformed)
+	}
+	if err := checkResultLengths(*j.Device, *j.Category, j.Engine); err != nil {
+		return Result{}, err
 	}
 	var end int64
 	if j.WindowEnd[0] == '"' {

@@ -2,9 +2,11 @@ package engine
 
 import (
 	"hash/maphash"
+	"maps"
 	"math/rand/v2"
 	"strconv"
 	"testing"
+	"time"
 )
 
 // The idSet behaves as a map whose entries expire below a rising floor,
@@ -100,5 +102,72 @@ func TestCellTableNumbersPairs(t *testing.T) {
 	// "a"+"\x00b" and "a\x00"+"b" must not collide into one pair.
 	if c.ID("a", "\x00b") == c.ID("a\x00", "b") {
 		t.Error("pairs with the separator byte inside were merged")
+	}
+}
+
+// Events shed past MaxKeys leave no trace in the cell table (hostile
+// input cannot grow it past the cap), nor in the dedup set.
+func TestShedKeysAreNotNumbered(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.MaxKeys = 100
+	e, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 20_000 {
+		d := "dev-" + strconv.Itoa(i)
+		e.Ingest(0, 1000, Event{ID: d + "-1", Device: d, Time: 1000, Category: "cat-1", M1: 1})
+	}
+	if s := e.Stats(); s.Shed != 20_000-100 || s.Accepted != 100 || s.OpenKeys != 100 || s.DedupIDs != 100 {
+		t.Fatalf("stats %+v", s)
+	}
+	if n := e.cellT.Len(); n != 100 {
+		t.Fatalf("the cell table numbered %d pairs, want the 100 kept", n)
+	}
+}
+
+// The cell table is replaced as windows close while others are open: the
+// open windows' cells are renumbered and their sums stay right, including
+// events for a fired window still open (lateness) after a replacement.
+func TestReleasedCellsKeepOpenWindowsRight(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.Lateness = 10 * time.Second
+	e, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[Key]Agg{}
+	got := map[Key]Agg{}
+	r := rand.New(rand.NewPCG(3, 4))
+	released := 0
+	for i := range 100_000 {
+		at := int64(i) // 1 event a ms: 5000 per window
+		dt := at - int64(r.IntN(12_000))
+		d := "dev-" + strconv.Itoa(i/3000) + "-" + strconv.Itoa(r.IntN(2000)) // new devices as time goes
+		c := "cat-" + strconv.Itoa(r.IntN(3))
+		before := e.cellT
+		o := e.Ingest(0, at, Event{ID: strconv.Itoa(i), Device: d, Time: dt, Category: c, M1: int64(i % 7), M2: 1})
+		if e.cellT != before {
+			released++
+		}
+		if o == Accepted {
+			k := Key{Device: d, Category: c, WindowEnd: WindowEnd(dt, 5000)}
+			a := want[k]
+			a.Add(int64(i%7), 1)
+			want[k] = a
+		}
+		for _, res := range e.Drain(nil) {
+			got[res.Key] = res.Agg
+		}
+	}
+	e.Flush()
+	for _, res := range e.Drain(nil) {
+		got[res.Key] = res.Agg
+	}
+	if released < 3 {
+		t.Fatalf("the cell table was replaced %d times: the test does not test it", released)
+	}
+	if !maps.Equal(got, want) {
+		t.Fatalf("results differ from the sums of the accepted events: %d keys vs %d", len(got), len(want))
 	}
 }

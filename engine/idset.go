@@ -1,13 +1,6 @@
 package engine
 
-import (
-	"hash/maphash"
-	"unsafe"
-)
-
-// The engine's two hot lookups, open-addressing tables with linear
-// probing: idSet remembers ids for dedup (by 128-bit fingerprint),
-// cellTable numbers (device, category) pairs (keeping the strings).
+import "hash/maphash"
 
 // idSet maps an event id to an int64 (the window end in event time, the
 // arrival in processing time) and forgets in bulk: an entry whose value is
@@ -35,9 +28,13 @@ type idSet struct {
 	// inserts since the last check: every len(slots)/8 of them, a table
 	// mostly expired (expired slots are reused, so it never fills) shrinks.
 	inserts int
-	sparse  int    // checks in a row that found the table mostly expired
-	touched uint64 // what touch read, so the reads stay
-	cursor  uint64 // where sweep goes on
+	sparse  int // checks in a row that found the table mostly expired
+	// Expire checks too, once the floor moved checkSpan past the last
+	// check (a window): a table left large by a burst shrinks even when
+	// few ids come in after it.
+	checkSpan, checked int64
+	touched            uint64 // what touch read, so the reads stay
+	cursor             uint64 // where sweep goes on
 	// old is the table before the last resize, emptied into slots a few
 	// entries per insert (so a resize of millions of ids does not stall
 	// the engine). Moved entries stay in it, expired, until it is dropped.
@@ -144,7 +141,7 @@ const minSlots = 1024
 const maxLoadNum, maxLoadDen = 1, 2
 
 func newIDSet(seed, seed2 maphash.Seed) *idSet {
-	s := &idSet{seed: seed, seed2: seed2, floor: None, liveOK: true}
+	s := &idSet{seed: seed, seed2: seed2, floor: None, liveOK: true, checked: None}
 	s.slots, s.mask = make([]idSlot, minSlots), minSlots-1
 	return s
 }
@@ -281,7 +278,7 @@ func (s *idSet) insertAt(i uint64, f fingerprint, v int64) {
 		} else {
 			s.sparse = 0
 		}
-		if s.sparse == 4 {
+		if s.sparse >= 4 {
 			s.rebuild(8 * s.Len()) // room to grow to twice as many live
 		}
 	}
@@ -309,6 +306,7 @@ func (s *idSet) rebuild(min int) {
 		s.migrate(len(s.old))
 	}
 	live := s.Len()
+	s.sparse = 0
 	n := minSlots
 	for live*4 > n || n < min {
 		n *= 2
@@ -318,7 +316,7 @@ func (s *idSet) rebuild(min int) {
 		return
 	}
 	s.old, s.oldMask, s.moved = s.slots, s.mask, 0
-	s.slots, s.mask, s.used, s.inserts, s.sparse = make([]idSlot, n), uint64(n-1), 0, 0, 0
+	s.slots, s.mask, s.used, s.inserts = make([]idSlot, n), uint64(n-1), 0, 0
 }
 
 // compact drops the expired entries in place, allocating nothing. It walks
@@ -355,11 +353,28 @@ func (s *idSet) compact() {
 	}
 }
 
-// Expire forgets every id whose value is at or below floor. It never goes back.
+// Expire forgets every id whose value is at or below floor. It never goes
+// back. Once a window of floor, it looks at how many ids the table held
+// until then (the most it held since the last look: live ids only come in
+// between floor moves): a table under 1/16 live at four looks in a row
+// shrinks at once, to a quarter full with the ids live until now (rebuild).
 func (s *idSet) Expire(floor int64) {
-	if floor > s.floor {
-		s.floor, s.liveOK = floor, false
+	if floor <= s.floor {
+		return
 	}
+	if s.old == nil && len(s.slots) > minSlots && (s.checked == None || floor-s.checked >= s.checkSpan) {
+		s.checked = floor
+		if s.sampleLive()*16 < len(s.slots) { // at the old floor
+			s.sparse++
+		} else {
+			s.sparse = 0
+		}
+		if s.sparse >= 4 {
+			s.rebuild(0)
+			s.migrate(len(s.old)) // the old table goes now, not over the inserts to come
+		}
+	}
+	s.floor, s.liveOK = floor, false
 }
 
 // Len is the number of ids remembered. After the floor moved it counts
@@ -397,116 +412,3 @@ func (s *idSet) Clear() {
 	s.old, s.oldMask, s.moved = nil, 0, 0
 	s.used, s.floor, s.live, s.liveOK = 0, None, 0, true
 }
-
-// cellTable numbers (device, category) pairs densely from 0: one hash of
-// the device, then a short scan of that device's categories (a handful). It
-// only grows: it is as large as the distinct pairs the engine has seen.
-type cellTable struct {
-	seed   maphash.Seed
-	slots  []devSlot
-	mask   uint64
-	devs   []devEntry
-	cells  []cell
-	byAddr [addrCache]addrSlot // device strings by address
-}
-
-// addrCache is the size of the by-address device cache (a power of two).
-const addrCache = 1024
-
-// addrSlot remembers the device a string at address p (and length n) is.
-// The pointer keeps that string alive: its bytes cannot change.
-type addrSlot struct {
-	p   *byte
-	n   int
-	dev int32
-}
-
-type devSlot struct {
-	h   uint64 // 0: empty
-	dev int32
-}
-
-type devEntry struct {
-	device string
-	cats   []catCell
-}
-
-type catCell struct {
-	category string
-	id       int32
-}
-
-func newCellTable(seed maphash.Seed) *cellTable {
-	t := &cellTable{seed: seed}
-	t.slots = make([]devSlot, 256)
-	t.mask = 255
-	return t
-}
-
-// ID returns the pair's number, giving it one if it is new.
-func (t *cellTable) ID(device, category string) int32 {
-	// Fast path: a device string already seen at this very address (the
-	// decoder interns device ids) needs no hash: same bytes, same device.
-	p := unsafe.StringData(device)
-	slot := &t.byAddr[(uintptr(unsafe.Pointer(p))>>4)&(addrCache-1)]
-	if slot.p == p && slot.n == len(device) {
-		cp := unsafe.StringData(category)
-		for _, c := range t.devs[slot.dev].cats {
-			// Interned categories match by address; others by content.
-			if (unsafe.StringData(c.category) == cp && len(c.category) == len(category)) || c.category == category {
-				return c.id
-			}
-		}
-	}
-	h := maphash.String(t.seed, device)
-	if h == 0 {
-		h = 1
-	}
-	i := h & t.mask
-	for {
-		e := &t.slots[i]
-		if e.h == 0 {
-			break
-		}
-		if e.h == h && t.devs[e.dev].device == device {
-			d := &t.devs[e.dev]
-			*slot = addrSlot{p: p, n: len(device), dev: e.dev}
-			for _, c := range d.cats {
-				if c.category == category {
-					return c.id
-				}
-			}
-			return t.add(d, category)
-		}
-		i = (i + 1) & t.mask
-	}
-	t.slots[i] = devSlot{h: h, dev: int32(len(t.devs))}
-	t.devs = append(t.devs, devEntry{device: device})
-	*slot = addrSlot{p: p, n: len(device), dev: int32(len(t.devs) - 1)}
-	id := t.add(&t.devs[len(t.devs)-1], category)
-	if len(t.devs)*4 > len(t.slots)*3 {
-		old := t.slots
-		t.slots = make([]devSlot, len(old)*2)
-		t.mask = uint64(len(t.slots) - 1)
-		for _, e := range old {
-			if e.h != 0 {
-				j := e.h & t.mask
-				for t.slots[j].h != 0 {
-					j = (j + 1) & t.mask
-				}
-				t.slots[j] = e
-			}
-		}
-	}
-	return id
-}
-
-func (t *cellTable) add(d *devEntry, category string) int32 {
-	id := int32(len(t.cells))
-	t.cells = append(t.cells, cell{device: d.device, category: category, lastEnd: None})
-	d.cats = append(d.cats, catCell{category, id})
-	return id
-}
-
-// Cell returns the pair numbered id.
-func (t *cellTable) Cell(id int32) cell { return t.cells[id] }
