@@ -262,3 +262,57 @@ func TestGroupMembersHandOverWithoutPartialOrLostResults(t *testing.T) {
 	}
 	t.Logf("%d results for %d keys", len(results), len(g.truth))
 }
+
+// Defect 4: partitions added by another client (2 → 4) were never read:
+// consumed froze and the pane said lag 0. A runner reads them from their
+// start within seconds.
+func TestRunnerReadsPartitionsAddedWhileItRuns(t *testing.T) {
+	g := newGroupRig(t, 2)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	b := bus.NewBus()
+	cfg := DefaultConfig()
+	cfg.Events, cfg.Results, cfg.RunKey, cfg.Clock = rigEvents, rigResults, g.key, bus.VirtualClock
+	r, err := New(cfg, Deps{Kafka: g.kc, Bus: b})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	if err := r.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	rctx, stop := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- r.Run(rctx) }()
+	m := &member{r: r, latest: b.Watch()}
+	g.produce(ctx, 10)
+	m.waitFor(t, ctx, "the first events", func(st *bus.EngineStatus) bool { return st.Consumed == 10*rigDevices })
+	if _, err := kadm.NewClient(g.prod).CreatePartitions(ctx, 2, rigEvents); err != nil {
+		t.Fatal(err)
+	}
+	g.parts = 4
+	// Written to the new partitions at once, before the runner can know
+	// of them: they are read from their start.
+	for p := int32(2); p < 4; p++ {
+		ev := engine.Event{ID: fmt.Sprint("new-", p), Device: fmt.Sprint("new-", p), Category: "cat-1", Time: 5000, M1: 1}
+		rec := &kgo.Record{Topic: rigEvents, Partition: p, Value: ev.AppendJSON(nil), Timestamp: time.UnixMilli(5000),
+			Headers: []kgo.RecordHeader{{Key: kafka.HeaderRun, Value: []byte(g.key.EventHeader(g.tag))}}}
+		for {
+			err := g.prod.ProduceSync(ctx, rec).FirstErr()
+			if err == nil {
+				break
+			}
+			if ctx.Err() != nil {
+				t.Fatal(err)
+			}
+			time.Sleep(50 * time.Millisecond) // the producer learns of the new partitions
+		}
+	}
+	m.waitFor(t, ctx, "the new partitions' events", func(st *bus.EngineStatus) bool {
+		return st.Consumed == 10*rigDevices+2 && len(st.PartitionLag) == 4
+	})
+	stop()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+}
