@@ -109,8 +109,8 @@ func TestDistributedEngineFollowsAuthenticatedRunsForwardOnly(t *testing.T) {
 	if r.tag != "inj/0" {
 		t.Fatalf("tag %q after the first authenticated record", r.tag)
 	}
-	r.feed(event(0, 1, 1100, "inj/9", ev("x", 1100, 1)))                         // unsigned
-	r.feed(event(0, 2, 1200, other.EventHeader("inj/9"), ev("y", 1200, 1)))      // another key
+	r.feed(event(0, 1, 1100, "inj/9", ev("x", 1100, 1)))                    // unsigned
+	r.feed(event(0, 2, 1200, other.EventHeader("inj/9"), ev("y", 1200, 1))) // another key
 	if r.tag != "inj/0" || r.book.st.Foreign != 2 {
 		t.Fatalf("tag %q, foreign %d: want inj/0 and 2 foreign", r.tag, r.book.st.Foreign)
 	}
