@@ -16,9 +16,16 @@ import (
 type kafkaFlags struct {
 	kafka.Config
 	password secret
+	// runKey authenticates run tags and markers between roles on several
+	// hosts (kafka.RunKey); in one process a random one is used when none
+	// is given.
+	runKey secret
+	RunKey kafka.RunKey
 }
 
-func defaultKafkaFlags() kafkaFlags { return kafkaFlags{password: newSecret("sasl-password")} }
+func defaultKafkaFlags() kafkaFlags {
+	return kafkaFlags{password: newSecret("sasl-password"), runKey: newSecret("run-key")}
+}
 
 func (k *kafkaFlags) bind(b *binder) {
 	b.in(grpKafka)
@@ -30,6 +37,7 @@ func (k *kafkaFlags) bind(b *binder) {
 	b.str(&k.SASL.Mechanism, "sasl-mechanism", "", "Kafka SASL: plain, scram-sha-256 or scram-sha-512").env()
 	b.str(&k.SASL.User, "sasl-user", "", "Kafka SASL user").env()
 	k.password.bind(b, "Kafka SASL password")
+	k.runKey.bind(b, "run key shared by the roles of a run: authenticates run tags and markers (at least 16 bytes; none: tags are taken at their word)")
 }
 
 // complete reads the password.
@@ -38,7 +46,26 @@ func (k *kafkaFlags) complete() error {
 		return err
 	}
 	k.SASL.Password = k.password.value
+	if err := k.runKey.resolve(); err != nil {
+		return err
+	}
+	if k.runKey.value != "" {
+		key, err := kafka.ParseRunKey(k.runKey.value)
+		if err != nil {
+			return usageErr(fmt.Errorf("$%s or --run-key-file: %w", envName("run-key"), err))
+		}
+		k.RunKey = key
+	}
 	return nil
+}
+
+// runKeyOr returns the shared run key, or a random one for roles in one
+// process (nobody else needs to know it).
+func (k kafkaFlags) runKeyOr() (kafka.RunKey, error) {
+	if k.RunKey != nil {
+		return k.RunKey, nil
+	}
+	return kafka.NewRunKey()
 }
 
 // Validate checks a cluster's settings (none: the embedded broker).

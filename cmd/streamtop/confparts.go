@@ -117,6 +117,8 @@ type engineFlags struct {
 	idle      time.Duration
 	lateness  time.Duration
 	dedupTTL  time.Duration
+	maxSkew   time.Duration
+	maxKeys   int
 	name      string
 	resultsTo string // kafka, cassandra or both
 	fromEnd   bool
@@ -124,8 +126,9 @@ type engineFlags struct {
 }
 
 func defaultEngineFlags() engineFlags {
-	return engineFlags{dedup: true, watermark: time.Second, idle: 6 * time.Second, dedupTTL: 10 * time.Minute,
-		name: "streamtop", resultsTo: "kafka", group: "streamtop-engine"}
+	ec := engine.DefaultConfig()
+	return engineFlags{dedup: ec.Dedup, watermark: ec.Watermark, idle: ec.Idle, dedupTTL: ec.DedupTTL,
+		maxSkew: ec.MaxSkew, maxKeys: ec.MaxKeys, name: ec.Name, resultsTo: "kafka", group: "streamtop-engine"}
 }
 
 func (e *engineFlags) bind(b *binder) {
@@ -136,6 +139,8 @@ func (e *engineFlags) bind(b *binder) {
 	b.duration(&e.idle, "idle", "", "a caught-up partition silent this long stops holding the watermark back")
 	b.duration(&e.lateness, "lateness", "l", "allowed lateness: a fired window stays open this long")
 	b.duration(&e.dedupTTL, "dedup-ttl", "", "processing time: how long the engine remembers ids")
+	b.duration(&e.maxSkew, "max-skew", "", "an event more than this ahead of its arrival does not move the watermark (a faulty device clock); 0 disables")
+	b.integer(&e.maxKeys, "max-keys", "", "open (device, category, window) keys the engine holds; past it new keys are shed, counted, and their windows reported incomplete; 0 = no cap")
 	b.str(&e.name, "engine-name", "", "the engine field of results (and its Cassandra source name)")
 	b.str(&e.resultsTo, "results-to", "", "where results go: kafka, cassandra or both (cassandra needs --cassandra)")
 	b.boolean(&e.fromEnd, "from-end", "", "a new consumer group starts at the end of the events topic (default: its start)")
@@ -147,6 +152,8 @@ func (e engineFlags) Validate() error {
 		return errors.New("--watermark and --lateness must not be negative")
 	case e.idle < time.Millisecond:
 		return fmt.Errorf("--idle %v: want at least 1ms", e.idle)
+	case e.maxSkew < 0 || e.maxKeys < 0:
+		return errors.New("--max-skew and --max-keys must not be negative")
 	case e.dedupTTL < time.Millisecond:
 		return fmt.Errorf("--dedup-ttl %v: want at least 1ms", e.dedupTTL)
 	case e.resultsTo != "kafka" && e.resultsTo != "cassandra" && e.resultsTo != "both":
@@ -162,6 +169,7 @@ func (e engineFlags) config(window time.Duration) (engine.Config, error) {
 	ec := engine.DefaultConfig()
 	ec.Mode, ec.Dedup, ec.Watermark = e.mode, e.dedup, e.watermark
 	ec.Idle, ec.Lateness, ec.Window, ec.DedupTTL = e.idle, e.lateness, window, e.dedupTTL
+	ec.MaxSkew, ec.MaxKeys = e.maxSkew, e.maxKeys
 	ec.Name = e.name
 	return ec, ec.Validate()
 }
