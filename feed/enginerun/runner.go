@@ -201,7 +201,11 @@ func (r *Runner) Run(ctx context.Context) error {
 	defer r.doneOnce.Do(func() { close(r.done) })
 	pollC := make(chan pollMsg)
 	pollDone := make(chan struct{})
-	go r.poll(ctx, pollC, pollDone)
+	start := make(map[int32]int64, len(r.parts)) // read here: the loop owns the partitions
+	for _, p := range r.parts {
+		start[p.id] = p.next
+	}
+	go r.poll(ctx, start, pollC, pollDone)
 	endsC := make(chan endsResult, 1)
 	go r.watchEnds(ctx, endsC)
 	ticker := time.NewTicker(r.cfg.Tick)
@@ -243,7 +247,7 @@ func (r *Runner) Run(ctx context.Context) error {
 
 // poll runs the one poll loop, handing each fetch to the loop and waiting
 // until it is handled (rebalances happen between fetches only).
-func (r *Runner) poll(ctx context.Context, out chan<- pollMsg, stopped chan<- struct{}) {
+func (r *Runner) poll(ctx context.Context, start map[int32]int64, out chan<- pollMsg, stopped chan<- struct{}) {
 	defer close(stopped)
 	hand := func(m pollMsg) {
 		m.done = make(chan struct{})
@@ -260,7 +264,7 @@ func (r *Runner) poll(ctx context.Context, out chan<- pollMsg, stopped chan<- st
 	l := kafka.Loop{Client: r.cl, Group: r.cfg.Group != ""}
 	if r.cfg.Group == "" {
 		l.Assign = []string{r.cfg.Events}
-		l.Start = func(_ string, p int32) int64 { return r.parts.get(p).next }
+		l.Start = func(_ string, p int32) int64 { return start[p] }
 		l.Added = func(_ string, ps []int32) { hand(pollMsg{added: ps}) }
 	}
 	err := l.Run(ctx, func(fs kgo.Fetches) { hand(pollMsg{fs: fs}) })
