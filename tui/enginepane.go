@@ -147,6 +147,12 @@ func (p *enginePane) summary(knobs []string, cw int) []string {
 	if s.Foreign > 0 {
 		counts = append(counts, kv(st, "foreign", itoa(s.Foreign)))
 	}
+	if s.Stats.Future > 0 { // device clocks ahead of arrival by more than max-skew
+		counts = append(counts, warnKV("future", s.Stats.Future))
+	}
+	if s.Stats.Shed > 0 { // new keys past the key cap: their windows stay pending
+		counts = append(counts, warnKV("shed", s.Stats.Shed))
+	}
 	var lines []string
 	for _, g := range [][]string{
 		knobs,
