@@ -234,7 +234,7 @@ func (a *app) build(ctx context.Context, logf func(string)) (err error) {
 	a.judge, err = judge.New(judge.Config{
 		Downstream: cfg.engineName + " engine (topic " + a.topics.Results + ")",
 		Options:    compare.Options{M2Tolerance: cfg.m2Tol}, Session: a.session,
-	}, a.bus, a.controls, judge.NewBusTruth(a.bus), judge.NewKafkaDown(a.kafka, a.topics.Events, a.topics.Results, cluster))
+	}, judge.Deps{Bus: a.bus, Controls: a.controls, Truth: judge.NewBusTruth(a.bus), Down: judge.NewKafkaDown(judge.KafkaConfig{Events: a.topics.Events, Results: a.topics.Results, FromEnd: cluster}, a.kafka)})
 	if err != nil {
 		return err
 	}

@@ -84,7 +84,7 @@ func runCompare(cfg config, stdout, stderr io.Writer) int {
 		tag := runID
 		switch kind {
 		case "topic":
-			down, label = judge.NewKafkaDown(cfg.kafka, cfg.topics.Events, name, false), "topic "+name
+			down, label = judge.NewKafkaDown(judge.KafkaConfig{Events: cfg.topics.Events, Results: name}, cfg.kafka), "topic "+name
 		case "table":
 			down, label = &cassandra.TableDown{Store: store, Engine: name, RunID: runID, EventParts: eventParts}, "table "+cfg.keyspace+".aggregates engine "+name
 		case "boontadata":
@@ -92,7 +92,7 @@ func runCompare(cfg config, stdout, stderr io.Writer) int {
 			down, label = &cassandra.BoontadataDown{Store: store, Suffix: name}, "boontadata.agg_events m1_sum_"+name
 		}
 		j, err := judge.New(judge.Config{Downstream: label, Options: compare.Options{M2Tolerance: cfg.m2Tol},
-			IdleFinal: cfg.idleFinal, Tag: tag}, h.bus, nil, truth, down)
+			IdleFinal: cfg.idleFinal, Tag: tag}, judge.Deps{Bus: h.bus, Truth: truth, Down: down})
 		if err != nil {
 			h.logf(err.Error())
 			return exitUsage
@@ -184,11 +184,14 @@ wait:
 			h.logf(v.Downstream + ": " + v.Report.Settled.String())
 		}
 	}
-	exc := false
+	exc, lost := false, false
 	for _, v := range verdicts {
 		exc = exc || v.Report.Settled.Exceptions > 0
+		lost = lost || v.Err != ""
 	}
 	switch {
+	case lost: // no verdict: the report says why
+		return exitFailure
 	case timedOut:
 		h.logf(fmt.Sprintf("no final verdict within --timeout %v", cfg.timeout))
 		return exitFailure

@@ -210,6 +210,9 @@ wait:
 		}
 	}
 	cancel()
+	if final.Err != "" {
+		return exitFailure // no verdict: the input was lost
+	}
 	if a.cfg.failOnExc && final.Report.Settled.Exceptions > 0 {
 		return exitExceptions
 	}

@@ -155,8 +155,8 @@ func watchCompare(ctx context.Context, cfg config, eventBus *bus.Bus, logf func(
 		}
 	}
 	j, err := judge.New(judge.Config{Downstream: "topic " + cfg.topics.Results,
-		Options: compare.Options{M2Tolerance: cfg.m2Tol}, IdleFinal: cfg.idleFinal, Tag: runID}, eventBus, nil,
-		&cassandra.Truth{Store: store, RunID: runID}, judge.NewKafkaDown(cfg.kafka, cfg.topics.Events, cfg.topics.Results, false))
+		Options: compare.Options{M2Tolerance: cfg.m2Tol}, IdleFinal: cfg.idleFinal, Tag: runID},
+		judge.Deps{Bus: eventBus, Truth: &cassandra.Truth{Store: store, RunID: runID}, Down: judge.NewKafkaDown(judge.KafkaConfig{Events: cfg.topics.Events, Results: cfg.topics.Results}, cfg.kafka)})
 	if err != nil {
 		return err
 	}
