@@ -252,7 +252,7 @@ func (a *app) build(ctx context.Context, logf func(string)) (err error) {
 		// engine by more than it keeps.
 		ic.Read, ic.MaxBacklog = a.engine.Read, kafka.EmbeddedMaxBacklog(cfg.partitions)
 	}
-	if a.injector, err = inject.New(ic, injCl, a.bus, a.controls); err != nil {
+	if a.injector, err = inject.New(ic, inject.Deps{Client: injCl, Bus: a.bus, Controls: a.controls}); err != nil {
 		return err
 	}
 	return nil

@@ -169,7 +169,7 @@ func runInject(cfg config, stdout, stderr io.Writer) int {
 	defer cl.Close()
 	// Clock markers under the virtual clock: engines can then read their
 	// partitions merged in timestamp order, as the one-process run does.
-	inj, err := inject.New(cfg.injectorConfig(session, cfg.virtual()), cl, h.bus, controls)
+	inj, err := inject.New(cfg.injectorConfig(session, cfg.virtual()), inject.Deps{Client: cl, Bus: h.bus, Controls: controls})
 	if err != nil {
 		h.logf(err.Error())
 		return exitUsage
