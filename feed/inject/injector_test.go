@@ -186,4 +186,7 @@ func TestInjectorMarksPartitionsAddedDuringTheRun(t *testing.T) {
 	<-in.Finished()
 	waitFor("end markers on every partition", marker{kafka.HeaderEnd, 0}, marker{kafka.HeaderEnd, 1},
 		marker{kafka.HeaderEnd, 2}, marker{kafka.HeaderEnd, 3})
+	if n := in.failed.Load(); n != 0 {
+		t.Fatalf("%d records refused (a marker for a partition the producer did not know yet)", n)
+	}
 }

@@ -76,6 +76,8 @@ func (in *Injector) runOnce(ctx context.Context, run int, parts *int32) error {
 		}
 		if in.deps.Now().Sub(r.lastParts) >= in.cfg.PartitionCheck {
 			r.checkPartitions(ctx)
+		} else if r.parts < r.known {
+			r.adopt()
 		}
 		wait, end := r.step(ctx)
 		if end {
@@ -163,20 +165,45 @@ func (r *injRun) step(ctx context.Context) (wait time.Duration, end bool) {
 }
 
 // checkPartitions reads the topic's partition count again: markers go to
-// partitions added during the run too (SPEC §6).
+// partitions added during the run too (SPEC §6), from when the producer
+// knows them (a record for a partition it does not know is refused).
 func (r *injRun) checkPartitions(ctx context.Context) {
 	r.lastParts = r.in.deps.Now()
 	cctx, cancel := context.WithTimeout(ctx, time.Second)
 	n, err := kafka.PartitionCount(cctx, r.in.deps.Client, r.in.cfg.Topic)
 	cancel()
-	if err != nil || n <= r.parts {
-		return
+	if err == nil && n > r.known {
+		r.in.log(bus.Info, fmt.Sprintf("%s has %d partitions now (%d before): markers go to every one", r.in.cfg.Topic, n, r.known))
+		r.known = n
+		r.in.deps.Client.ForceMetadataRefresh()
 	}
-	r.in.log(bus.Info, fmt.Sprintf("%s has %d partitions now (%d before): markers go to every one", r.in.cfg.Topic, n, r.parts))
-	r.parts = n
-	// The producer learns of them now, not at its next metadata refresh:
-	// until then, a record for a new partition waits.
-	r.in.deps.Client.ForceMetadataRefresh()
+	r.adopt()
+}
+
+// adopt marks the partitions the producer knows of now.
+func (r *injRun) adopt() {
+	for r.parts < r.known {
+		if leader, _, _ := r.in.deps.Client.PartitionLeader(r.in.cfg.Topic, r.parts); leader < 0 {
+			return
+		}
+		r.parts++
+	}
+}
+
+// awaitPartitions waits (up to a few seconds) for the producer to know
+// every partition read, so the end markers reach them all.
+func (r *injRun) awaitPartitions(ctx context.Context) {
+	r.checkPartitions(ctx)
+	for deadline := time.After(10 * time.Second); r.parts < r.known; r.adopt() {
+		select {
+		case <-ctx.Done():
+			return
+		case <-deadline:
+			r.in.log(bus.Warn, fmt.Sprintf("%s: partitions %d..%d unknown to the producer: no end marker there", r.in.cfg.Topic, r.parts, r.known-1))
+			return
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
 }
 
 // event produces one event record.

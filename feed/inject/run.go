@@ -19,7 +19,8 @@ type injRun struct {
 	in       *Injector
 	run      int
 	tag      string // "" writes no run header
-	parts    int32  // the topic's partitions as last read: markers go to each
+	parts    int32  // the topic's partitions the producer knows: markers go to each
+	known    int32  // the topic's partitions as last read
 	gen      *sim.Generator
 	replay   *sim.Replay
 	file     *os.File
@@ -55,7 +56,7 @@ type injRun struct {
 // scanned, or a generator). close releases the file.
 func (in *Injector) newRun(run int, parts int32) (*injRun, error) {
 	now := in.deps.Now()
-	r := &injRun{in: in, run: run, parts: parts, settings: in.deps.Controls.Load(),
+	r := &injRun{in: in, run: run, parts: parts, known: parts, settings: in.deps.Controls.Load(),
 		devDirty: make(map[engine.Key]struct{}), sendDirty: make(map[engine.Key]struct{}),
 		unthrottled: in.cfg.Clock == bus.VirtualClock && in.cfg.Speed == 0,
 		wallStart:   now, rateMark: now, lastEvict: now, lastParts: now}
@@ -205,7 +206,7 @@ func (r *injRun) finish(ctx context.Context) error {
 		return fmt.Errorf("injector: flush: %w", err)
 	}
 	if r.in.cfg.EndMarker {
-		r.checkPartitions(ctx)
+		r.awaitPartitions(ctx)
 		r.markers(ctx, kafka.HeaderEnd, strconv.Itoa(r.run))
 		if err := r.in.flushClient(ctx); err != nil {
 			return fmt.Errorf("injector: flush end markers: %w", err)
