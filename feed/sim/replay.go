@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"unicode/utf8"
 
 	"github.com/streamtop/streamtop/engine"
 )
@@ -159,7 +160,7 @@ func ParseRecorded(b []byte) (Sent, error) {
 	if err != nil {
 		return Sent{}, err
 	}
-	s := Sent{Event: ev, Kind: Original}
+	s := Sent{Event: canonical(ev), Kind: Original}
 	if len(rest) == 0 {
 		// JSON lines: the send time is a field of the object.
 		var j struct {
@@ -199,6 +200,20 @@ func ParseRecorded(b []byte) (Sent, error) {
 		}
 	}
 	return s, nil
+}
+
+// canonical returns ev as a reader decodes it from the JSON the injector
+// writes, so the truth counts the keys an engine will see. Only strings
+// that are not valid UTF-8 can differ (a reader may replace the invalid
+// bytes with U+FFFD, for example when the string also needs escapes).
+func canonical(ev engine.Event) engine.Event {
+	if utf8.ValidString(ev.ID) && utf8.ValidString(ev.Device) && utf8.ValidString(ev.Category) {
+		return ev
+	}
+	if back, err := engine.DecodeEvent(ev.AppendJSON(nil)); err == nil {
+		return back
+	}
+	return ev
 }
 
 // AppendRecorded appends s in the JSON-lines recorded form.
