@@ -35,6 +35,7 @@ type app struct {
 	broker   *kafka.Embedded
 	addr     string
 	session  string
+	runKey   kafka.RunKey // shared by the roles: given, or random per process
 	clients  []*kgo.Client
 	store    *cass.Store
 
@@ -160,6 +161,9 @@ func (a *app) build(ctx context.Context, logf func(string)) (err error) {
 	if a.session, err = newSession(); err != nil {
 		return err
 	}
+	if a.runKey, err = cfg.kafka.runKeyOr(); err != nil {
+		return err
+	}
 	topicConfigs, err := a.connect(logf)
 	if err != nil {
 		return err
@@ -217,7 +221,7 @@ func (a *app) buildEngine(ctx context.Context) error {
 	}
 	erc := enginerun.Config{
 		Events: a.topics.Events, Results: a.topics.Results, Engine: ec,
-		Clock: cfg.clock.of(cfg.inj.replay), Merge: cfg.virtual() && cfg.bounded(), Session: a.session,
+		Clock: cfg.clock.of(cfg.inj.replay), Merge: cfg.virtual() && cfg.bounded(), Session: a.session, RunKey: a.runKey,
 		FromEnd: a.broker == nil, NoKafkaResults: cfg.eng.resultsTo == "cassandra",
 	}
 	if a.store != nil && cfg.eng.resultsTo != "kafka" {
@@ -235,7 +239,8 @@ func (a *app) buildJudge(ctx context.Context) (err error) {
 	a.judge, err = judge.New(judge.Config{
 		Downstream: a.cfg.eng.name + " engine (topic " + a.topics.Results + ")",
 		Options:    compare.Options{M2Tolerance: a.cfg.cmp.m2Tol}, Session: a.session,
-	}, a.bus, a.controls, judge.NewBusTruth(a.bus), judge.NewKafkaDown(a.kafka, a.topics.Events, a.topics.Results, cluster))
+	}, judge.Deps{Bus: a.bus, Controls: a.controls, Truth: judge.NewBusTruth(a.bus),
+		Down: judge.NewKafkaDown(judge.KafkaConfig{Events: a.topics.Events, Results: a.topics.Results, FromEnd: cluster, RunKey: a.runKey}, a.kafka)})
 	if err != nil {
 		return err
 	}
@@ -254,7 +259,8 @@ func (a *app) buildInjector() error {
 		// engine by more than it keeps.
 		ic.Read, ic.MaxBacklog = a.engine.Read, kafka.EmbeddedMaxBacklog(cfg.topics.partitions)
 	}
-	a.injector, err = inject.New(ic, injCl, a.bus, a.controls)
+	ic.RunKey = a.runKey
+	a.injector, err = inject.New(ic, inject.Deps{Client: injCl, Bus: a.bus, Controls: a.controls})
 	return err
 }
 

@@ -101,7 +101,7 @@ func newJudges(ctx context.Context, cfg *compareConfig, store *cass.Store, runID
 		tag := runID
 		switch kind {
 		case "topic":
-			down, label = judge.NewKafkaDown(cfg.kafka.Config, cfg.topics.names.Events, name, false), "topic "+name
+			down, label = judge.NewKafkaDown(judge.KafkaConfig{Events: cfg.topics.names.Events, Results: name, RunKey: cfg.kafka.RunKey}, cfg.kafka.Config), "topic "+name
 		case "table":
 			down, label = &cassandra.TableDown{Store: store, Engine: name, RunID: runID, EventParts: eventParts}, "table "+cfg.cass.keyspace+".aggregates engine "+name
 		case "boontadata":
@@ -109,7 +109,7 @@ func newJudges(ctx context.Context, cfg *compareConfig, store *cass.Store, runID
 			down, label = &cassandra.BoontadataDown{Store: store, Suffix: name}, "boontadata.agg_events m1_sum_"+name
 		}
 		j, err := judge.New(judge.Config{Downstream: label, Options: compare.Options{M2Tolerance: cfg.cmp.m2Tol},
-			IdleFinal: cfg.cmp.idleFinal, Tag: tag}, h.bus, nil, truth, down)
+			IdleFinal: cfg.cmp.idleFinal, Tag: tag}, judge.Deps{Bus: h.bus, Truth: truth, Down: down})
 		if err != nil {
 			return nil, usageErr(err)
 		}
@@ -220,14 +220,17 @@ func reportVerdicts(cfg *compareConfig, verdicts []*bus.CompareStatus, end judgi
 	if err := writeReport(out, cfg.report.format, compareReport(cfg, verdicts)); err != nil {
 		return fmt.Errorf("report: %w", err)
 	}
-	exc := false
+	exc, lost := false, false
 	for _, v := range verdicts {
 		exc = exc || v.Report.Settled.Exceptions > 0
+		lost = lost || v.Err != ""
 		if cfg.report.format == "csv" {
 			logf(v.Downstream + ": " + v.Report.Settled.String())
 		}
 	}
 	switch {
+	case lost: // no verdict: the report says why
+		return reported(errors.New("no verdict: a judge's input was lost"))
 	case end == timedOut:
 		return fmt.Errorf("no final verdict within --timeout %v", cfg.cmp.timeout)
 	case end == interrupted && !cfg.cmp.follow:

@@ -50,7 +50,9 @@ func runInject(ctx context.Context, cfg *injectConfig, s streams) error {
 	// Clock markers under the virtual clock: engines can then read their
 	// partitions merged in timestamp order, as the one-process run does.
 	virtual := cfg.clock.virtual(cfg.inj.replay)
-	inj, err := inject.New(injectorConfigOf(cfg.inj, cfg.clock, cfg.duration, topic, session, virtual), cl, h.bus, controls)
+	ic := injectorConfigOf(cfg.inj, cfg.clock, cfg.duration, topic, session, virtual)
+	ic.RunKey = cfg.kafka.RunKey
+	inj, err := inject.New(ic, inject.Deps{Client: cl, Bus: h.bus, Controls: controls})
 	if err != nil {
 		return usageErr(err)
 	}

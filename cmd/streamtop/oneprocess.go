@@ -75,6 +75,9 @@ func runHeadless(ctx context.Context, cancel context.CancelFunc, a *app, s strea
 		}
 	}
 	cancel()
+	if final.Err != "" {
+		return reported(errors.New("no verdict: the input was lost")) // the report says why
+	}
 	if a.cfg.report.failOnExc && final.Report.Settled.Exceptions > 0 {
 		return errExceptions
 	}
@@ -144,6 +147,9 @@ func runScreen(ctx context.Context, cancel context.CancelFunc, a *app, s streams
 		snap := a.latest.Peek()
 		if err := writeReport(s.out, a.cfg.report.format, reportOf(a, final, snap.Engine)); err != nil {
 			return fmt.Errorf("report: %w", err)
+		}
+		if final.Err != "" {
+			return reported(errors.New("no verdict: the input was lost"))
 		}
 		if a.cfg.report.failOnExc && final.Report.Settled.Exceptions > 0 {
 			return errExceptions

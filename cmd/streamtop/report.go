@@ -98,6 +98,9 @@ func writeText(w io.Writer, r report) error {
 		if !v.Final {
 			fmt.Fprintf(&b, "  NOT FINAL: %d keys still pending; the score covers the settled keys only\n", v.Report.Pending)
 		}
+		if v.Err != "" {
+			fmt.Fprintf(&b, "  NO VERDICT: %s\n", compare.Printable(v.Err))
+		}
 		fmt.Fprintf(&b, "\nExceptions: device-time truth vs %s\n", compare.Printable(v.Downstream))
 		if len(v.Report.Exceptions) == 0 && v.Report.Unlisted == 0 {
 			b.WriteString("(none)\n")
@@ -220,6 +223,7 @@ func writeJSON(w io.Writer, r report) error {
 		Unlisted      int        `json:"unlisted_exceptions,omitempty"`
 		PendingRows   []jsonRow  `json:"pending_rows"`
 		Summary       string     `json:"summary"`
+		Error         string     `json:"error,omitempty"`
 		Injector      any        `json:"injector,omitempty"`
 		Engine        any        `json:"engine,omitempty"`
 		Config        jsonConfig `json:"config"`
@@ -227,7 +231,7 @@ func writeJSON(w io.Writer, r report) error {
 		Downstream: v0.Downstream, Final: v0.Final, Score: scoreOf(v0.Report.Settled),
 		SendTimeScore: scoreOf(v0.SendTime), Pending: v0.Report.Pending,
 		Exceptions: jsonRows(v0.Report.Exceptions), Unlisted: v0.Report.Unlisted, PendingRows: jsonRows(v0.Report.PendingRows),
-		Summary: v0.Report.Settled.String(), Config: configOf(r.run),
+		Summary: v0.Report.Settled.String(), Error: v0.Err, Config: configOf(r.run),
 	}
 	if r.judging {
 		out.Run = v0.Tag // a one-process run's tag is random: kept out for byte-identical reports

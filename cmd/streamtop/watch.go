@@ -149,8 +149,9 @@ func watchCompare(ctx context.Context, cfg *watchConfig, eventBus *bus.Bus, logf
 	}
 	t := cfg.topics.names
 	j, err := judge.New(judge.Config{Downstream: "topic " + t.Results,
-		Options: compare.Options{M2Tolerance: cfg.cmp.m2Tol}, IdleFinal: cfg.cmp.idleFinal, Tag: runID}, eventBus, nil,
-		&cassandra.Truth{Store: store, RunID: runID}, judge.NewKafkaDown(cfg.kafka.Config, t.Events, t.Results, false))
+		Options: compare.Options{M2Tolerance: cfg.cmp.m2Tol}, IdleFinal: cfg.cmp.idleFinal, Tag: runID},
+		judge.Deps{Bus: eventBus, Truth: &cassandra.Truth{Store: store, RunID: runID},
+			Down: judge.NewKafkaDown(judge.KafkaConfig{Events: t.Events, Results: t.Results, RunKey: cfg.kafka.RunKey}, cfg.kafka.Config)})
 	if err != nil {
 		return err
 	}

@@ -125,6 +125,8 @@ type CompareStatus struct {
 	Horizon    int64         // settle horizon (window ends ≤ this are settled)
 	Results    int64         // downstream records read
 	Malformed  int64
+	Foreign    int64  // records whose streamtop headers do not count: never judged
+	Err        string // why there is no verdict (the input was lost), if so
 	Final      bool
 }
 

@@ -6,6 +6,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"maps"
 	"net"
 	"os"
 	"slices"
@@ -231,8 +232,14 @@ func Header(r *kgo.Record, k string) (string, bool) {
 }
 
 // EnsureTopics creates the topics that do not exist with the given
-// partitions and replication, and checks that those that do exist are
-// usable. It returns the names it created.
+// partitions, replication and configs, and checks that those that do exist
+// are usable. It returns the names it created.
+//
+// A topic it creates keeps its records whatever their timestamps
+// (retention.ms=-1 unless configs set it): a virtual clock stamps records in
+// the past (2026-01-01 by default), and a broker's time-based retention
+// [7 days] would delete them within minutes (SPEC §6). Bound the size with
+// retention.bytes instead.
 func EnsureTopics(ctx context.Context, adm *kadm.Client, partitions int32, replication int16, configs map[string]*string, topics ...string) ([]string, error) {
 	if partitions < 1 {
 		return nil, fmt.Errorf("partitions %d must be at least 1", partitions)
@@ -259,7 +266,7 @@ func EnsureTopics(ctx context.Context, adm *kadm.Client, partitions int32, repli
 	if len(missing) == 0 {
 		return nil, nil
 	}
-	resp, err := adm.CreateTopics(ctx, partitions, replication, configs, missing...)
+	resp, err := adm.CreateTopics(ctx, partitions, replication, keepByTime(configs), missing...)
 	if err != nil {
 		return nil, fmt.Errorf("create topics %v: %w", missing, err)
 	}
@@ -278,6 +285,21 @@ func EnsureTopics(ctx context.Context, adm *kadm.Client, partitions int32, repli
 	}
 	return created, nil
 }
+
+// keepByTime returns configs with retention.ms=-1 unless they set it.
+func keepByTime(configs map[string]*string) map[string]*string {
+	if _, ok := configs[RetentionMs]; ok {
+		return configs
+	}
+	out := make(map[string]*string, len(configs)+1)
+	maps.Copy(out, configs)
+	never := "-1"
+	out[RetentionMs] = &never
+	return out
+}
+
+// RetentionMs is the topic setting of time-based retention.
+const RetentionMs = "retention.ms"
 
 // PartitionCount returns how many partitions topic has, waiting up to the
 // context for metadata to show it (a topic just created may lag). It asks

@@ -24,84 +24,111 @@ import (
 // record's timestamp), out-of-order ones (behind the device's previous
 // event) and malformed records.
 func Events(ctx context.Context, kc kafka.Config, topic string, window time.Duration, eventBus *bus.Bus) error {
-	cl, err := kc.NewClient(kgo.ConsumeTopics(topic), kgo.ConsumeResetOffset(kgo.NewOffset().AtEnd()))
-	if err != nil {
-		return err
-	}
-	defer cl.Close()
-	st := bus.InjectorStatus{Clock: engine.None, Horizon: engine.None, Start: engine.None}
-	ids := newIDWindow(ObservedIDs)
-	dec := engine.NewDecoder()
-	lastDT := map[string]int64{}
 	truth, err := sim.NewTruth(window, true)
 	if err != nil {
 		return err
 	}
-	mark, count := time.Now(), int64(0)
-	lastPub := time.Time{}
-	for {
-		pctx, cancel := context.WithTimeout(ctx, 200*time.Millisecond)
-		fs := cl.PollFetches(pctx)
-		cancel()
-		if ctx.Err() != nil {
-			return nil
+	cl, err := kc.NewClient()
+	if err != nil {
+		return err
+	}
+	defer cl.Close()
+	loop, err := fromEnd(ctx, cl, topic)
+	if err != nil {
+		return err
+	}
+	o := &eventsObserver{st: bus.InjectorStatus{Clock: engine.None, Horizon: engine.None, Start: engine.None},
+		ids: newIDWindow(ObservedIDs), dec: engine.NewDecoder(), lastDT: map[string]int64{}, truth: truth,
+		mark: time.Now()}
+	return loop.Run(ctx, func(fs kgo.Fetches) {
+		fs.EachRecord(o.record)
+		o.publish(time.Now(), eventBus)
+	})
+}
+
+// fromEnd is a Loop reading topic from its end (partitions added later
+// from their start), waking every 200 ms.
+func fromEnd(ctx context.Context, cl *kgo.Client, topic string) (kafka.Loop, error) {
+	ends, err := kafka.EndOffsets(ctx, kadm.NewClient(cl), topic)
+	if err != nil {
+		return kafka.Loop{}, err
+	}
+	return kafka.Loop{Client: cl, Assign: []string{topic}, Wait: 200 * time.Millisecond,
+		Start: func(_ string, p int32) int64 { return ends[p] }}, nil
+}
+
+// eventsObserver is what Events has seen.
+type eventsObserver struct {
+	st      bus.InjectorStatus
+	ids     *idWindow
+	dec     *engine.Decoder
+	lastDT  map[string]int64
+	truth   *sim.Truth
+	mark    time.Time
+	count   int64
+	lastPub time.Time
+}
+
+func (o *eventsObserver) record(rec *kgo.Record) {
+	if _, ok := kafka.Header(rec, kafka.HeaderEnd); ok {
+		o.st.Done = true
+		return
+	}
+	if _, ok := kafka.Header(rec, kafka.HeaderClock); ok {
+		return
+	}
+	ev, err := o.dec.Decode(rec.Value)
+	if err != nil {
+		o.st.Malformed++
+		return
+	}
+	send := rec.Timestamp.UnixMilli()
+	st := &o.st
+	st.Sent++
+	o.count++
+	st.Clock = max(st.Clock, send)
+	if st.Start == engine.None {
+		st.Start = send
+	}
+	if o.ids.seen(ev.ID) {
+		st.Duplicates++
+		return
+	}
+	st.Originals++
+	switch {
+	case send-ev.Time > 60_000:
+		st.Late++
+	case ev.Time < o.lastDT[ev.Device]:
+		st.OutOfOrder++
+	}
+	if len(o.lastDT) < 100_000 || o.lastDT[ev.Device] != 0 {
+		o.lastDT[ev.Device] = max(o.lastDT[ev.Device], ev.Time)
+	}
+	o.truth.Add(sim.Sent{Event: ev, Send: send})
+}
+
+// publish updates the rate once a second and publishes the status at most
+// every 200 ms.
+func (o *eventsObserver) publish(now time.Time, eventBus *bus.Bus) {
+	st := &o.st
+	if d := now.Sub(o.mark); d >= time.Second {
+		st.Rate = float64(o.count) / d.Seconds()
+		series := append([]float64(nil), st.RateSeries...)
+		if len(series) >= 120 {
+			series = series[1:]
 		}
-		fs.EachRecord(func(rec *kgo.Record) {
-			if _, ok := kafka.Header(rec, kafka.HeaderEnd); ok {
-				st.Done = true
-				return
-			}
-			if _, ok := kafka.Header(rec, kafka.HeaderClock); ok {
-				return
-			}
-			ev, err := dec.Decode(rec.Value)
-			if err != nil {
-				st.Malformed++
-				return
-			}
-			send := rec.Timestamp.UnixMilli()
-			st.Sent++
-			count++
-			st.Clock = max(st.Clock, send)
-			if st.Start == engine.None {
-				st.Start = send
-			}
-			if ids.seen(ev.ID) {
-				st.Duplicates++
-				return
-			}
-			st.Originals++
-			switch {
-			case send-ev.Time > 60_000:
-				st.Late++
-			case ev.Time < lastDT[ev.Device]:
-				st.OutOfOrder++
-			}
-			if len(lastDT) < 100_000 || lastDT[ev.Device] != 0 {
-				lastDT[ev.Device] = max(lastDT[ev.Device], ev.Time)
-			}
-			truth.Add(sim.Sent{Event: ev, Send: send})
-		})
-		now := time.Now()
-		if d := now.Sub(mark); d >= time.Second {
-			st.Rate = float64(count) / d.Seconds()
-			series := append([]float64(nil), st.RateSeries...)
-			if len(series) >= 120 {
-				series = series[1:]
-			}
-			st.RateSeries = append(series, st.Rate)
-			mark, count = now, 0
-			if h := st.Clock; h != engine.None {
-				truth.Evict(h - 30*60*1000) // lags are unknown here: keep half an hour
-			}
+		st.RateSeries = append(series, st.Rate)
+		o.mark, o.count = now, 0
+		if h := st.Clock; h != engine.None {
+			o.truth.Evict(h - 30*60*1000) // lags are unknown here: keep half an hour
 		}
-		if now.Sub(lastPub) >= 200*time.Millisecond {
-			out := st
-			out.Devices = len(lastDT)
-			out.TruthKeys, out.SendTruthKeys, out.TruthDiffer = truth.DeviceKeys(), truth.SendKeys(), truth.Differ()
-			eventBus.Publish(&out)
-			lastPub = now
-		}
+	}
+	if now.Sub(o.lastPub) >= 200*time.Millisecond {
+		out := *st
+		out.Devices = len(o.lastDT)
+		out.TruthKeys, out.SendTruthKeys, out.TruthDiffer = o.truth.DeviceKeys(), o.truth.SendKeys(), o.truth.Differ()
+		eventBus.Publish(&out)
+		o.lastPub = now
 	}
 }
 
@@ -138,84 +165,109 @@ func (w *idWindow) seen(id string) bool {
 // their consumer group's lag per partition (kadm), and from the results
 // topic the results rate and the closed horizon of their progress records.
 func Engines(ctx context.Context, kc kafka.Config, group, events, results string, eventBus *bus.Bus) error {
-	cl, err := kc.NewClient(kgo.ConsumeTopics(results), kgo.ConsumeResetOffset(kgo.NewOffset().AtEnd()))
+	cl, err := kc.NewClient()
 	if err != nil {
 		return err
 	}
 	defer cl.Close()
-	adm := kadm.NewClient(cl)
-	st := bus.EngineStatus{Config: engine.DefaultConfig(), ClosedBefore: engine.None}
-	st.Stats.Watermark, st.Stats.Now = engine.None, engine.None
-	closed := map[int32]int64{}
-	mark, count := time.Now(), int64(0)
-	lastLag := time.Time{}
-	for {
-		pctx, cancel := context.WithTimeout(ctx, 200*time.Millisecond)
-		fs := cl.PollFetches(pctx)
-		cancel()
-		if ctx.Err() != nil {
-			return nil
+	loop, err := fromEnd(ctx, cl, results)
+	if err != nil {
+		return err
+	}
+	o := &enginesObserver{adm: kadm.NewClient(cl), group: group, events: events, closed: map[int32]int64{},
+		st: bus.EngineStatus{Config: engine.DefaultConfig(), ClosedBefore: engine.None}, mark: time.Now()}
+	o.st.Stats.Watermark, o.st.Stats.Now = engine.None, engine.None
+	return loop.Run(ctx, func(fs kgo.Fetches) {
+		fs.EachRecord(o.record)
+		o.publish(ctx, time.Now(), eventBus)
+	})
+}
+
+// enginesObserver is what Engines has seen.
+type enginesObserver struct {
+	adm           *kadm.Client
+	group, events string
+	st            bus.EngineStatus
+	closed        map[int32]int64
+	mark          time.Time
+	count         int64
+	lastLag       time.Time
+}
+
+func (o *enginesObserver) record(rec *kgo.Record) {
+	if _, ok := kafka.Header(rec, kafka.HeaderProgress); ok {
+		if c, err := kafka.ParseProgress(rec.Value); err == nil {
+			for p, v := range c {
+				o.closed[p] = max(o.closed[p], v)
+			}
 		}
-		fs.EachRecord(func(rec *kgo.Record) {
-			if _, ok := kafka.Header(rec, kafka.HeaderProgress); ok {
-				if c, err := kafka.ParseProgress(rec.Value); err == nil {
-					for p, v := range c {
-						closed[p] = max(closed[p], v)
-					}
-				}
-				return
-			}
-			res, err := engine.DecodeResult(rec.Value)
-			if err != nil {
-				st.Malformed++
-				return
-			}
-			if res.Engine != "" {
-				st.Config.Name = res.Engine
-			}
-			st.Produced++
-			count++
-		})
-		now := time.Now()
-		if d := now.Sub(mark); d >= time.Second {
-			st.ResultRate = float64(count) / d.Seconds()
-			mark, count = now, 0
+		return
+	}
+	res, err := engine.DecodeResult(rec.Value)
+	if err != nil {
+		o.st.Malformed++
+		return
+	}
+	if res.Engine != "" {
+		o.st.Config.Name = res.Engine
+	}
+	o.st.Produced++
+	o.count++
+}
+
+// publish updates the rates and the closed horizon, and once a second
+// reads the group's lag and publishes the status.
+func (o *enginesObserver) publish(ctx context.Context, now time.Time, eventBus *bus.Bus) {
+	st := &o.st
+	if d := now.Sub(o.mark); d >= time.Second {
+		st.ResultRate = float64(o.count) / d.Seconds()
+		o.mark, o.count = now, 0
+	}
+	if len(o.closed) > 0 {
+		h := int64(bus.Final)
+		for _, v := range o.closed {
+			h = min(h, v)
 		}
-		if len(closed) > 0 {
-			h := int64(bus.Final)
-			for _, v := range closed {
-				h = min(h, v)
-			}
-			st.ClosedBefore = h
+		st.ClosedBefore = h
+	}
+	if now.Sub(o.lastLag) < time.Second {
+		return
+	}
+	o.lag(ctx)
+	o.lastLag = now
+	out := *st
+	out.PartitionLag = append([]int64(nil), st.PartitionLag...)
+	eventBus.Publish(&out)
+}
+
+// lag reads the group's lag on the events topic.
+func (o *enginesObserver) lag(ctx context.Context) {
+	st := &o.st
+	lctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	lags, err := o.adm.Lag(lctx, o.group)
+	cancel()
+	st.Err = ""
+	if err != nil {
+		st.Err = "lag: " + err.Error()
+		return
+	}
+	l, ok := lags[o.group]
+	if !ok {
+		return
+	}
+	if e := l.Error(); e != nil && !errors.Is(e, context.Canceled) {
+		st.Err = "lag: " + e.Error()
+	}
+	st.Lag, st.PartitionLag = 0, nil
+	for p := int32(0); ; p++ {
+		m, ok := l.Lag.Lookup(o.events, p)
+		if !ok {
+			break
 		}
-		if now.Sub(lastLag) >= time.Second {
-			lctx, lcancel := context.WithTimeout(ctx, 2*time.Second)
-			lags, err := adm.Lag(lctx, group)
-			lcancel()
-			st.Err = ""
-			if err != nil {
-				st.Err = "lag: " + err.Error()
-			} else if l, ok := lags[group]; ok {
-				if e := l.Error(); e != nil && !errors.Is(e, context.Canceled) {
-					st.Err = "lag: " + e.Error()
-				}
-				st.Lag, st.PartitionLag = 0, nil
-				for p := int32(0); ; p++ {
-					m, ok := l.Lag.Lookup(events, p)
-					if !ok {
-						break
-					}
-					st.PartitionLag = append(st.PartitionLag, m.Lag)
-					if m.Lag > 0 {
-						st.Lag += m.Lag
-					}
-				}
-				st.Stats.Partitions = len(st.PartitionLag)
-			}
-			lastLag = now
-			out := st
-			out.PartitionLag = append([]int64(nil), st.PartitionLag...)
-			eventBus.Publish(&out)
+		st.PartitionLag = append(st.PartitionLag, m.Lag)
+		if m.Lag > 0 {
+			st.Lag += m.Lag
 		}
 	}
+	st.Stats.Partitions = len(st.PartitionLag)
 }

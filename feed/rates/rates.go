@@ -85,11 +85,7 @@ func RunPipeline(ctx context.Context, cfg PipelineConfig, cl *kgo.Client, eventB
 			eventBus.Publish(bus.LogEntry{Time: time.Now(), Level: bus.Error, Role: "rates", Text: "produce: " + err.Error()})
 		}
 	}
-	for {
-		fs := cl.PollFetches(ctx)
-		if ctx.Err() != nil {
-			return nil
-		}
+	return kafka.Loop{Client: cl}.Run(ctx, func(fs kgo.Fetches) {
 		fs.EachRecord(func(rec *kgo.Record) {
 			t, err := engine.DecodeTick(rec.Value)
 			if err != nil {
@@ -119,7 +115,7 @@ func RunPipeline(ctx context.Context, cfg PipelineConfig, cl *kgo.Client, eventB
 				cl.Produce(ctx, &kgo.Record{Topic: cfg.Topics.RateAlert, Timestamp: ts, Value: out.AppendAlertJSON(nil)}, promise)
 			}
 		})
-	}
+	})
 }
 
 // WatcherConfig sets up the rate watcher.
@@ -150,13 +146,7 @@ func RunWatcher(ctx context.Context, cfg WatcherConfig, cl *kgo.Client, eventBus
 	}
 	last := time.Time{}
 	dirty := true
-	for {
-		pctx, cancel := context.WithTimeout(ctx, 200*time.Millisecond)
-		fs := cl.PollFetches(pctx)
-		cancel()
-		if ctx.Err() != nil {
-			return nil
-		}
+	return kafka.Loop{Client: cl, Wait: 200 * time.Millisecond}.Run(ctx, func(fs kgo.Fetches) {
 		fs.EachRecord(func(rec *kgo.Record) {
 			dirty = true
 			switch rec.Topic {
@@ -198,5 +188,5 @@ func RunWatcher(ctx context.Context, cfg WatcherConfig, cl *kgo.Client, eventBus
 			eventBus.Publish(&out)
 			last, dirty = time.Now(), false
 		}
-	}
+	})
 }

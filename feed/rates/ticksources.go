@@ -38,6 +38,11 @@ func FileTicks(path string) (TickSource, error) {
 	if err != nil {
 		return nil, fmt.Errorf("tick file: %w", err)
 	}
+	return fileTicks(b, path)
+}
+
+// fileTicks is FileTicks on the file's content.
+func fileTicks(b []byte, path string) (TickSource, error) {
 	var lines [][]byte
 	sc := bufio.NewScanner(bytes.NewReader(b))
 	sc.Buffer(make([]byte, 64*1024), 1<<20)

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"unicode/utf8"
 
 	"github.com/streamtop/streamtop/engine"
 )
@@ -25,7 +26,9 @@ import (
 // Blank lines and lines starting with # are ignored; anything else that does
 // not parse is counted as malformed and skipped.
 type Replay struct {
-	sc        *bufio.Scanner
+	rd        *bufio.Reader
+	buf       []byte
+	err       error // the read error that ended the file early
 	name      string
 	line      int
 	malformed int64
@@ -34,32 +37,42 @@ type Replay struct {
 	clock     int64
 }
 
-// MaxReplayLine is the longest line a replay accepts.
+// MaxReplayLine is the longest line a replay reads (the newline aside): a
+// longer one is counted as malformed and skipped, like any line that does
+// not parse.
 const MaxReplayLine = 1 << 20
 
 // NewReplay reads from r; name labels errors.
 func NewReplay(r io.Reader, name string) *Replay {
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 64*1024), MaxReplayLine)
-	return &Replay{sc: sc, name: name, seen: make(map[string]struct{}), clock: engine.None}
+	return &Replay{rd: bufio.NewReaderSize(r, 64*1024), name: name, seen: make(map[string]struct{}), clock: engine.None}
 }
 
 // ErrReplay wraps a replay's read failure (not a malformed line).
 var ErrReplay = errors.New("replay")
 
+// errLongLine is why a line over MaxReplayLine is skipped.
+var errLongLine = fmt.Errorf("%w record: line longer than %d bytes", engine.ErrMalformed, MaxReplayLine)
+
 // Next returns the next recorded event. ok is false at the end of the file
 // or on a read error (see Err).
 func (r *Replay) Next() (s Sent, ok bool) {
-	for r.sc.Scan() {
+	for {
+		b, long, ok := r.readLine()
+		if !ok {
+			return Sent{}, false
+		}
 		r.line++
-		b := bytes.TrimSpace(r.sc.Bytes())
+		if long {
+			r.skip(errLongLine)
+			continue
+		}
+		b = bytes.TrimSpace(b)
 		if len(b) == 0 || b[0] == '#' {
 			continue
 		}
 		s, err := ParseRecorded(b)
 		if err != nil {
-			r.malformed++
-			r.lastErr = fmt.Errorf("%s:%d: %w", r.name, r.line, err)
+			r.skip(err)
 			continue
 		}
 		// The truth counts an id at its first send whatever the file's
@@ -73,13 +86,49 @@ func (r *Replay) Next() (s Sent, ok bool) {
 		r.clock = max(r.clock, s.Send)
 		return s, true
 	}
-	return Sent{}, false
+}
+
+func (r *Replay) skip(err error) {
+	r.malformed++
+	r.lastErr = fmt.Errorf("%s:%d: %w", r.name, r.line, err)
+}
+
+// readLine returns the next line (without its newline), or long when it
+// is over MaxReplayLine (its bytes are read and dropped). ok is false at
+// the end of the file or on a read error.
+func (r *Replay) readLine() (line []byte, long, ok bool) {
+	if r.err != nil {
+		return nil, false, false
+	}
+	r.buf = r.buf[:0]
+	read := false
+	for {
+		chunk, err := r.rd.ReadSlice('\n')
+		read = read || len(chunk) > 0
+		if !long && len(r.buf)+len(bytes.TrimRight(chunk, "\r\n")) > MaxReplayLine {
+			long, r.buf = true, r.buf[:0]
+		}
+		if !long {
+			r.buf = append(r.buf, chunk...)
+		}
+		switch {
+		case errors.Is(err, bufio.ErrBufferFull):
+			continue
+		case errors.Is(err, io.EOF):
+			r.err = io.EOF
+			return r.buf, long, read
+		case err != nil:
+			r.err = err
+			return nil, false, false
+		}
+		return r.buf, long, true
+	}
 }
 
 // Err returns the error that ended the file early, if any.
 func (r *Replay) Err() error {
-	if err := r.sc.Err(); err != nil {
-		return fmt.Errorf("%w %s: line %d: %v", ErrReplay, r.name, r.line+1, err)
+	if r.err != nil && !errors.Is(r.err, io.EOF) {
+		return fmt.Errorf("%w %s: line %d: %v", ErrReplay, r.name, r.line+1, r.err)
 	}
 	return nil
 }
@@ -111,7 +160,7 @@ func ParseRecorded(b []byte) (Sent, error) {
 	if err != nil {
 		return Sent{}, err
 	}
-	s := Sent{Event: ev, Kind: Original}
+	s := Sent{Event: canonical(ev), Kind: Original}
 	if len(rest) == 0 {
 		// JSON lines: the send time is a field of the object.
 		var j struct {
@@ -151,6 +200,20 @@ func ParseRecorded(b []byte) (Sent, error) {
 		}
 	}
 	return s, nil
+}
+
+// canonical returns ev as a reader decodes it from the JSON the injector
+// writes, so the truth counts the keys an engine will see. Only strings
+// that are not valid UTF-8 can differ (a reader may replace the invalid
+// bytes with U+FFFD, for example when the string also needs escapes).
+func canonical(ev engine.Event) engine.Event {
+	if utf8.ValidString(ev.ID) && utf8.ValidString(ev.Device) && utf8.ValidString(ev.Category) {
+		return ev
+	}
+	if back, err := engine.DecodeEvent(ev.AppendJSON(nil)); err == nil {
+		return back
+	}
+	return ev
 }
 
 // AppendRecorded appends s in the JSON-lines recorded form.

@@ -105,3 +105,38 @@ func TestScanReplay(t *testing.T) {
 		t.Errorf("scan %+v", sc)
 	}
 }
+
+// Defect 11: a line over MaxReplayLine ended the replay with a read error
+// (the run aborted: exit 1, no report). It is counted as malformed and the
+// replay goes on, in the scan as in the replay itself.
+func TestReplaySkipsALineOverTheLimit(t *testing.T) {
+	good := `{"id":"d-%d","di":"d","dt":1000,"c":"cat-1","m1":1,"m2":1,"send":1000}`
+	long := `{"id":"d-x","di":"` + strings.Repeat("x", MaxReplayLine) + `","dt":1000,"c":"cat-1","m1":1,"m2":1,"send":1000}`
+	file := strings.Replace(good, "%d", "0", 1) + "\n" + long + "\r\n" + strings.Replace(good, "%d", "1", 1) + "\n" + long
+	sc, err := ScanReplay(strings.NewReader(file), "long.txt")
+	if err != nil || sc.Events != 2 {
+		t.Fatalf("scan: %d events, %v; want 2 and no error", sc.Events, err)
+	}
+	r := NewReplay(strings.NewReader(file), "long.txt")
+	var ids []string
+	for s, ok := r.Next(); ok; s, ok = r.Next() {
+		ids = append(ids, s.Event.ID)
+	}
+	if err := r.Err(); err != nil {
+		t.Fatal(err)
+	}
+	n, last := r.Malformed()
+	if strings.Join(ids, ",") != "d-0,d-1" || n != 2 || last == nil || !strings.Contains(last.Error(), "long.txt:4") {
+		t.Fatalf("events %v, malformed %d (%v); want d-0,d-1 and the two long lines (2 and 4) skipped", ids, n, last)
+	}
+	// A line of exactly MaxReplayLine bytes is read.
+	exact := `{"id":"d-2","di":"d","dt":1000,"c":"cat-1","m1":1,"m2":1,"send":1000}`
+	exact = exact[:len(exact)-1] + `,"pad":"` + strings.Repeat("p", MaxReplayLine-len(exact)-9) + `"}`
+	if len(exact) != MaxReplayLine {
+		t.Fatalf("test line is %d bytes", len(exact))
+	}
+	r = NewReplay(strings.NewReader(exact+"\n"), "exact.txt")
+	if s, ok := r.Next(); !ok || s.Event.ID != "d-2" {
+		t.Fatalf("a line of MaxReplayLine bytes: %+v %v (%v)", s, ok, r.Err())
+	}
+}
