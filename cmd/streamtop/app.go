@@ -102,7 +102,7 @@ func (c config) injectorConfig(session string, merge bool) inject.Config {
 	ic := inject.Config{
 		Topic: c.topics.Events, Generator: gc, Replay: c.replay, Clock: clockOf(c),
 		Speed: c.speed, Window: c.window, Session: session, EndMarker: true, ClockMarkers: merge,
-		Pipe: c.eventFormat == "pipe",
+		Pipe: c.eventFormat == "pipe", PublishSent: c.boontadata && len(c.cassandra) > 0,
 	}
 	if c.virtual() {
 		ic.Duration = c.duration

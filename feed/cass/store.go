@@ -87,6 +87,9 @@ func Open(ctx context.Context, cfg Config, onRetry func(err error, wait time.Dur
 	}
 }
 
+// Keyspace is our keyspace's name, lower case.
+func (s *Store) Keyspace() string { return s.ks }
+
 // Close ends the session.
 func (s *Store) Close() { s.sess.Close() }
 

@@ -45,6 +45,9 @@ type Config struct {
 	// embedded one) never drops a record before it is read.
 	Read       func() int64
 	MaxBacklog int64
+	// PublishSent also publishes each batch's events as a *bus.SentBatch,
+	// for a writer of the original's raw_events.
+	PublishSent bool
 }
 
 // Injector is the injector role: simulated devices (or a replayed file)
@@ -393,6 +396,13 @@ func (r *injRun) flush(ctx context.Context) {
 	clear(r.devDirty)
 	clear(r.sendDirty)
 	r.in.bus.Publish(tb)
+	if r.in.cfg.PublishSent {
+		sb := &bus.SentBatch{Run: r.run, Tag: string(r.tag), Events: make([]bus.SentEvent, len(r.batch))}
+		for i, s := range r.batch {
+			sb.Events[i] = bus.SentEvent{Event: s.Event, Send: s.Send}
+		}
+		r.in.bus.Publish(sb)
+	}
 	for _, s := range r.batch {
 		r.buf = r.buf[:0]
 		if r.in.cfg.Pipe {
