@@ -92,6 +92,7 @@ type Runner struct {
 	rebalC   chan rebalance            // group callbacks → main loop
 	sinkBuf  []engine.Result           // results the sink has not taken yet
 	sinkProg map[int32]int64           // progress the sink has not taken yet
+	sinkErr  string                    // the sink's last error, logged once; "" after a success
 	results  []engine.Result
 	done     chan struct{} // closed when Run stops handling rebalances
 	doneOnce sync.Once
@@ -375,6 +376,9 @@ func (r *Runner) shutdown() error {
 	}
 	r.drainSink(ctx)
 	err := r.cl.Flush(ctx)
+	if n := len(r.sinkBuf) + len(r.sinkProg); n > 0 { // owed and not written: never a clean exit
+		err = errors.Join(err, fmt.Errorf("%d results and progress marks not written: %s", n, r.sinkErr))
+	}
 	// From here on rebalance callbacks return at once: leaving the group
 	// revokes our partitions, and nobody is left to handle that.
 	r.doneOnce.Do(func() { close(r.done) })
@@ -986,8 +990,7 @@ func (r *Runner) drainSink(ctx context.Context) {
 	defer cancel()
 	if len(r.sinkBuf) > 0 {
 		if err := r.cfg.Sink.WriteResults(wctx, r.tag, r.sinkBuf); err != nil {
-			r.st.Err = "results sink: " + err.Error()
-			r.log(bus.Warn, r.st.Err+" (kept, retrying)")
+			r.sinkFailed("results sink: " + err.Error())
 			return
 		}
 		clear(r.sinkBuf)
@@ -995,11 +998,24 @@ func (r *Runner) drainSink(ctx context.Context) {
 	}
 	if len(r.sinkProg) > 0 {
 		if err := r.cfg.Sink.WriteProgress(wctx, r.tag, r.sinkProg); err != nil {
-			r.st.Err = "progress sink: " + err.Error()
-			r.log(bus.Warn, r.st.Err+" (kept, retrying)")
+			r.sinkFailed("progress sink: " + err.Error())
 			return
 		}
 		clear(r.sinkProg)
+	}
+	if r.sinkErr != "" && r.st.Err == r.sinkErr {
+		r.st.Err = ""
+	}
+	r.sinkErr = ""
+}
+
+// sinkFailed keeps the error in the status and logs it once, not at every
+// tick it repeats.
+func (r *Runner) sinkFailed(msg string) {
+	r.st.Err = msg
+	if msg != r.sinkErr {
+		r.sinkErr = msg
+		r.log(bus.Warn, msg+" (kept, retrying)")
 	}
 }
 
