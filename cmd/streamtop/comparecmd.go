@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -14,7 +13,6 @@ import (
 	"github.com/streamtop/streamtop/feed/kafka"
 
 	"github.com/streamtop/streamtop/compare"
-	"github.com/streamtop/streamtop/feed/cass"
 	"golang.org/x/sync/errgroup"
 )
 
@@ -33,30 +31,23 @@ func runCompare(cfg config, stdout, stderr io.Writer) int {
 	defer store.Close()
 
 	deadline := time.Now().Add(cfg.timeout)
-	runID := cfg.runID
-	for runID == "" {
-		r, err := store.LatestRun(ctx)
-		switch {
-		case err == nil:
-			runID = r.ID
-		case !errors.Is(err, cass.ErrNotFound):
-			h.logf(err.Error())
-			return exitFailure
-		case time.Now().After(deadline):
-			h.logf("no run in Cassandra keyspace " + cfg.keyspace + " (is an injector writing there?)")
-			return exitFailure
-		default:
-			time.Sleep(time.Second)
-		}
-	}
-	h.logf("judging run " + runID)
-
-	var eventParts int32
-	needParts := false
+	needParts := false // a topic or table downstream: results carry runs
 	for _, d := range cfg.downstreams {
 		k, _, _ := parseDownstream(d)
 		needParts = needParts || k != "boontadata"
 	}
+	runID, err := cassandra.ResolveRun(ctx, store, cfg.runID, needParts, deadline)
+	if err != nil {
+		h.logf(err.Error())
+		return exitFailure
+	}
+	if runID == "" {
+		h.logf("no run in Cassandra keyspace " + cfg.keyspace + ": judging the original injector's truth in agg_events")
+	} else {
+		h.logf("judging run " + runID)
+	}
+
+	var eventParts int32
 	if needParts {
 		cl, err := cfg.kafka.NewClient()
 		if err != nil {
@@ -78,7 +69,7 @@ func runCompare(cfg config, stdout, stderr io.Writer) int {
 	var judges []*judge.Judge
 	for _, d := range cfg.downstreams {
 		kind, name, _ := parseDownstream(d)
-		var truth judge.TruthSource = &cassandra.Truth{Store: store, RunID: runID, Log: logTo}
+		truth := cassandra.TruthFor(store, runID, logTo)
 		var down judge.DownSource
 		var label string
 		tag := runID
