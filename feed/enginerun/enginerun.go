@@ -376,7 +376,7 @@ func (r *Runner) shutdown() error {
 	}
 	r.drainSink(ctx)
 	err := r.cl.Flush(ctx)
-	if n := len(r.sinkBuf) + len(r.sinkProg); n > 0 { // owed and not written: never a clean exit
+	if n := len(r.sinkBuf) + len(r.sinkProg); r.cfg.Sink != nil && n > 0 { // owed and not written: never a clean exit
 		err = errors.Join(err, fmt.Errorf("%d results and progress marks not written: %s", n, r.sinkErr))
 	}
 	// From here on rebalance callbacks return at once: leaving the group
