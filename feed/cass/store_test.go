@@ -217,15 +217,7 @@ func TestAggregates(t *testing.T) {
 	sameRows(t, "special rows", got, want)
 
 	// 10k rows, written twice: the same values (idempotent upserts).
-	base := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC).UnixMilli()
-	big := make([]Row, 10000)
-	for i := range big {
-		big[i] = Row{
-			Key:        engine.Key{Device: fmt.Sprintf("device-%02d", i%37), Category: fmt.Sprintf("cat-%d", i%4+1), WindowEnd: base + int64(i/148)*W},
-			Agg:        engine.Agg{M1: int64(i * 13), M2: float64(i) * 1.1, Count: int64(i%20 + 1)},
-			Incomplete: i%97 == 0,
-		}
-	}
+	big := bigRows(10000)
 	if n := len(lastPerKey(big)); n != len(big) {
 		t.Fatalf("test data has duplicate keys: %d distinct of %d", n, len(big))
 	}
@@ -276,6 +268,21 @@ func TestAggregates(t *testing.T) {
 }
 
 func sortRows(rs []Row) { slices.SortFunc(rs, compareRows) }
+
+// bigRows are n rows of distinct keys: 37 devices, 4 categories, 148 keys
+// per 5 s window from 2026-01-01.
+func bigRows(n int) []Row {
+	base := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC).UnixMilli()
+	big := make([]Row, n)
+	for i := range big {
+		big[i] = Row{
+			Key:        engine.Key{Device: fmt.Sprintf("device-%02d", i%37), Category: fmt.Sprintf("cat-%d", i%4+1), WindowEnd: base + int64(i/148)*5000},
+			Agg:        engine.Agg{M1: int64(i * 13), M2: float64(i) * 1.1, Count: int64(i%20 + 1)},
+			Incomplete: i%97 == 0,
+		}
+	}
+	return big
+}
 
 func TestRunsAndProgress(t *testing.T) {
 	s := schemaStore(t, false)
