@@ -123,6 +123,7 @@ func (c config) cassConfig() cass.Config {
 	cc := cass.DefaultConfig()
 	cc.Hosts, cc.Keyspace, cc.Replication = c.cassandra, c.keyspace, c.cassRepl
 	cc.Username, cc.Password, cc.Consistency, cc.Boontadata = c.cassUser, c.cassPass, c.consistency, c.boontadata
+	cc.BoontadataZone = c.boonZone
 	cc.TLS = cass.TLS{CA: c.cassTLS.CA, Cert: c.cassTLS.Cert, Key: c.cassTLS.Key, SkipVerify: c.cassTLS.SkipVerify}
 	return cc
 }

@@ -82,6 +82,7 @@ type config struct {
 	consistency  string
 	boontadata   bool
 	suffix       string // boontadata downstream column suffix
+	boonZone     string // boontadata: the zone of window_time ("" UTC)
 	resultsTo    string // engine: kafka, cassandra or both
 	engineName   string
 	runID        string   // compare: the run to judge ("" latest)
@@ -369,6 +370,7 @@ func parseCommand(cmd string, args []string, out io.Writer) (config, error) {
 		fs.BoolVar(&c.cassTLS.SkipVerify, "cassandra-tls-insecure", false, "Cassandra TLS without verifying the nodes (tests only)")
 		fs.StringVar(&c.consistency, "consistency", "local_quorum", "Cassandra consistency: one, quorum, local_quorum, all, …")
 		fs.BoolVar(&c.boontadata, "boontadata", false, "also use the original boontadata keyspace (agg_events): the injector writes its truth there too")
+		fs.StringVar(&c.boonZone, "boontadata-zone", "", "boontadata: the zone of window_time, which the original wrote on its host's local clock: Local, or an IANA name (default UTC)")
 		fs.StringVar(&c.suffix, "boontadata-column", "downstream", "boontadata: the downstream column pair m1_sum_<X>/m2_sum_<X> (the original's engines used e.g. flink_eventtime)")
 	}
 	if has(gInject) {
