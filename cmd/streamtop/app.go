@@ -260,6 +260,7 @@ func (a *app) buildInjector() error {
 		ic.Read, ic.MaxBacklog = a.engine.Read, kafka.EmbeddedMaxBacklog(cfg.topics.partitions)
 	}
 	ic.RunKey = a.runKey
+	ic.PublishSent = cfg.cass.boontadata && cfg.cass.enabled() // the original's raw_events
 	a.injector, err = inject.New(ic, inject.Deps{Client: injCl, Bus: a.bus, Controls: a.controls})
 	return err
 }

@@ -35,7 +35,11 @@ func runCompare(ctx context.Context, cfg *compareConfig, s streams) error {
 	if err != nil {
 		return err
 	}
-	h.logf("judging run " + runID)
+	if runID == "" {
+		h.logf("no run in Cassandra keyspace " + cfg.cass.keyspace + ": judging the original injector's truth in agg_events")
+	} else {
+		h.logf("judging run " + runID)
+	}
 	judges, err := newJudges(ctx, cfg, store, runID, h)
 	if err != nil {
 		return err
@@ -65,22 +69,16 @@ func runCompare(ctx context.Context, cfg *compareConfig, s streams) error {
 	return reportVerdicts(cfg, verdicts, end, h.logf, s.out)
 }
 
-// runToJudge is --run, or the latest run in Cassandra once there is one.
+// runToJudge is --run, the latest run in Cassandra once there is one, or
+// none ("") when every downstream is the original's table and no run of
+// ours exists: then the original injector's truth in agg_events is judged.
 func runToJudge(ctx context.Context, store *cass.Store, cfg *compareConfig, deadline time.Time) (string, error) {
-	for cfg.cmp.runID == "" {
-		r, err := store.LatestRun(ctx)
-		switch {
-		case err == nil:
-			return r.ID, nil
-		case !errors.Is(err, cass.ErrNotFound):
-			return "", err
-		case time.Now().After(deadline):
-			return "", errors.New("no run in Cassandra keyspace " + cfg.cass.keyspace + " (is an injector writing there?)")
-		default:
-			time.Sleep(time.Second)
-		}
+	needRun := false // a topic or table downstream: results carry runs
+	for _, d := range cfg.cmp.downstreams {
+		k, _, _ := parseDownstream(d)
+		needRun = needRun || k != "boontadata"
 	}
-	return cfg.cmp.runID, nil
+	return cassandra.ResolveRun(ctx, store, cfg.cmp.runID, needRun, deadline)
 }
 
 // newJudges starts a judge per --downstream.
@@ -95,7 +93,7 @@ func newJudges(ctx context.Context, cfg *compareConfig, store *cass.Store, runID
 	var judges []*judge.Judge
 	for _, d := range cfg.cmp.downstreams {
 		kind, name, _ := parseDownstream(d)
-		var truth judge.TruthSource = &cassandra.Truth{Store: store, RunID: runID, Log: logTo}
+		truth := cassandra.TruthFor(store, runID, logTo)
 		var down judge.DownSource
 		var label string
 		tag := runID

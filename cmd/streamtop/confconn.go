@@ -98,6 +98,7 @@ type cassFlags struct {
 	consistency string
 	boontadata  bool
 	suffix      string // boontadata downstream column suffix
+	zone        string // boontadata: the zone of window_time ("" UTC)
 }
 
 func defaultCassFlags() cassFlags {
@@ -120,6 +121,7 @@ func (c *cassFlags) bind(b *binder) {
 	b.str(&c.replication, "cassandra-replication", "", "replication map of a keyspace streamtop creates")
 	b.boolean(&c.boontadata, "boontadata", "", "also use the original boontadata keyspace (agg_events): the injector writes its truth there too")
 	b.str(&c.suffix, "boontadata-column", "", "boontadata: the downstream column pair m1_sum_<X>/m2_sum_<X> (the original's engines used e.g. flink_eventtime)")
+	b.str(&c.zone, "boontadata-zone", "", "boontadata: the zone of window_time, which the original wrote on its host's local clock: Local, or an IANA name (default UTC)")
 }
 
 // complete reads the password.
@@ -132,6 +134,7 @@ func (c cassFlags) config() cass.Config {
 	cc := cass.DefaultConfig()
 	cc.Hosts, cc.Keyspace, cc.Replication = c.hosts, c.keyspace, c.replication
 	cc.Username, cc.Password, cc.Consistency, cc.Boontadata = c.user, c.password.value, c.consistency, c.boontadata
+	cc.BoontadataZone = c.zone
 	cc.TLS = cass.TLS{CA: c.tls.CA, Cert: c.tls.Cert, Key: c.tls.Key, SkipVerify: c.tls.SkipVerify}
 	return cc
 }

@@ -52,6 +52,7 @@ func runInject(ctx context.Context, cfg *injectConfig, s streams) error {
 	virtual := cfg.clock.virtual(cfg.inj.replay)
 	ic := injectorConfigOf(cfg.inj, cfg.clock, cfg.duration, topic, session, virtual)
 	ic.RunKey = cfg.kafka.RunKey
+	ic.PublishSent = cfg.cass.boontadata && cfg.cass.enabled() // the original's raw_events
 	inj, err := inject.New(ic, inject.Deps{Client: cl, Bus: h.bus, Controls: controls})
 	if err != nil {
 		return usageErr(err)

@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"maps"
 	"slices"
-
-	"github.com/streamtop/streamtop/engine"
 )
 
 // The original's truth column pairs in agg_events.
@@ -47,17 +45,6 @@ func (s *Store) checkPair(ctx context.Context, suffix string) error {
 	return nil
 }
 
-// windowTime formats a window end as the original's window_time, refusing
-// ends that the text form cannot carry exactly (sub-second, or beyond
-// years 0–9999).
-func windowTime(end int64) (string, error) {
-	s := engine.FormatWindow(end)
-	if back, err := engine.ParseWindow(s); err != nil || back != end {
-		return "", fmt.Errorf("window end %d cannot be written exactly as window_time (YYYY-MM-DD HH:MM:SS)", end)
-	}
-	return s, nil
-}
-
 // upsertPair writes the m1_sum_<suffix>/m2_sum_<suffix> pair of each row:
 // an upsert of those columns only, in single-partition (device) batches.
 func (s *Store) upsertPair(ctx context.Context, suffix string, rows []Row) error {
@@ -80,11 +67,11 @@ func (s *Store) upsertPair(ctx context.Context, suffix string, rows []Row) error
 	return each(ctx, len(chunks), 8, func(ctx context.Context, i int) error {
 		args := make([][]any, len(chunks[i]))
 		for j, r := range chunks[i] {
-			wt, err := windowTime(r.Key.WindowEnd)
+			a, err := pairValues(r, s.zone)
 			if err != nil {
 				return err
 			}
-			args[j] = []any{r.Key.Device, r.Key.Category, wt, r.Agg.M1, r.Agg.M2}
+			args[j] = a
 		}
 		return s.execBatch(ctx, stmt, args)
 	})
@@ -119,8 +106,9 @@ func (s *Store) UpsertBoontadataDownstream(ctx context.Context, suffix string, r
 // Boontadata reads the whole agg_events table: the device-time truth (rows
 // whose m1_sum_ingest_devicetime is set), the send-time truth, and the
 // m1_sum_<suffix>/m2_sum_<suffix> results. Count is 0 (the original has
-// none); each slice is sorted by key. A window_time that does not parse is
-// an error naming the row.
+// none); each slice is sorted by key. window_time is read on the wall clock
+// of Config.BoontadataZone. A window_time that does not parse is an error
+// naming the row.
 func (s *Store) Boontadata(ctx context.Context, suffix string) (byDevice, bySend, down []Row, err error) {
 	if err := s.checkPair(ctx, suffix); err != nil {
 		return nil, nil, nil, fmt.Errorf("cassandra: boontadata: %w", err)
@@ -128,26 +116,18 @@ func (s *Store) Boontadata(ctx context.Context, suffix string) (byDevice, bySend
 	stmt := fmt.Sprintf("SELECT window_time, device_id, category, m1_sum_%[2]s, m1_sum_%[3]s, m1_sum_%[4]s, m2_sum_%[2]s, m2_sum_%[3]s, m2_sum_%[4]s FROM %[1]s.agg_events",
 		s.bks, sendSuffix, deviceSuffix, suffix)
 	sc := s.sess.Query(stmt).PageSize(5000).IterContext(ctx).Scanner()
-	var (
-		wt, device, cat string
-		m1s, m1d, m1x   *int64
-		m2s, m2d, m2x   *float64
-	)
+	var a aggEventRow
 	for sc.Next() {
-		if err := sc.Scan(&wt, &device, &cat, &m1s, &m1d, &m1x, &m2s, &m2d, &m2x); err != nil {
+		if err := sc.Scan(&a.WindowTime, &a.Device, &a.Category, &a.M1Send, &a.M1Device, &a.M1Down, &a.M2Send, &a.M2Device, &a.M2Down); err != nil {
 			_ = sc.Err()
 			return nil, nil, nil, fmt.Errorf("cassandra: boontadata: %w", err)
 		}
-		end, perr := engine.ParseWindow(wt)
-		if perr != nil {
+		send, dev, x, err := a.decode(s.zone)
+		if err != nil {
 			_ = sc.Err()
-			return nil, nil, nil, fmt.Errorf("cassandra: boontadata: %s.agg_events row device_id=%q category=%q: window_time %q is not %s",
-				s.bks, device, cat, wt, engine.WindowLayout)
+			return nil, nil, nil, fmt.Errorf("cassandra: boontadata: %s.agg_events row %w", s.bks, err)
 		}
-		k := engine.Key{Device: device, Category: cat, WindowEnd: end}
-		byDevice = appendSet(byDevice, k, m1d, m2d)
-		bySend = appendSet(bySend, k, m1s, m2s)
-		down = appendSet(down, k, m1x, m2x)
+		byDevice, bySend, down = appendRow(byDevice, dev), appendRow(bySend, send), appendRow(down, x)
 	}
 	if err := sc.Err(); err != nil {
 		return nil, nil, nil, fmt.Errorf("cassandra: boontadata: %w", err)
@@ -158,16 +138,11 @@ func (s *Store) Boontadata(ctx context.Context, suffix string) (byDevice, bySend
 	return byDevice, bySend, down, nil
 }
 
-// appendSet appends the row when its m1 is set (m2 null reads as 0).
-func appendSet(rows []Row, k engine.Key, m1 *int64, m2 *float64) []Row {
-	if m1 == nil {
+func appendRow(rows []Row, r *Row) []Row {
+	if r == nil {
 		return rows
 	}
-	r := Row{Key: k, Agg: engine.Agg{M1: *m1}}
-	if m2 != nil {
-		r.Agg.M2 = *m2
-	}
-	return append(rows, r)
+	return append(rows, *r)
 }
 
 // RawEvent is one row of the original's raw_events: an event as sent.

@@ -29,6 +29,11 @@ type Config struct {
 	Timeout            time.Duration // per query [10s]
 	Boontadata         bool          // also create/check the original's keyspace (SPEC §6)
 	BoontadataKeyspace string        // the original's keyspace ["boontadata"]; tests use their own
+	// BoontadataZone is the zone of agg_events' window_time: the original's
+	// ingest.py wrote it on the host's local clock, so a non-UTC host needs
+	// its zone here ("Local" for this host's, or an IANA name such as
+	// "Europe/Paris") for the keys to match. ["" = UTC]
+	BoontadataZone string
 }
 
 // TLS configures client TLS. It is enabled when any field is set.
@@ -107,6 +112,9 @@ func (c Config) Validate() error {
 	}
 	if c.Boontadata && strings.EqualFold(c.BoontadataKeyspace, c.Keyspace) {
 		return fmt.Errorf("cassandra: boontadata keyspace %q must differ from keyspace %q", c.BoontadataKeyspace, c.Keyspace)
+	}
+	if _, err := zoneOf(c.BoontadataZone); err != nil {
+		return err
 	}
 	if err := checkReplication(c.Replication); err != nil {
 		return fmt.Errorf("cassandra: replication %q: %v", c.Replication, err)

@@ -51,6 +51,8 @@ func TestValidate(t *testing.T) {
 		{"cert without key", ok(func(c *Config) { c.TLS.Cert = "c.pem" }), "both a certificate and a key"},
 		{"key without cert", ok(func(c *Config) { c.TLS.Key = "k.pem" }), "both a certificate and a key"},
 		{"tls skip verify", ok(func(c *Config) { c.TLS.SkipVerify = true }), ""},
+		{"boontadata zone local", ok(func(c *Config) { c.BoontadataZone = "Local" }), ""},
+		{"boontadata zone unknown", ok(func(c *Config) { c.BoontadataZone = "Mars/Olympus" }), `boontadata zone "Mars/Olympus"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

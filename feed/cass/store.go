@@ -29,8 +29,9 @@ var ErrSchema = errors.New("schema mismatch")
 type Store struct {
 	sess *gocql.Session
 	cfg  Config
-	ks   string // our keyspace, lower case
-	bks  string // the original's keyspace, lower case
+	ks   string         // our keyspace, lower case
+	bks  string         // the original's keyspace, lower case
+	zone *time.Location // of the original's window_time
 }
 
 // Open connects, retrying with exponential backoff (0.5 s doubling to 8 s)
@@ -43,6 +44,10 @@ func Open(ctx context.Context, cfg Config, onRetry func(err error, wait time.Dur
 		return nil, err
 	}
 	tc, err := cfg.tlsConfig()
+	if err != nil {
+		return nil, err
+	}
+	zone, err := zoneOf(cfg.BoontadataZone)
 	if err != nil {
 		return nil, err
 	}
@@ -63,7 +68,7 @@ func Open(ctx context.Context, cfg Config, onRetry func(err error, wait time.Dur
 			continue
 		}
 		if err == nil {
-			return &Store{sess: sess, cfg: cfg, ks: strings.ToLower(cfg.Keyspace), bks: strings.ToLower(cfg.BoontadataKeyspace)}, nil
+			return &Store{sess: sess, cfg: cfg, ks: strings.ToLower(cfg.Keyspace), bks: strings.ToLower(cfg.BoontadataKeyspace), zone: zone}, nil
 		}
 		last = err
 		if ctx.Err() != nil {
@@ -81,6 +86,9 @@ func Open(ctx context.Context, cfg Config, onRetry func(err error, wait time.Dur
 		wait = min(2*wait, 8*time.Second)
 	}
 }
+
+// Keyspace is our keyspace's name, lower case.
+func (s *Store) Keyspace() string { return s.ks }
 
 // Close ends the session.
 func (s *Store) Close() { s.sess.Close() }

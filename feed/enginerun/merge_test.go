@@ -64,12 +64,12 @@ func TestMergerDoesNotWaitOnANewUnmarkedCaughtUpPartition(t *testing.T) {
 	}
 }
 
-type failingSink struct {
+type flakySink struct {
 	fail    bool
 	results int
 }
 
-func (s *failingSink) WriteResults(_ context.Context, _ string, rs []engine.Result) error {
+func (s *flakySink) WriteResults(_ context.Context, _ string, rs []engine.Result) error {
 	if s.fail {
 		return errors.New("down")
 	}
@@ -77,7 +77,7 @@ func (s *failingSink) WriteResults(_ context.Context, _ string, rs []engine.Resu
 	return nil
 }
 
-func (s *failingSink) WriteProgress(context.Context, string, map[int32]int64) error {
+func (s *flakySink) WriteProgress(context.Context, string, map[int32]int64) error {
 	if s.fail {
 		return errors.New("down")
 	}
@@ -86,7 +86,7 @@ func (s *failingSink) WriteProgress(context.Context, string, map[int32]int64) er
 
 // A sink that fails keeps everything buffered; nothing is lost.
 func TestSinkBufferKeepsWhatFailed(t *testing.T) {
-	s := &failingSink{fail: true}
+	s := &flakySink{fail: true}
 	b := newSinkBuffer(s)
 	b.add(make([]engine.Result, 3), map[int32]int64{0: 5})
 	if err := b.drain(context.Background(), "r"); err == nil || b.pending() != 3 {

@@ -44,6 +44,9 @@ type Config struct {
 	// embedded one) never drops a record before it is read.
 	Read       func() int64
 	MaxBacklog int64
+	// PublishSent also publishes each batch's events as a *bus.SentBatch,
+	// for a writer of the original's raw_events.
+	PublishSent bool
 }
 
 // DefaultPartitionCheck is how often an injector looks for partitions

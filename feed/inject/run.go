@@ -172,6 +172,13 @@ func (r *injRun) flush(ctx context.Context) {
 	clear(r.devDirty)
 	clear(r.sendDirty)
 	r.in.deps.Bus.Publish(tb)
+	if r.in.cfg.PublishSent {
+		sb := &bus.SentBatch{Run: r.run, Tag: string(r.tag), Events: make([]bus.SentEvent, len(r.batch))}
+		for i, s := range r.batch {
+			sb.Events[i] = bus.SentEvent{Event: s.Event, Send: s.Send}
+		}
+		r.in.deps.Bus.Publish(sb)
+	}
 	for _, s := range r.batch {
 		r.buf = r.buf[:0]
 		if r.in.cfg.Pipe {
