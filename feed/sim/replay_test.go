@@ -140,3 +140,17 @@ func TestReplaySkipsALineOverTheLimit(t *testing.T) {
 		t.Fatalf("a line of MaxReplayLine bytes: %+v %v (%v)", s, ok, r.Err())
 	}
 }
+
+// SPEC §2: any pattern word is accepted and only informative; the
+// original's older logs print d<s for a late event.
+func TestReplayAcceptsAnyPatternWord(t *testing.T) {
+	for word, late := range map[string]bool{"late": true, "d<s": true, "re": false, "whatever": false} {
+		s, err := ParseRecorded([]byte(`a-1|a|1000|cat-1|3|1.5 2000 0.5 ` + word))
+		if err != nil {
+			t.Fatalf("pattern %q: %v", word, err)
+		}
+		if s.Late != late || s.Send != 2000 || s.Event.M1 != 3 {
+			t.Errorf("pattern %q: %+v", word, s)
+		}
+	}
+}
