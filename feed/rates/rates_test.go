@@ -2,11 +2,15 @@ package rates
 
 import (
 	"context"
-	"github.com/streamtop/streamtop/feed/bus"
-	"github.com/streamtop/streamtop/feed/kafka"
+	"errors"
+	"io"
 	"slices"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/streamtop/streamtop/feed/bus"
+	"github.com/streamtop/streamtop/feed/kafka"
 
 	"github.com/streamtop/streamtop/engine"
 	"github.com/twmb/franz-go/pkg/kadm"
@@ -105,5 +109,31 @@ func TestRatePipelineThroughItsFourTopics(t *testing.T) {
 	}
 	if !warned {
 		t.Error("the malformed tick was not shown in the log")
+	}
+}
+
+// A tick file with a line over the limit: that tick is skipped with an
+// error, the others are read (the whole file was refused before).
+func TestFileTicksSkipsALineOverTheLimit(t *testing.T) {
+	content := "40000\n" + strings.Repeat("9", 1<<20+10) + "\n40050\n"
+	src, err := fileTicks([]byte(content), "t")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	var errs int
+	for {
+		b, err := src(context.Background())
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			errs++
+			continue
+		}
+		got = append(got, string(b))
+	}
+	if errs != 1 || len(got) != 2 || got[0] != "40000" || got[1] != "40050" {
+		t.Fatalf("ticks %v, %d errors: want 40000 and 40050, one error", got, errs)
 	}
 }

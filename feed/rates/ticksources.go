@@ -1,17 +1,17 @@
 package rates
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"github.com/streamtop/streamtop/feed/bus"
 	"io"
 	"net/http"
 	"os"
 	"strconv"
 	"time"
+
+	"github.com/streamtop/streamtop/feed/bus"
 
 	"github.com/twmb/franz-go/pkg/kgo"
 )
@@ -41,18 +41,19 @@ func FileTicks(path string) (TickSource, error) {
 	return fileTicks(b, path)
 }
 
-// fileTicks is FileTicks on the file's content.
+// MaxTickLine bounds a tick file's line: a tick is a number or a small JSON
+// object, and a record over the broker's limit would be refused.
+const MaxTickLine = 64 << 10
+
+// fileTicks is FileTicks on the file's content. Blank lines and # comments
+// are skipped; a line over MaxTickLine is an error for that tick only (the
+// tick is skipped and logged), never for the whole file.
 func fileTicks(b []byte, path string) (TickSource, error) {
 	var lines [][]byte
-	sc := bufio.NewScanner(bytes.NewReader(b))
-	sc.Buffer(make([]byte, 64*1024), 1<<20)
-	for sc.Scan() {
-		if l := bytes.TrimSpace(sc.Bytes()); len(l) > 0 && l[0] != '#' {
-			lines = append(lines, append([]byte(nil), l...))
+	for l := range bytes.SplitSeq(b, []byte{'\n'}) {
+		if l = bytes.TrimSpace(l); len(l) > 0 && l[0] != '#' {
+			lines = append(lines, l)
 		}
-	}
-	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("tick file %s: %w", path, err)
 	}
 	i := 0
 	return func(context.Context) ([]byte, error) {
@@ -60,6 +61,9 @@ func fileTicks(b []byte, path string) (TickSource, error) {
 			return nil, io.EOF
 		}
 		i++
+		if l := lines[i-1]; len(l) > MaxTickLine {
+			return nil, fmt.Errorf("tick file %s: tick %d is %d bytes, over %d: skipped", path, i, len(l), MaxTickLine)
+		}
 		return lines[i-1], nil
 	}, nil
 }
