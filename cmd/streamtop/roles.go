@@ -65,14 +65,19 @@ func (r ratePipeline) source() (func(context.Context) error, error) {
 	}, nil
 }
 
-// start runs the source, the pipeline and, with watch, the watcher.
+// start runs the source, the pipeline and, with watch, the watcher. When
+// they are stopped, the pipeline handles every tick its source wrote first:
+// a bounded run keeps its last tick.
 func (r ratePipeline) start(client func(...kgo.Opt) (*kgo.Client, error), run func(string, func(context.Context) error), watch bool) error {
 	src, err := r.source()
 	if err != nil {
 		return err
 	}
+	srcDone := make(chan struct{})
 	if src != nil {
-		run("rates", src)
+		run("rates", func(ctx context.Context) error { defer close(srcDone); return src(ctx) })
+	} else {
+		close(srcDone) // the input topic is fed by someone else
 	}
 	pipeCl, err := client(kgo.ConsumeTopics(r.topics.RateInput), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
 	if err != nil {
@@ -80,7 +85,7 @@ func (r ratePipeline) start(client func(...kgo.Opt) (*kgo.Client, error), run fu
 	}
 	rc := engine.RateConfig{Threshold: r.flags.threshold, Strict: r.flags.strict}
 	run("rates", func(ctx context.Context) error {
-		return rates.RunPipeline(ctx, rates.PipelineConfig{Topics: r.topics, Rate: rc, OriginalGap: r.flags.gapOrig}, pipeCl, r.bus)
+		return rates.RunPipeline(ctx, rates.PipelineConfig{Topics: r.topics, Rate: rc, OriginalGap: r.flags.gapOrig, SourceDone: srcDone}, pipeCl, r.bus)
 	})
 	if !watch {
 		return nil

@@ -5,15 +5,18 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/streamtop/streamtop/feed/bus"
 	"math"
 	"math/rand/v2"
 	"strconv"
+	"sync"
 	"time"
+
+	"github.com/streamtop/streamtop/feed/bus"
 
 	"github.com/streamtop/streamtop/feed/kafka"
 
 	"github.com/streamtop/streamtop/engine"
+	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 )
 
@@ -69,52 +72,139 @@ type PipelineConfig struct {
 	Topics      kafka.Topics
 	Rate        engine.RateConfig
 	OriginalGap bool // the gap topic carries |variation| when it alerts, else 0
+	// SourceDone, if set, is closed when the tick source feeding the input
+	// topic has stopped (its last tick flushed): a stopped pipeline first
+	// handles every tick written before that, so a bounded run keeps its
+	// last tick. nil: stop at once.
+	SourceDone <-chan struct{}
 }
 
+// drainFor bounds how long a stopped pipeline waits for its source and
+// reads what is left.
+const drainFor = 10 * time.Second
+
 // RunPipeline reads ticks from the input topic and writes rates,
-// variations and alerts to the three output topics until ctx ends. The
-// client must consume the input topic.
+// variations and alerts to the three output topics until ctx ends, then
+// drains (see SourceDone) and flushes what it wrote. The client must
+// consume the input topic.
 func RunPipeline(ctx context.Context, cfg PipelineConfig, cl *kgo.Client, eventBus *bus.Bus) error {
 	p, err := engine.NewRateProcessor(cfg.Rate)
 	if err != nil {
 		return err
 	}
-	var lastErr string
-	promise := func(_ *kgo.Record, err error) {
-		if err != nil && !errors.Is(err, context.Canceled) {
-			eventBus.Publish(bus.LogEntry{Time: time.Now(), Level: bus.Error, Role: "rates", Text: "produce: " + err.Error()})
+	pl := &pipeline{cfg: cfg, cl: cl, bus: eventBus, proc: p, next: map[int32]int64{}}
+	loopCtx, stop := context.WithCancel(context.Background())
+	defer stop()
+	go pl.stopAfterDrain(ctx, stop)
+	err = kafka.Loop{Client: cl, Wait: 100 * time.Millisecond}.Run(loopCtx, func(fs kgo.Fetches) {
+		fs.EachRecord(pl.record)
+		pl.checkDrained(stop)
+	})
+	fctx, cancel := context.WithTimeout(context.Background(), drainFor)
+	defer cancel()
+	if ferr := cl.Flush(fctx); err == nil {
+		err = ferr
+	}
+	return err
+}
+
+// pipeline is RunPipeline's state, owned by its loop.
+type pipeline struct {
+	cfg     PipelineConfig
+	cl      *kgo.Client
+	bus     *bus.Bus
+	proc    *engine.RateProcessor
+	lastErr string
+	next    map[int32]int64 // per input partition, the next offset to handle
+	mu      sync.Mutex
+	target  map[int32]int64 // once stopped: the end offsets to reach
+}
+
+// stopAfterDrain waits for ctx, then for the source, then sets the end
+// offsets the loop must reach before it stops (or stops it after drainFor).
+func (pl *pipeline) stopAfterDrain(ctx context.Context, stop context.CancelFunc) {
+	<-ctx.Done()
+	deadline := time.After(drainFor)
+	if pl.cfg.SourceDone == nil {
+		stop()
+		return
+	}
+	select {
+	case <-pl.cfg.SourceDone:
+	case <-deadline:
+		stop()
+		return
+	}
+	lctx, cancel := context.WithTimeout(context.Background(), drainFor)
+	ends, err := kafka.EndOffsets(lctx, kadm.NewClient(pl.cl), pl.cfg.Topics.RateInput)
+	cancel()
+	if err != nil {
+		stop()
+		return
+	}
+	pl.mu.Lock()
+	pl.target = ends
+	pl.mu.Unlock()
+	<-deadline
+	stop()
+}
+
+// checkDrained stops the loop once every input partition reached its target.
+func (pl *pipeline) checkDrained(stop context.CancelFunc) {
+	pl.mu.Lock()
+	defer pl.mu.Unlock()
+	if pl.target == nil {
+		return
+	}
+	for p, end := range pl.target {
+		if pl.next[p] < end {
+			return
 		}
 	}
-	return kafka.Loop{Client: cl}.Run(ctx, func(fs kgo.Fetches) {
-		fs.EachRecord(func(rec *kgo.Record) {
-			t, err := engine.DecodeTick(rec.Value)
-			if err != nil {
-				if msg := err.Error(); msg != lastErr {
-					lastErr = msg
-					eventBus.Publish(bus.LogEntry{Time: time.Now(), Level: bus.Warn, Role: "rates",
-						Text: fmt.Sprintf("%s/%d@%d skipped: %v", rec.Topic, rec.Partition, rec.Offset, err)})
-				}
-				return
-			}
-			if t.TS == 0 {
-				t.TS = rec.Timestamp.UnixMilli()
-			}
-			out, ok := p.Process(t)
-			if !ok {
-				return
-			}
-			ts := time.UnixMilli(t.TS)
-			cl.Produce(ctx, &kgo.Record{Topic: cfg.Topics.RateOutput, Timestamp: ts,
-				Value: strconv.AppendFloat(nil, out.Rate, 'f', -1, 64)}, promise)
-			gap := out.AppendVariationJSON(nil)
-			if cfg.OriginalGap {
-				gap = strconv.AppendFloat(nil, out.Gap(), 'f', -1, 64)
-			}
-			cl.Produce(ctx, &kgo.Record{Topic: cfg.Topics.RateGap, Timestamp: ts, Value: gap}, promise)
-			if out.Alert {
-				cl.Produce(ctx, &kgo.Record{Topic: cfg.Topics.RateAlert, Timestamp: ts, Value: out.AppendAlertJSON(nil)}, promise)
-			}
-		})
+	stop()
+}
+
+// record handles one input tick.
+func (pl *pipeline) record(rec *kgo.Record) {
+	pl.mu.Lock()
+	pl.next[rec.Partition] = rec.Offset + 1
+	pl.mu.Unlock()
+	t, err := engine.DecodeTick(rec.Value)
+	if err != nil {
+		if msg := err.Error(); msg != pl.lastErr {
+			pl.lastErr = msg
+			pl.bus.Publish(bus.LogEntry{Time: time.Now(), Level: bus.Warn, Role: "rates",
+				Text: fmt.Sprintf("%s/%d@%d skipped: %v", rec.Topic, rec.Partition, rec.Offset, err)})
+		}
+		return
+	}
+	if t.TS == 0 {
+		t.TS = rec.Timestamp.UnixMilli()
+	}
+	out, ok := pl.proc.Process(t)
+	if !ok {
+		return
+	}
+	ts := time.UnixMilli(t.TS)
+	cfg := pl.cfg
+	pl.produce(&kgo.Record{Topic: cfg.Topics.RateOutput, Timestamp: ts, Value: strconv.AppendFloat(nil, out.Rate, 'f', -1, 64)})
+	gap := out.AppendVariationJSON(nil)
+	if cfg.OriginalGap {
+		gap = strconv.AppendFloat(nil, out.Gap(), 'f', -1, 64)
+	}
+	pl.produce(&kgo.Record{Topic: cfg.Topics.RateGap, Timestamp: ts, Value: gap})
+	if out.Alert {
+		pl.produce(&kgo.Record{Topic: cfg.Topics.RateAlert, Timestamp: ts, Value: out.AppendAlertJSON(nil)})
+	}
+}
+
+// produce writes an output record; the context outlives the pipeline's, so
+// the final flush delivers it.
+func (pl *pipeline) produce(rec *kgo.Record) {
+	pl.cl.Produce(context.Background(), rec, func(_ *kgo.Record, err error) {
+		if err != nil {
+			pl.bus.Publish(bus.LogEntry{Time: time.Now(), Level: bus.Error, Role: "rates", Text: "produce (lost): " + err.Error()})
+		}
 	})
 }
 

@@ -131,7 +131,11 @@ func RunTicks(ctx context.Context, cl *kgo.Client, topic string, interval time.D
 		}
 		select {
 		case <-ctx.Done():
-			return nil
+			// The last tick is delivered: a pipeline stopped after this
+			// source still finds it.
+			fctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			return cl.Flush(fctx)
 		case <-t.C:
 		}
 	}
