@@ -107,11 +107,13 @@ func (s *Store) UpsertBoontadataDownstream(ctx context.Context, suffix string, r
 // whose m1_sum_ingest_devicetime is set), the send-time truth, and the
 // m1_sum_<suffix>/m2_sum_<suffix> results. Count is 0 (the original has
 // none); each slice is sorted by key. window_time is read on the wall clock
-// of Config.BoontadataZone. A window_time that does not parse is an error
-// naming the row.
-func (s *Store) Boontadata(ctx context.Context, suffix string) (byDevice, bySend, down []Row, err error) {
+// of Config.BoontadataZone. A row that does not decode (a window_time that
+// does not parse, say) is skipped and counted, naming the row: one bad row
+// written by another program never fails the whole read.
+func (s *Store) Boontadata(ctx context.Context, suffix string) (BoontadataRows, error) {
+	var out BoontadataRows
 	if err := s.checkPair(ctx, suffix); err != nil {
-		return nil, nil, nil, fmt.Errorf("cassandra: boontadata: %w", err)
+		return out, fmt.Errorf("cassandra: boontadata: %w", err)
 	}
 	stmt := fmt.Sprintf("SELECT window_time, device_id, category, m1_sum_%[2]s, m1_sum_%[3]s, m1_sum_%[4]s, m2_sum_%[2]s, m2_sum_%[3]s, m2_sum_%[4]s FROM %[1]s.agg_events",
 		s.bks, sendSuffix, deviceSuffix, suffix)
@@ -120,22 +122,30 @@ func (s *Store) Boontadata(ctx context.Context, suffix string) (byDevice, bySend
 	for sc.Next() {
 		if err := sc.Scan(&a.WindowTime, &a.Device, &a.Category, &a.M1Send, &a.M1Device, &a.M1Down, &a.M2Send, &a.M2Device, &a.M2Down); err != nil {
 			_ = sc.Err()
-			return nil, nil, nil, fmt.Errorf("cassandra: boontadata: %w", err)
+			return BoontadataRows{}, fmt.Errorf("cassandra: boontadata: %w", err)
 		}
 		send, dev, x, err := a.decode(s.zone)
 		if err != nil {
-			_ = sc.Err()
-			return nil, nil, nil, fmt.Errorf("cassandra: boontadata: %s.agg_events row %w", s.bks, err)
+			out.Skipped++
+			out.Problem = fmt.Sprintf("%s.agg_events row %v skipped", s.bks, err)
+			continue
 		}
-		byDevice, bySend, down = appendRow(byDevice, dev), appendRow(bySend, send), appendRow(down, x)
+		out.ByDevice, out.BySend, out.Down = appendRow(out.ByDevice, dev), appendRow(out.BySend, send), appendRow(out.Down, x)
 	}
 	if err := sc.Err(); err != nil {
-		return nil, nil, nil, fmt.Errorf("cassandra: boontadata: %w", err)
+		return BoontadataRows{}, fmt.Errorf("cassandra: boontadata: %w", err)
 	}
-	for _, rs := range [][]Row{byDevice, bySend, down} {
+	for _, rs := range [][]Row{out.ByDevice, out.BySend, out.Down} {
 		slices.SortFunc(rs, compareRows)
 	}
-	return byDevice, bySend, down, nil
+	return out, nil
+}
+
+// BoontadataRows is one read of the original's agg_events.
+type BoontadataRows struct {
+	ByDevice, BySend, Down []Row
+	Skipped                int    // rows that did not decode: counted, not judged
+	Problem                string // the last such row, and why
 }
 
 func appendRow(rows []Row, r *Row) []Row {

@@ -38,7 +38,8 @@ func TestBoontadata(t *testing.T) {
 	if err := s.UpsertBoontadataDownstream(ctx, DefaultSuffix, down); err != nil {
 		t.Fatal(err)
 	}
-	gd, gs, gx, err := s.Boontadata(ctx, DefaultSuffix)
+	read, err := s.Boontadata(ctx, DefaultSuffix)
+	gd, gs, gx := read.ByDevice, read.BySend, read.Down
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -99,7 +100,7 @@ func TestBoontadataColumnPairs(t *testing.T) {
 	if !errors.Is(err, ErrSchema) || !strings.Contains(err.Error(), "m1_sum_flink_eventtime") {
 		t.Fatalf("missing column pair: %v, want ErrSchema naming m1_sum_flink_eventtime", err)
 	}
-	if _, _, _, err := s.Boontadata(ctx, "flink_eventtime"); !errors.Is(err, ErrSchema) {
+	if _, err := s.Boontadata(ctx, "flink_eventtime"); !errors.Is(err, ErrSchema) {
 		t.Fatalf("Boontadata with a missing pair: %v, want ErrSchema", err)
 	}
 	if err := s.UpsertBoontadataDownstream(ctx, "Bad-Suffix", down); err == nil {
@@ -116,7 +117,8 @@ func TestBoontadataColumnPairs(t *testing.T) {
 	if err := s.UpsertBoontadataDownstream(ctx, "flink_eventtime", down[:1]); err != nil {
 		t.Fatal(err)
 	}
-	_, _, gx, err := s.Boontadata(ctx, "flink_eventtime")
+	read, err := s.Boontadata(ctx, "flink_eventtime")
+	gx := read.Down
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -127,14 +129,22 @@ func TestBoontadataColumnPairs(t *testing.T) {
 	if err := s.UpsertBoontadataDownstream(ctx, DefaultSuffix, odd); err == nil || !strings.Contains(err.Error(), "window_time") {
 		t.Fatalf("sub-second window end: %v, want an error", err)
 	}
-	// A window_time that does not parse is an error naming the row.
+	// A window_time that does not parse (a row another program wrote) is
+	// skipped and counted, naming the row; the other rows are read.
+	before, err := s.Boontadata(ctx, DefaultSuffix)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if err := s.sess.Query("INSERT INTO "+s.bks+".agg_events (device_id, category, window_time, m1_sum_downstream) VALUES (?, ?, ?, ?)",
 		"d9", "cat-9", "yesterday", int64(1)).ExecContext(ctx); err != nil {
 		t.Fatal(err)
 	}
-	_, _, _, err = s.Boontadata(ctx, DefaultSuffix)
-	if err == nil || !strings.Contains(err.Error(), `device_id="d9"`) || !strings.Contains(err.Error(), `"yesterday"`) {
-		t.Fatalf("bad window_time: %v, want an error naming the row", err)
+	after, err := s.Boontadata(ctx, DefaultSuffix)
+	if err != nil || after.Skipped != 1 || len(after.Down) != len(before.Down) {
+		t.Fatalf("bad window_time: %v, %d skipped, %d rows read (want 1 skipped, %d rows)", err, after.Skipped, len(after.Down), len(before.Down))
+	}
+	if !strings.Contains(after.Problem, `device_id="d9"`) || !strings.Contains(after.Problem, `"yesterday"`) {
+		t.Fatalf("the skipped row's problem %q does not name it", after.Problem)
 	}
 }
 
@@ -192,7 +202,8 @@ func TestBoontadataZone(t *testing.T) {
 	if err := s.sess.Query("SELECT count(*) FROM "+s.bks+".agg_events").ScanContext(ctx, &n); err != nil || n != 1 {
 		t.Fatalf("agg_events: %d rows, %v; want 1 (our result on the original's truth row)", n, err)
 	}
-	gd, _, gx, err := s.Boontadata(ctx, DefaultSuffix)
+	read, err := s.Boontadata(ctx, DefaultSuffix)
+	gd, gx := read.ByDevice, read.Down
 	if err != nil {
 		t.Fatal(err)
 	}

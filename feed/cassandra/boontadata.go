@@ -69,6 +69,7 @@ func (t *BoontadataTruth) Run(ctx context.Context, out chan<- *bus.TruthBatch) e
 	if interval <= 0 {
 		interval = time.Second
 	}
+	lastProblem := ""
 	for {
 		done := true
 		var err error
@@ -83,7 +84,12 @@ func (t *BoontadataTruth) Run(ctx context.Context, out chan<- *bus.TruthBatch) e
 		} else if !errors.Is(err, cass.ErrNotFound) {
 			done = false
 		}
-		dev, send, _, err := t.Store.Boontadata(ctx, cass.DefaultSuffix)
+		rows, err := t.Store.Boontadata(ctx, cass.DefaultSuffix)
+		dev, send := rows.ByDevice, rows.BySend
+		if rows.Skipped > 0 && t.Log != nil && rows.Problem != lastProblem {
+			lastProblem = rows.Problem
+			t.Log(bus.Warn, fmt.Sprintf("boontadata truth: %d rows skipped; %s", rows.Skipped, rows.Problem))
+		}
 		if err == nil {
 			tb := &bus.TruthBatch{Tag: t.Tag, Horizon: engine.None, Clock: engine.None, Done: done}
 			if done {
@@ -136,12 +142,18 @@ func (d *BoontadataDown) Run(ctx context.Context, out chan<- judge.DownBatch) er
 		interval = time.Second
 	}
 	seen := map[engine.Key]engine.Agg{}
+	skipped := 0
 	for {
-		_, _, down, err := d.Store.Boontadata(ctx, d.Suffix)
+		rows, err := d.Store.Boontadata(ctx, d.Suffix)
+		down := rows.Down
 		var db judge.DownBatch
 		if err != nil {
 			db.Problem = "boontadata downstream: " + err.Error()
 		}
+		if rows.Skipped > skipped { // rows that do not decode are malformed input
+			db.Malformed, db.Problem = int64(rows.Skipped-skipped), "boontadata downstream: "+rows.Problem
+		}
+		skipped = rows.Skipped
 		for _, r := range down {
 			if a, ok := seen[r.Key]; ok && a == r.Agg {
 				continue

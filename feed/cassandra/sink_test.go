@@ -39,7 +39,8 @@ func TestSinkExternalResults(t *testing.T) {
 	if prog, err := store.Progress(ctx, cass.ExternalRun, "streamtop"); err != nil || prog[0] != 1767225605000 {
 		t.Fatalf("progress: %v, %v", prog, err)
 	}
-	_, _, down, err := store.Boontadata(ctx, cass.DefaultSuffix)
+	read, err := store.Boontadata(ctx, cass.DefaultSuffix)
+	down := read.Down
 	if err != nil || len(down) != 1 || down[0].Key != key || down[0].Agg.M1 != 9 {
 		t.Fatalf("agg_events m1_sum_downstream: %+v, %v", down, err)
 	}

@@ -104,7 +104,8 @@ func TestTruthWriterRawEvents(t *testing.T) {
 		dt.UnixMilli() != 1767225601000 || m1 != 3 {
 		t.Fatalf("the copy of dev-0: device time %v, measure1 %d, %v", dt, m1, err)
 	}
-	byDevice, bySend, _, err := store.Boontadata(ctx, cass.DefaultSuffix)
+	read, err := store.Boontadata(ctx, cass.DefaultSuffix)
+	byDevice, bySend := read.ByDevice, read.BySend
 	if err != nil || len(byDevice) != 1 || len(bySend) != 1 || byDevice[0].Key != key || byDevice[0].Agg.M1 != 7 {
 		t.Fatalf("agg_events truth: %+v %+v %v", byDevice, bySend, err)
 	}
