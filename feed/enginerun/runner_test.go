@@ -181,3 +181,28 @@ func TestStaleEndListingDoesNotCloseARealWindowEarly(t *testing.T) {
 		t.Fatalf("%d late: partition 1's window closed while it had unread records", st.Late)
 	}
 }
+
+// Defect 12's other suspect: the injector's backpressure counted foreign
+// records through the engine's read count, so a flood of them let the
+// injector run ahead of what the engine had really read. Read counts only
+// records whose run tag authenticates: the ones our injector wrote.
+func TestReadCountsOnlyOurRecords(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.Session, cfg.Clock = "s", bus.VirtualClock
+	cfg.RunKey, _ = kafka.NewRunKey()
+	r := offline(t, cfg, 1, testControls(t))
+	tag := bus.RunTag("s", 0)
+	r.feed(event(0, 0, 1000, cfg.RunKey.EventHeader(tag), ev("a", 1000, 1)))
+	for off := int64(1); off <= 100; off++ { // foreign and external records
+		run := ""
+		if off%2 == 0 {
+			run = "s/0" // unsigned: forged
+		}
+		r.feed(event(0, off, 1000, run, ev(fmt.Sprint("x", off), 1000, 1)))
+	}
+	r.feed(headers{kind: kafka.HeaderClock, value: "2000", run: cfg.RunKey.MarkerHeader(tag, kafka.HeaderClock, "2000", 0), hasRun: true},
+		record{part: 0, offset: 101, ts: 2000})
+	if got := r.Read(); got != 2 {
+		t.Fatalf("Read() = %d, want 2 (our event and our marker)", got)
+	}
+}
