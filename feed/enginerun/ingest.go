@@ -30,9 +30,7 @@ func (r *Runner) take(p *partition, h headers, rec record) {
 	r.book.st.Consumed++
 	if r.cfg.Merge {
 		p.queue = append(p.queue, rec)
-		if r.queuedSince.IsZero() {
-			r.queuedSince = r.now()
-		}
+		r.merge.queued(r.now())
 		return
 	}
 	arrival := rec.ts
@@ -61,8 +59,8 @@ func (r *Runner) ingest(p int32, arrival int64, rec *record) {
 	ev, err := r.dec.Decode(rec.value)
 	if err != nil {
 		r.book.st.Malformed++
-		if msg := err.Error(); msg != r.lastMalf {
-			r.lastMalf = msg
+		if msg := err.Error(); msg != r.book.lastMalformed {
+			r.book.lastMalformed = msg
 			r.log(bus.Warn, fmt.Sprintf("%s/%d@%d skipped: %v", r.cfg.Events, rec.part, rec.offset, err))
 		}
 		return
@@ -142,11 +140,7 @@ const NoMarkersAfter = 10 * time.Second
 
 // checkMarkers gives up waiting for clock markers that do not come.
 func (r *Runner) checkMarkers(now time.Time) {
-	if !r.cfg.Merge || r.cfg.Group == "" || r.anyMarked || r.merge.noMarkers || r.queuedSince.IsZero() {
-		return
-	}
-	if now.Sub(r.queuedSince) >= NoMarkersAfter {
-		r.merge.noMarkers = true
+	if r.cfg.Merge && r.cfg.Group != "" && r.merge.giveUp(now) {
 		r.log(bus.Warn, fmt.Sprintf("no clock markers in %s after %v: reading its partitions as they come (not merged)", r.cfg.Events, NoMarkersAfter))
 		r.releaseMerged()
 	}
@@ -208,15 +202,15 @@ func (r *Runner) addPartitions(ids []int32) {
 func (r *Runner) handleEnds(e endsResult) {
 	if e.err != nil {
 		r.book.st.Err = "broker unreachable: " + e.err.Error()
-		if r.reachable {
+		if !r.book.unreachable {
 			r.log(bus.Warn, r.book.st.Err+" (the watermark waits: an outage is not idleness)")
 		}
-		r.reachable = false
+		r.book.unreachable = true
 	} else {
-		if !r.reachable {
+		if r.book.unreachable {
 			r.log(bus.Info, "broker reachable again")
 		}
-		r.book.st.Err, r.reachable = "", true
+		r.book.st.Err, r.book.unreachable = "", false
 	}
 	for _, p := range r.parts {
 		if end, ok := e.ends[p.id]; ok {
@@ -275,7 +269,7 @@ func (r *Runner) reset(n int, tag string) error {
 	if r.cfg.Session != "" {
 		r.tag = bus.RunTag(r.cfg.Session, n)
 	}
-	r.anyMarked, r.merge.noMarkers, r.queuedSince = false, false, time.Time{}
+	r.merge.newRun()
 	r.progress.newRun()
 	r.commits.newRun()
 	r.book.newRun(n)

@@ -96,7 +96,7 @@ func (r *Runner) mark(p *partition, h headers) {
 		if t, err := strconv.ParseInt(h.value, 10, 64); err == nil && t > p.bound {
 			p.bound = t
 		}
-		p.marked, r.anyMarked = true, true
+		p.marked, r.merge.anyMarked = true, true
 	}
 }
 

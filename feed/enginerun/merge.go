@@ -1,6 +1,9 @@
 package enginerun
 
-import "bytes"
+import (
+	"bytes"
+	"time"
+)
 
 // record is one record of the events topic, as the merged read and the
 // decoder need it (the loop copies it out of the Kafka client's record).
@@ -32,8 +35,31 @@ type merger struct {
 	// noMarkers: a group member gave up waiting for clock markers (another
 	// producer writes the topic): partitions that never had one hold the
 	// merge back only while they have unread records.
-	noMarkers bool
+	noMarkers   bool
+	anyMarked   bool      // a clock marker was read since the run started
+	queuedSince time.Time // when a record was first queued
 }
+
+// queued notes that a record was queued at now.
+func (m *merger) queued(now time.Time) {
+	if m.queuedSince.IsZero() {
+		m.queuedSince = now
+	}
+}
+
+// giveUp reports whether to stop waiting for clock markers that do not
+// come (NoMarkersAfter since the first record was queued, none seen), and
+// if so stops waiting.
+func (m *merger) giveUp(now time.Time) bool {
+	if m.anyMarked || m.noMarkers || m.queuedSince.IsZero() || now.Sub(m.queuedSince) < NoMarkersAfter {
+		return false
+	}
+	m.noMarkers = true
+	return true
+}
+
+// newRun forgets the previous run's markers.
+func (m *merger) newRun() { *m = merger{} }
 
 // next returns the partition whose head record goes next, or nil when the
 // merge must wait (or nothing is queued).

@@ -61,12 +61,7 @@ type Runner struct {
 	finished bool
 	arrival  int64 // real clock: when the fetch being handled arrived
 
-	lastMalf    string
-	lastSinkErr string
-	reachable   bool
-	lastCommit  time.Time
-	anyMarked   bool      // a clock marker was read since the last reset
-	queuedSince time.Time // when a record was first queued for the merge
+	lastCommit time.Time
 
 	// produceCtx outlives Run's context: a result produced just before a
 	// stop is still delivered by shutdown's flush, not failed by the cancel.
@@ -89,7 +84,7 @@ func New(cfg Config, deps Deps) (*Runner, error) {
 	}
 	r := &Runner{cfg: cfg, now: deps.Now, bus: deps.Bus, controls: deps.Controls, dec: engine.NewDecoder(),
 		commits: newCommits(), progress: newProgress(), left: map[string]bool{},
-		rebalC: make(chan rebalance), done: make(chan struct{}), reachable: true}
+		rebalC: make(chan rebalance), done: make(chan struct{})}
 	if r.now == nil {
 		r.now = time.Now
 	}
@@ -449,14 +444,14 @@ func (r *Runner) drainSink(ctx context.Context) {
 	defer cancel()
 	if err := r.sink.drain(wctx, r.tag); err != nil {
 		r.book.st.Err = err.Error()
-		if r.book.st.Err != r.lastSinkErr {
-			r.lastSinkErr = r.book.st.Err
+		if r.book.st.Err != r.book.lastSinkErr {
+			r.book.lastSinkErr = r.book.st.Err
 			r.log(bus.Warn, r.book.st.Err+" (kept, retrying)")
 		}
 		return
 	}
-	if r.lastSinkErr != "" {
-		r.lastSinkErr = ""
+	if r.book.lastSinkErr != "" {
+		r.book.lastSinkErr = ""
 		r.log(bus.Info, "results sink: written again")
 	}
 }

@@ -19,7 +19,7 @@ func offline(t *testing.T, cfg Config, parts int32, controls *bus.Controls) *Run
 	cfg = cfg.withDefaults()
 	cfg.NoKafkaResults = true
 	r := &Runner{cfg: cfg, now: func() time.Time { return time.UnixMilli(0) }, bus: bus.NewBus(), controls: controls,
-		dec: engine.NewDecoder(), commits: newCommits(), progress: newProgress(), left: map[string]bool{}, reachable: true}
+		dec: engine.NewDecoder(), commits: newCommits(), progress: newProgress(), left: map[string]bool{}}
 	r.settings = bus.Settings{Mode: cfg.Engine.Mode, Dedup: cfg.Engine.Dedup, WatermarkLag: cfg.Engine.Watermark}
 	if controls != nil {
 		r.settings = controls.Load()

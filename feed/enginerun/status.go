@@ -18,6 +18,10 @@ type statusBook struct {
 	rateMark    time.Time
 	rateEvents  int64
 	rateResults int64
+	// What was last said in the log, so a repeated problem is said once.
+	lastMalformed string
+	lastSinkErr   string
+	unreachable   bool // the broker could not be reached at the last look
 }
 
 // late records a late event (the engine's side output).
