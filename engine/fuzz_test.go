@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"math"
 	"reflect"
-	"strconv"
 	"testing"
 	"unicode/utf8"
 )
@@ -31,28 +30,6 @@ func FuzzDecodeResult(f *testing.F) {
 		}
 		if !reflect.DeepEqual(again, r) {
 			t.Fatalf("round trip: %+v became %+v", r, again)
-		}
-	})
-}
-
-// Ticks in every form: decoding never panics, a tick that decodes has a
-// positive finite rate, and the same rate as a plain number decodes alike.
-func FuzzDecodeTick(f *testing.F) {
-	for _, s := range []string{"40000", " 40030.5 ", `{"rate":40100,"ts":1700000000000}`,
-		`{"Realtime Currency Exchange Rate":{"5. Exchange Rate":"40307.73"}}`, "x", "-1", "NaN", "1e400", `{"rate":null}`, ""} {
-		f.Add([]byte(s))
-	}
-	f.Fuzz(func(t *testing.T, b []byte) {
-		tk, err := DecodeTick(b)
-		if err != nil {
-			return
-		}
-		if math.IsNaN(tk.Rate) || tk.Rate <= 0 || tk.Rate > MaxRate {
-			t.Fatalf("tick %q decoded to rate %v", b, tk.Rate)
-		}
-		plain, err := DecodeTick(strconv.AppendFloat(nil, tk.Rate, 'g', -1, 64))
-		if err != nil || plain.Rate != tk.Rate {
-			t.Fatalf("rate %v as a plain number: %v, %v", tk.Rate, plain, err)
 		}
 	})
 }
