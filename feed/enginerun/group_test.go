@@ -105,22 +105,30 @@ type member struct {
 
 func (g *groupRig) member(ctx context.Context, name string) *member {
 	g.t.Helper()
-	b := bus.NewBus()
 	cfg := DefaultConfig()
 	cfg.Events, cfg.Results, cfg.Group, cfg.RunKey = rigEvents, rigResults, "engines", g.key
 	cfg.Clock = bus.VirtualClock
 	cfg.Engine.Name = name
-	r, err := New(cfg, Deps{Kafka: g.kc, Bus: b})
+	return startRunner(g.t, ctx, cfg, g.kc)
+}
+
+// startRunner creates, starts and runs a runner until the test ends (or
+// its member is stopped: then the test puts Run's result back in done).
+func startRunner(t *testing.T, ctx context.Context, cfg Config, kc kafka.Config) *member {
+	t.Helper()
+	b := bus.NewBus()
+	r, err := New(cfg, Deps{Kafka: kc, Bus: b})
 	if err != nil {
-		g.t.Fatal(err)
+		t.Fatal(err)
 	}
 	if err := r.Start(ctx); err != nil {
-		g.t.Fatal(err)
+		r.Close()
+		t.Fatal(err)
 	}
 	rctx, stop := context.WithCancel(ctx)
 	m := &member{r: r, latest: b.Watch(), stop: stop, done: make(chan error, 1)}
 	go func() { m.done <- r.Run(rctx) }()
-	g.t.Cleanup(func() { stop(); <-m.done; r.Close() })
+	t.Cleanup(func() { stop(); <-m.done; r.Close() })
 	return m
 }
 
@@ -270,21 +278,9 @@ func TestRunnerReadsPartitionsAddedWhileItRuns(t *testing.T) {
 	g := newGroupRig(t, 2)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	b := bus.NewBus()
 	cfg := DefaultConfig()
 	cfg.Events, cfg.Results, cfg.RunKey, cfg.Clock = rigEvents, rigResults, g.key, bus.VirtualClock
-	r, err := New(cfg, Deps{Kafka: g.kc, Bus: b})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
-	if err := r.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
-	rctx, stop := context.WithCancel(ctx)
-	done := make(chan error, 1)
-	go func() { done <- r.Run(rctx) }()
-	m := &member{r: r, latest: b.Watch()}
+	m := startRunner(t, ctx, cfg, g.kc)
 	g.produce(ctx, 10)
 	m.waitFor(t, ctx, "the first events", func(st *bus.EngineStatus) bool { return st.Consumed == 10*rigDevices })
 	if _, err := kadm.NewClient(g.prod).CreatePartitions(ctx, 2, rigEvents); err != nil {
@@ -311,8 +307,9 @@ func TestRunnerReadsPartitionsAddedWhileItRuns(t *testing.T) {
 	m.waitFor(t, ctx, "the new partitions' events", func(st *bus.EngineStatus) bool {
 		return st.Consumed == 10*rigDevices+2 && len(st.PartitionLag) == 4
 	})
-	stop()
-	if err := <-done; err != nil {
+	m.stop()
+	if err := <-m.done; err != nil {
 		t.Fatal(err)
 	}
+	m.done <- nil // for the cleanup
 }

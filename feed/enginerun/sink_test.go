@@ -60,20 +60,9 @@ func TestSinkFailingLogsOnceAndShutdownFails(t *testing.T) {
 		}
 	}
 	sink := &failingSink{calls: make(chan string, 1024)}
-	eventBus := bus.NewBus()
-	watch := eventBus.Watch()
-	r, err := New(Config{Events: topics.Events, Results: topics.Results, Engine: engine.DefaultConfig(), Clock: bus.VirtualClock,
-		Sink: sink, NoKafkaResults: true, Tick: 5 * time.Millisecond}, Deps{Kafka: kc, Bus: eventBus})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
-	if err := r.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
-	rctx, stop := context.WithCancel(ctx)
-	runErr := make(chan error, 1)
-	go func() { runErr <- r.Run(rctx) }()
+	m := startRunner(t, ctx, Config{Events: topics.Events, Results: topics.Results, Engine: engine.DefaultConfig(), Clock: bus.VirtualClock,
+		Sink: sink, NoKafkaResults: true, Tick: 5 * time.Millisecond}, kc)
+	watch := m.latest
 	for range 10 { // ten failed writes: the sink kept failing over several ticks
 		select {
 		case run := <-sink.calls:
@@ -84,8 +73,9 @@ func TestSinkFailingLogsOnceAndShutdownFails(t *testing.T) {
 			t.Fatal("the engine never wrote to its sink")
 		}
 	}
-	stop()
-	err = <-runErr
+	m.stop()
+	err = <-m.done
+	m.done <- nil // for the cleanup
 	if err == nil || !strings.Contains(err.Error(), "not written") {
 		t.Errorf("stopped with results unwritten: Run returned %v, want an error saying they were not written", err)
 	}
