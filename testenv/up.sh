@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Bring up Kafka and Cassandra for integration tests (in parallel, fresh data each run).
 #
-#   eval "$(testenv/up.sh)"        # exports STREAMTOP_KAFKA, STREAMTOP_CASSANDRA, STREAMTOP_TESTENV_DIR, STREAMTOP_TESTENV
+#   eval "$(testenv/up.sh)"        # exports STREAMTOP_TESTENV_KAFKA, STREAMTOP_TESTENV_CASSANDRA, STREAMTOP_TESTENV_DIR, STREAMTOP_TESTENV
 #   testenv/up.sh --keep           # reuse existing data instead of wiping it
 #   testenv/up.sh --only kafka     # or --only cassandra
 #
@@ -53,8 +53,8 @@ fi
 {
   for s in "${services[@]}"; do
     case "$s" in
-      kafka) echo "export STREAMTOP_KAFKA=$(cat "$tmp/kafka.addr")" ;;
-      cassandra) echo "export STREAMTOP_CASSANDRA=$(cat "$tmp/cassandra.addr")" ;;
+      kafka) echo "export STREAMTOP_TESTENV_KAFKA=$(cat "$tmp/kafka.addr")" ;;
+      cassandra) echo "export STREAMTOP_TESTENV_CASSANDRA=$(cat "$tmp/cassandra.addr")" ;;
     esac
   done
   echo "export STREAMTOP_TESTENV_DIR=$STREAMTOP_TESTENV_DIR"

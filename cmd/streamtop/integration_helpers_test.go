@@ -43,7 +43,7 @@ type itEnv struct {
 	kcat        string
 }
 
-const itSkipMsg = "integration: set STREAMTOP_KAFKA and STREAMTOP_CASSANDRA (testenv/up.sh); CI runs these"
+const itSkipMsg = "integration: set STREAMTOP_TESTENV_KAFKA and STREAMTOP_TESTENV_CASSANDRA (testenv/up.sh); CI runs these"
 
 // itRequire skips (or, under STREAMTOP_REQUIRE_SERVICES, fails) when what
 // the integration tests need is missing.
@@ -59,9 +59,9 @@ func itRequire(t *testing.T, what string) {
 // faults: the test also needs testenv's scripts to stop and start them.
 func integration(t *testing.T, faults bool) itEnv {
 	t.Helper()
-	e := itEnv{kafka: os.Getenv("STREAMTOP_KAFKA"), cass: os.Getenv("STREAMTOP_CASSANDRA"), testenv: os.Getenv("STREAMTOP_TESTENV")}
+	e := itEnv{kafka: os.Getenv("STREAMTOP_TESTENV_KAFKA"), cass: os.Getenv("STREAMTOP_TESTENV_CASSANDRA"), testenv: os.Getenv("STREAMTOP_TESTENV")}
 	if e.kafka == "" || e.cass == "" {
-		itRequire(t, "STREAMTOP_KAFKA and STREAMTOP_CASSANDRA")
+		itRequire(t, "STREAMTOP_TESTENV_KAFKA and STREAMTOP_TESTENV_CASSANDRA")
 	}
 	if faults {
 		if e.testenv == "" || os.Getenv("STREAMTOP_TESTENV_DIR") == "" {

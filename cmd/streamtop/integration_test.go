@@ -2,8 +2,8 @@ package main
 
 // Integration tests: every role (inject, engine, compare) runs as its own
 // process of the built binary against a real Apache Kafka and a real Apache
-// Cassandra on loopback (testenv/up.sh). They read STREAMTOP_KAFKA and
-// STREAMTOP_CASSANDRA (and, for the fault tests, STREAMTOP_TESTENV and
+// Cassandra on loopback (testenv/up.sh). They read STREAMTOP_TESTENV_KAFKA and
+// STREAMTOP_TESTENV_CASSANDRA (and, for the fault tests, STREAMTOP_TESTENV and
 // STREAMTOP_TESTENV_DIR); without them they skip, or fail when
 // STREAMTOP_REQUIRE_SERVICES is set. Every test uses its own topics,
 // consumer group and keyspace; the boontadata keyspace is fixed, see

@@ -20,12 +20,12 @@ import (
 // use, or skips (fails under STREAMTOP_REQUIRE_SERVICES) when there is none.
 func server(t *testing.T) string {
 	t.Helper()
-	addr := os.Getenv("STREAMTOP_CASSANDRA")
+	addr := os.Getenv("STREAMTOP_TESTENV_CASSANDRA")
 	if addr == "" {
 		if os.Getenv("STREAMTOP_REQUIRE_SERVICES") != "" {
-			t.Fatal("STREAMTOP_CASSANDRA is required")
+			t.Fatal("STREAMTOP_TESTENV_CASSANDRA is required")
 		}
-		t.Skip("STREAMTOP_CASSANDRA is not set; CI runs these against a real Cassandra (eval \"$(testenv/up.sh)\")")
+		t.Skip("STREAMTOP_TESTENV_CASSANDRA is not set; CI runs these against a real Cassandra (eval \"$(testenv/up.sh)\")")
 	}
 	return addr
 }
