@@ -233,7 +233,10 @@ func kcatScenario(suffix string) (events []kcatEvent, closers map[engine.Key]boo
 		dup := evs[10]
 		dup.dup = true
 		evs = append(evs[:41], append([]kcatEvent{dup}, evs[41:]...)...)
-		c := kcatEvent{id: dev + "-closer", device: dev, cat: "cat-1", dt: t0 + 60_000, m1: 5, m2: 0.5}
+		// The closer is past every event's window (they span 20 s) and
+		// within max-skew [1 min] of its send time: an event further ahead
+		// of its arrival does not move the watermark (SPEC §3).
+		c := kcatEvent{id: dev + "-closer", device: dev, cat: "cat-1", dt: t0 + 35_000, m1: 5, m2: 0.5}
 		evs = append(evs, c)
 		closers[engine.Key{Device: dev, Category: c.cat, WindowEnd: engine.WindowEnd(c.dt, 5000)}] = true
 		events = append(events, evs...)
