@@ -45,11 +45,29 @@ func (r *Runner) classify(p int32, h headers, empty bool) (k kind, verified bool
 		}
 		return ownMarker, true
 	}
-	tag, ok := r.cfg.RunKey.VerifyEvent(h.run)
+	tag, ok := r.verifyEvent(h.run)
 	if !ok || (tag != r.tag && !r.moveTo(tag)) {
 		return foreign, ok
 	}
 	return ownEvent, true
+}
+
+// verdict is what verifying a run header said.
+type verdict struct {
+	value, tag string
+	ok         bool
+}
+
+// verifyEvent verifies an event's run header. Every event of a run carries
+// the same value, so the last verdict is kept: one MAC per run, not per
+// event (an HMAC costs about as much as the engine's whole work on an event).
+func (r *Runner) verifyEvent(v string) (string, bool) {
+	if v == r.verified.value && v != "" {
+		return r.verified.tag, r.verified.ok
+	}
+	tag, ok := r.cfg.RunKey.VerifyEvent(v)
+	r.verified = verdict{value: v, tag: tag, ok: ok}
+	return tag, ok
 }
 
 // moveTo decides whether an authenticated record of run tag moves the

@@ -68,6 +68,8 @@ type Runner struct {
 	produceCtx    context.Context
 	cancelProduce context.CancelFunc
 
+	verified verdict // the last event run header verified, and what it said
+
 	rebalC   chan rebalance // group callbacks → loop
 	done     chan struct{}  // closed when Run stops handling rebalances
 	doneOnce sync.Once
@@ -356,12 +358,13 @@ func (r *Runner) handleFetches(ctx context.Context, fs kgo.Fetches) {
 
 // record copies what the runner needs out of a client record.
 func (r *Runner) record(p *partition, rec *kgo.Record) {
-	h := headersOf(rec.Headers)
+	h := r.headersOf(rec.Headers)
 	r.take(p, h, record{part: p.id, offset: rec.Offset, ts: rec.Timestamp.UnixMilli(), key: rec.Key, value: rec.Value})
 }
 
-// headersOf gathers a record's streamtop headers.
-func headersOf(hs []kgo.RecordHeader) headers {
+// headersOf gathers a record's streamtop headers. A run header equal to
+// the last one verified reuses its string: no allocation per event.
+func (r *Runner) headersOf(hs []kgo.RecordHeader) headers {
 	var h headers
 	for _, x := range hs {
 		if !strings.HasPrefix(x.Key, "streamtop-") {
@@ -369,7 +372,10 @@ func headersOf(hs []kgo.RecordHeader) headers {
 		}
 		switch {
 		case x.Key == kafka.HeaderRun && !h.hasRun:
-			h.run, h.hasRun = string(x.Value), true
+			h.run, h.hasRun = r.verified.value, true
+			if string(x.Value) != r.verified.value {
+				h.run = string(x.Value)
+			}
 		case (x.Key == kafka.HeaderEnd || x.Key == kafka.HeaderClock) && h.kind == "":
 			h.kind, h.value = x.Key, string(x.Value)
 		default:

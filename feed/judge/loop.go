@@ -90,6 +90,7 @@ type KafkaDown struct {
 	kc    kafka.Config
 	cl    *kgo.Client
 	start map[int32]int64
+	last  lastVerdict // owned by Run's loop
 }
 
 // NewKafkaDown reads cfg.Results on the cluster kc.
@@ -178,6 +179,22 @@ func (k *KafkaDown) batch(fs kgo.Fetches) DownBatch {
 	return db
 }
 
+// verifyResult verifies a result's run header; every result of a run
+// carries the same value, so the last verdict is kept (one MAC per run).
+func (k *KafkaDown) verifyResult(v string) (string, bool) {
+	if v != k.last.value || v == "" {
+		tag, ok := k.cfg.RunKey.VerifyEvent(v)
+		k.last = lastVerdict{value: v, tag: tag, ok: ok}
+	}
+	return k.last.tag, k.last.ok
+}
+
+// lastVerdict is what verifying a run header said.
+type lastVerdict struct {
+	value, tag string
+	ok         bool
+}
+
 // record books one record of the results topic.
 func (k *KafkaDown) record(rec *kgo.Record, db *DownBatch) {
 	runV, tagged := kafka.Header(rec, kafka.HeaderRun)
@@ -192,7 +209,7 @@ func (k *KafkaDown) record(rec *kgo.Record, db *DownBatch) {
 		if progress {
 			tag, ok = k.cfg.RunKey.VerifyMarker(runV, kafka.HeaderProgress, progV, rec.Partition)
 		} else {
-			tag, ok = k.cfg.RunKey.VerifyEvent(runV)
+			tag, ok = k.verifyResult(runV)
 		}
 		if !ok {
 			db.Foreign++
