@@ -206,3 +206,39 @@ func TestReadCountsOnlyOurRecords(t *testing.T) {
 		t.Fatalf("Read() = %d, want 2 (our event and our marker)", got)
 	}
 }
+
+// The merged read releases queued records only as far as every partition's
+// clock marker allows, then in timestamp order.
+func TestMergedReadWaitsForMarkersThenReleases(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.Session, cfg.Clock, cfg.Merge = "s", bus.VirtualClock, true
+	cfg.RunKey, _ = kafka.NewRunKey()
+	r := offline(t, cfg, 2, testControls(t))
+	tag := bus.RunTag("s", 0)
+	h := cfg.RunKey.EventHeader(tag)
+	r.feed(event(0, 0, 3000, h, ev("c", 3000, 1)))
+	r.feed(event(1, 0, 1000, h, ev("a", 1000, 1)))
+	r.feed(event(0, 1, 4000, h, ev("d", 4000, 1)))
+	r.afterRecords(context.Background())
+	// a (1000) goes: every partition has something queued at or after it.
+	// Then partition 1 is empty and unmarked: it may still bring an
+	// earlier record than c, so c waits.
+	if st := r.eng.Stats(); st.Accepted != 1 || len(r.parts[0].queue) != 2 {
+		t.Fatalf("accepted %d, %d left in partition 0 before any marker: want a released, c and d held", st.Accepted, len(r.parts[0].queue))
+	}
+	clock := func(p int32, off int64, v string) {
+		r.feed(headers{kind: kafka.HeaderClock, value: v, run: cfg.RunKey.MarkerHeader(tag, kafka.HeaderClock, v, p), hasRun: true},
+			record{part: p, offset: off, ts: 0})
+	}
+	clock(0, 2, "5000")
+	clock(1, 1, "3500") // partition 1 may still bring something at 3500
+	r.afterRecords(context.Background())
+	if st := r.eng.Stats(); st.Accepted != 2 || len(r.parts[0].queue) != 1 {
+		t.Fatalf("accepted %d, %d left in partition 0: want a and c released, d held", st.Accepted, len(r.parts[0].queue))
+	}
+	clock(1, 2, "5000")
+	r.afterRecords(context.Background())
+	if st := r.eng.Stats(); st.Accepted != 3 {
+		t.Fatalf("accepted %d after every marker passed 4000, want 3", st.Accepted)
+	}
+}
