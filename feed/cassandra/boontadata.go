@@ -101,9 +101,7 @@ func (t *BoontadataTruth) Run(ctx context.Context, out chan<- *bus.TruthBatch) e
 			for _, r := range send {
 				tb.BySend = append(tb.BySend, bus.TruthValue{Key: r.Key, Agg: r.Agg})
 			}
-			select {
-			case out <- tb:
-			case <-ctx.Done():
+			if !deliver(ctx, out, tb) {
 				return nil
 			}
 			if done {
@@ -113,10 +111,8 @@ func (t *BoontadataTruth) Run(ctx context.Context, out chan<- *bus.TruthBatch) e
 		} else if t.Log != nil {
 			t.Log(bus.Warn, "boontadata truth: "+err.Error()+" (retrying)")
 		}
-		select {
-		case <-ctx.Done():
+		if !pause(ctx, interval) {
 			return nil
-		case <-time.After(interval):
 		}
 	}
 }
@@ -162,16 +158,12 @@ func (d *BoontadataDown) Run(ctx context.Context, out chan<- judge.DownBatch) er
 			db.Results = append(db.Results, judge.TaggedResult{Result: engine.Result{Key: r.Key, Agg: r.Agg, Engine: d.Suffix}})
 		}
 		if len(db.Results) > 0 || db.Problem != "" {
-			select {
-			case out <- db:
-			case <-ctx.Done():
+			if !deliver(ctx, out, db) {
 				return nil
 			}
 		}
-		select {
-		case <-ctx.Done():
+		if !pause(ctx, interval) {
 			return nil
-		case <-time.After(interval):
 		}
 	}
 }

@@ -34,9 +34,7 @@ func (t *Truth) Run(ctx context.Context, out chan<- *bus.TruthBatch) error {
 		switch {
 		case err == nil:
 			lastErr = ""
-			select {
-			case out <- tb:
-			case <-ctx.Done():
+			if !deliver(ctx, out, tb) {
 				return nil
 			}
 			if tb.Done {
@@ -49,10 +47,8 @@ func (t *Truth) Run(ctx context.Context, out chan<- *bus.TruthBatch) error {
 			lastErr = err.Error()
 			t.Log(bus.Warn, "truth from Cassandra: "+lastErr+" (retrying)")
 		}
-		select {
-		case <-ctx.Done():
+		if !pause(ctx, interval) {
 			return nil
-		case <-time.After(interval):
 		}
 	}
 }
@@ -128,16 +124,33 @@ func (d *TableDown) Run(ctx context.Context, out chan<- judge.DownBatch) error {
 			if prog, err := d.Store.Progress(ctx, run, d.Engine); err == nil && len(prog) > 0 {
 				db.Progress = append(db.Progress, judge.ProgressMark{Tag: run, Stream: 0, Closed: prog})
 			}
-			select {
-			case out <- db:
-			case <-ctx.Done():
+			if !deliver(ctx, out, db) {
 				return nil
 			}
 		}
-		select {
-		case <-ctx.Done():
+		if !pause(ctx, interval) {
 			return nil
-		case <-time.After(interval):
 		}
+	}
+}
+
+// deliver hands v to out, or reports false when ctx ends first: the readers
+// here poll a table and stop with their context.
+func deliver[T any](ctx context.Context, out chan<- T, v T) bool {
+	select {
+	case out <- v:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
+
+// pause waits d between two polls, or reports false when ctx ends first.
+func pause(ctx context.Context, d time.Duration) bool {
+	select {
+	case <-ctx.Done():
+		return false
+	case <-time.After(d):
+		return true
 	}
 }
