@@ -60,11 +60,26 @@ func newGroupRig(t *testing.T, parts int32) *groupRig {
 
 // produce writes n events per device, 100 ms of event time apart, each
 // event's timestamp its device time (a virtual clock), and adds them to
-// the truth.
+// the truth. It writes one second of event time at a time, synchronously:
+// a reader may see one partition's records before another's, but never
+// one partition a whole idle period (SPEC §3, 6 s) behind the others. A
+// batch written at once could show a reader a partition caught up at 7 s
+// while another is at 20 s, and the idle rule would then rightly close the
+// first partition's windows before the rest of its records arrive.
 func (g *groupRig) produce(ctx context.Context, n int) {
 	g.t.Helper()
+	const step = 10 // events per device per write: 1 s of event time
 	var recs []*kgo.Record
-	for range n {
+	flush := func() {
+		if err := g.prod.ProduceSync(ctx, recs...).FirstErr(); err != nil {
+			g.t.Fatal(err)
+		}
+		recs = recs[:0]
+	}
+	for i := range n {
+		if i > 0 && i%step == 0 {
+			flush()
+		}
 		ts := int64(g.nextSeq) * 100
 		for d := range rigDevices {
 			dev := fmt.Sprintf("dev-%d", d)
@@ -76,9 +91,7 @@ func (g *groupRig) produce(ctx context.Context, n int) {
 		}
 		g.nextSeq++
 	}
-	if err := g.prod.ProduceSync(ctx, recs...).FirstErr(); err != nil {
-		g.t.Fatal(err)
-	}
+	flush()
 }
 
 // end writes the end marker of the run to every partition.
