@@ -54,7 +54,9 @@ func (c Cache) client() *http.Client {
 }
 
 // JarFile is where jar j is kept once verified.
-func (c Cache) JarFile(j Jar) string { return filepath.Join(c.Root, "maven", filepath.FromSlash(j.Path)) }
+func (c Cache) JarFile(j Jar) string {
+	return filepath.Join(c.Root, "maven", filepath.FromSlash(j.Path))
+}
 
 // Progress is what a fetch reports as it goes.
 type Progress struct {
