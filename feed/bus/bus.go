@@ -105,6 +105,7 @@ type Snapshot struct {
 	Compare   *CompareStatus
 	Rates     *RateStatus
 	Run       *RunStatus
+	Peers     map[string]*PeerStatus // by name; the map is replaced, never changed
 	Logs      []LogEntry // oldest first, at most MaxLogs
 	LogsLost  int64      // log entries dropped for space
 	Coalesced int64      // statuses replaced before the screen read them
@@ -126,6 +127,13 @@ func (l *Latest) put(msg any) {
 		bit, l.snap.Rates = 8, m
 	case *RunStatus:
 		bit, l.snap.Run = 16, m
+	case *PeerStatus:
+		peers := make(map[string]*PeerStatus, len(l.snap.Peers)+1)
+		for k, v := range l.snap.Peers {
+			peers[k] = v
+		}
+		peers[m.Name] = m
+		bit, l.snap.Peers = 32, peers
 	case LogEntry:
 		if len(l.snap.Logs) >= MaxLogs {
 			n := copy(l.snap.Logs, l.snap.Logs[1:])
