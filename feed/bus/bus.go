@@ -106,10 +106,10 @@ type Snapshot struct {
 	Rates     *RateStatus
 	Run       *RunStatus
 	Peers     map[string]*PeerStatus // by name; the map is replaced, never changed
-	Logs      []LogEntry // oldest first, at most MaxLogs
-	LogsLost  int64      // log entries dropped for space
-	Coalesced int64      // statuses replaced before the screen read them
-	Seq       uint64     // increases with every message received
+	Logs      []LogEntry             // oldest first, at most MaxLogs
+	LogsLost  int64                  // log entries dropped for space
+	Coalesced int64                  // statuses replaced before the screen read them
+	Seq       uint64                 // increases with every message received
 }
 
 func (l *Latest) put(msg any) {
