@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/streamtop/streamtop/feed/kafka"
 )
 
 func TestParseLock(t *testing.T) {
@@ -125,4 +127,33 @@ func ExampleOffsets() {
 	// Output:
 	// 1:0,3:7
 	// ""
+}
+
+func TestClientProperties(t *testing.T) {
+	if p, err := ClientProperties(kafka.Config{}); err != nil || p != "" {
+		t.Fatalf("plaintext: %q %v", p, err)
+	}
+	dir := t.TempDir()
+	ca := filepath.Join(dir, "ca.pem")
+	os.WriteFile(ca, []byte("x"), 0o600)
+	p, err := ClientProperties(kafka.Config{TLS: kafka.TLSFiles{CA: ca}, SASL: kafka.SASL{Mechanism: "scram-sha-512", User: "u", Password: `p"w=1`}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"security.protocol=SASL_SSL", "ssl.truststore.type=PEM", "sasl.mechanism=SCRAM-SHA-512",
+		`ScramLoginModule required username\="u" password\="p\\"w\=1";`} {
+		if !strings.Contains(p, want) {
+			t.Errorf("missing %s in\n%s", want, p)
+		}
+	}
+	if _, err := ClientProperties(kafka.Config{SASL: kafka.SASL{Mechanism: "gssapi"}}); err == nil {
+		t.Error("an unknown mechanism was accepted")
+	}
+	f, err := WriteClientProperties(kafka.Config{SASL: kafka.SASL{Mechanism: "plain", User: "u", Password: "secret"}}, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st, err := os.Stat(f); err != nil || st.Mode().Perm() != 0o600 {
+		t.Fatalf("properties file %v %v", st.Mode(), err)
+	}
 }

@@ -50,6 +50,7 @@ func newRoot(s streams) *cobra.Command {
 		newCommand(commandText["compare"], &cmp, func(c *cobra.Command) error { return runCompare(c.Context(), &cmp, s) }),
 		newCommand(commandText["watch"], &watch, func(c *cobra.Command) error { return runWatch(c.Context(), &watch, s) }),
 		newCommand(commandText["bench"], &bench, func(c *cobra.Command) error { return runBench(c.Context(), &bench, s) }),
+		newPeersCommand(s),
 		newVersionCommand(s),
 	)
 	return root

@@ -29,6 +29,7 @@ const (
 	grpRun       = "run"
 	grpOutput    = "output"
 	grpBench     = "bench"
+	grpPeers     = "peers"
 	grpEmbedded  = "embedded broker"
 	grpKafka     = "kafka connection"
 	grpTopics    = "topics"
@@ -36,7 +37,7 @@ const (
 	grpSchema    = "cassandra tables"
 )
 
-var groupOrder = []string{grpInjector, grpEngine, grpCompare, grpRates, grpRun, grpOutput, grpBench, grpEmbedded,
+var groupOrder = []string{grpInjector, grpEngine, grpCompare, grpRates, grpRun, grpOutput, grpBench, grpPeers, grpEmbedded,
 	grpKafka, grpTopics, grpCassandra, grpSchema}
 
 // envPrefix starts every variable a connection flag reads.

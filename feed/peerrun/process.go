@@ -30,6 +30,9 @@ type Deps struct {
 	Bus  *bus.Bus
 	Now  func() time.Time // [time.Now]
 	Proc string           // [/proc]
+	// LogTo, when set, gets every line of the peer's log (printable), as
+	// `streamtop peers run` shows it.
+	LogTo io.Writer
 }
 
 // Validate checks cfg.
@@ -215,6 +218,9 @@ func (p *Process) take(l line) {
 		p.logf(bus.Warn, "cannot %s", rest)
 	default:
 		p.log.add(rest)
+		if p.deps.LogTo != nil {
+			fmt.Fprintf(p.deps.LogTo, "%s | %s\n", p.cfg.Peer.Name, rest)
+		}
 		return
 	}
 	p.publish()
