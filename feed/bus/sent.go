@@ -17,3 +17,14 @@ type SentBatch struct {
 	Tag    string // the run's tag, as in TruthBatch
 	Events []SentEvent
 }
+
+// RunStart says where run Run begins on the events topic: the end offsets
+// of Topic's partitions before the run's first record, after every record
+// of the runs before it. A peer (SPEC §9) restarted for the run reads from
+// there. The injector publishes it only when asked (inject.Config.PublishStart).
+type RunStart struct {
+	Run     int
+	Tag     string
+	Topic   string
+	Offsets map[int32]int64
+}

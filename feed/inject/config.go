@@ -47,6 +47,9 @@ type Config struct {
 	// PublishSent also publishes each batch's events as a *bus.SentBatch,
 	// for a writer of the original's raw_events.
 	PublishSent bool
+	// PublishStart publishes a *bus.RunStart before each run's first
+	// record: where peers restarted for the run read from.
+	PublishStart bool
 }
 
 // DefaultPartitionCheck is how often an injector looks for partitions

@@ -190,3 +190,59 @@ func TestInjectorMarksPartitionsAddedDuringTheRun(t *testing.T) {
 		t.Fatalf("%d records refused (a marker for a partition the producer did not know yet)", n)
 	}
 }
+
+// Each run says where it begins (for peers restarted on a reset): after
+// every record of the run before, before any record of its own.
+func TestInjectorPublishesWhereEachRunStarts(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	gc := sim.DefaultGeneratorConfig()
+	gc.Devices, gc.Events = 3, 40
+	in, kc, _ := setup(t, ctx, 2, Config{Generator: gc, Clock: bus.VirtualClock, EndMarker: true, PublishStart: true})
+	starts := in.deps.Bus.Subscribe(8, func(m any) bool { _, ok := m.(*bus.RunStart); return ok })
+	run(t, ctx, in)
+	next := func() *bus.RunStart {
+		select {
+		case m := <-starts.C():
+			return m.(*bus.RunStart)
+		case <-ctx.Done():
+			t.Fatal("no RunStart")
+			return nil
+		}
+	}
+	if s := next(); s.Run != 0 || s.Tag != "s/0" || s.Topic != "events" || s.Offsets[0] != 0 || s.Offsets[1] != 0 {
+		t.Fatalf("run 0 starts at %+v", s)
+	}
+	recs := read(t, ctx, kc)
+	ends := map[int32]int64{} // partition → offset of its end marker + 1
+	for len(ends) < 2 {
+		select {
+		case rec := <-recs:
+			if _, ok := kafka.Header(rec, kafka.HeaderEnd); ok {
+				ends[rec.Partition] = rec.Offset + 1
+			}
+		case <-ctx.Done():
+			t.Fatal("run 0 did not end")
+		}
+	}
+	in.deps.Controls.Apply(bus.Reset)
+	s := next()
+	if s.Run != 1 || s.Tag != "s/1" || s.Offsets[0] != ends[0] || s.Offsets[1] != ends[1] {
+		t.Fatalf("run 1 starts at %+v, run 0 ended at %v", s, ends)
+	}
+	// The first record at each start offset is run 1's.
+	for got := 0; got < 2; {
+		select {
+		case rec := <-recs:
+			if rec.Offset != s.Offsets[rec.Partition] {
+				continue
+			}
+			if v, _ := kafka.Header(rec, kafka.HeaderRun); v != "s/1" {
+				t.Fatalf("record at run 1's start on partition %d has run header %q", rec.Partition, v)
+			}
+			got++
+		case <-ctx.Done():
+			t.Fatal("run 1 wrote nothing")
+		}
+	}
+}

@@ -56,7 +56,12 @@ func (in *Injector) runOnce(ctx context.Context, run int, parts *int32) error {
 		return err
 	}
 	defer func() { *parts = r.parts; r.close() }()
-	changed := in.deps.Controls.Changed()
+	changed := in.deps.Controls.Changed() // before: a reset meanwhile is seen
+	if in.cfg.PublishStart {
+		if err := r.publishStart(ctx); err != nil {
+			return err
+		}
+	}
 	for {
 		select {
 		case <-ctx.Done():
