@@ -184,3 +184,25 @@ func TestStopLeavesNothingRunning(t *testing.T) {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
+
+// A peer's read count: every record before its run's start counts, then
+// what its group commits (never less than the run's start).
+func TestPositionCountsFromTheSession(t *testing.T) {
+	var p position
+	p.newRun(map[int32]int64{0: 10, 1: 20})
+	if p.Read() != 0 {
+		t.Fatalf("at the session's start: %d", p.Read())
+	}
+	p.update(map[int32]int64{0: 15})
+	if p.Read() != 5 {
+		t.Fatalf("after 5 read on partition 0: %d", p.Read())
+	}
+	p.update(map[int32]int64{0: 3, 1: 25}) // a stale commit behind the start counts as the start
+	if p.Read() != 5 {
+		t.Fatalf("stale commit: %d", p.Read())
+	}
+	p.newRun(map[int32]int64{0: 40, 1: 30, 2: 7}) // a reset; partition 2 was added
+	if p.Read() != 30+10+7 {
+		t.Fatalf("run 2 starts: %d", p.Read())
+	}
+}
