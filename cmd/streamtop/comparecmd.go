@@ -21,6 +21,12 @@ import (
 // runCompare is `streamtop compare`: every --downstream judged against the
 // truth in Cassandra, each with its own score.
 func runCompare(ctx context.Context, cfg *compareConfig, s streams) error {
+	if suffixes, err := rateDownstreams(cfg); err != nil || len(suffixes) > 0 {
+		if err != nil {
+			return usageErr(err)
+		}
+		return runRateChecks(ctx, cfg, suffixes, s)
+	}
 	h := newHeadless("compare", cfg.duration, s.err)
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()

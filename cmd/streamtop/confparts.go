@@ -281,8 +281,8 @@ func firstError(errs ...error) error {
 	return nil
 }
 
-// parseDownstream reads a --downstream value: its kind (topic, table or
-// boontadata) and its name.
+// parseDownstream reads a --downstream value: its kind (topic, table,
+// boontadata or rates) and its name.
 func parseDownstream(v string) (kind, name string, err error) {
 	kind, name, _ = strings.Cut(v, ":")
 	switch kind {
@@ -294,8 +294,12 @@ func parseDownstream(v string) (kind, name string, err error) {
 		if name == "" {
 			name = "downstream"
 		}
+	case "rates":
+		if name == "" {
+			name = "storm"
+		}
 	default:
-		return "", "", fmt.Errorf("--downstream %q: want topic:NAME, table:ENGINE or boontadata[:SUFFIX]", v)
+		return "", "", fmt.Errorf("--downstream %q: want topic:NAME, table:ENGINE, boontadata[:SUFFIX] or rates[:SUFFIX]", v)
 	}
 	return kind, name, nil
 }

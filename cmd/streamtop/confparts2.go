@@ -32,7 +32,7 @@ func (c *compareFlags) bindTolerance(b *binder) {
 func (c *compareFlags) bindJudging(b *binder) {
 	b.in(grpCompare)
 	b.str(&c.runID, "run", "", "the run to judge (default: the latest run in Cassandra)")
-	b.value(repeatedValue{&c.downstreams}, "downstream", "D", "what to judge, repeatable: topic:NAME (results JSON on a topic), table:ENGINE (our Cassandra table), boontadata[:SUFFIX] (the original's agg_events) (default topic:<--topic-results>)")
+	b.value(repeatedValue{&c.downstreams}, "downstream", "D", "what to judge, repeatable: topic:NAME (results JSON on a topic), table:ENGINE (our Cassandra table), boontadata[:SUFFIX] (the original's agg_events), rates[:SUFFIX] (a rate pipeline's topics <rate topic>.SUFFIX…, matched against ours record by record; default storm) (default topic:<--topic-results>)")
 	b.boolean(&c.follow, "follow", "f", "keep judging live, printing the scores, until interrupted")
 	b.duration(&c.timeout, "timeout", "", "give up waiting for a final verdict after this long (then report what is settled, exit 1)")
 	b.duration(&c.idleFinal, "idle-final", "", "a downstream without progress records is final once the truth is final and it has been silent this long")
