@@ -5,6 +5,9 @@ import (
 	"net"
 	"strconv"
 
+	"github.com/twmb/franz-go/pkg/kmsg"
+	"github.com/twmb/franz-go/pkg/kversion"
+
 	"github.com/twmb/franz-go/pkg/kfake"
 )
 
@@ -54,6 +57,7 @@ func StartEmbeddedWith(cfg EmbeddedConfig) (*Embedded, error) {
 		kfake.ClusterID("streamtop-embedded"),
 		// Data lives in memory: let retention (set per topic) run often.
 		kfake.BrokerConfigs(map[string]string{"log.cleaner.backoff.ms": "1000"}),
+		kfake.MaxVersions(javaCompatibleVersions()),
 		kfake.ListenFn(func(network, _ string) (net.Listener, error) {
 			ln, err := net.Listen(network, net.JoinHostPort(host, strconv.Itoa(port)))
 			if err != nil || cfg.Advertise == "" {
@@ -133,3 +137,15 @@ func (e *Embedded) Addr() string { return e.addr }
 
 // Close stops the broker; its data is gone.
 func (e *Embedded) Close() { e.cluster.Close() }
+
+// javaCompatibleVersions are the request versions the embedded broker
+// offers: kfake's own, less two whose responses carry null arrays the Java
+// clients (the peers: Kafka Streams, Flink) do not accept. Without
+// DescribeTopicPartitions the Java Admin client falls back to Metadata;
+// CreateTopics v4 answers without the per-topic configs v5 added.
+func javaCompatibleVersions() *kversion.Versions {
+	v := kversion.Stable()
+	v.SetMaxKeyVersion(int16(kmsg.DescribeTopicPartitions), -1)
+	v.SetMaxKeyVersion(int16(kmsg.CreateTopics), 4)
+	return v
+}
