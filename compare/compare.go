@@ -136,7 +136,8 @@ type entry struct {
 	left, right *entry // links in the exception or the pending tree
 	prio        uint64 // the tree's heap priority
 	cause       string // the cause last computed…
-	causeGen    uint64 // …under Comparator.gen; 0: stale
+	causeGen    uint64 // …under Comparator.gen (0: stale)…
+	causeEv     uint64 // …and its evidence's version
 }
 
 // Comparator joins one downstream with the truth.

@@ -57,13 +57,19 @@ type keyEvidence struct {
 	copiesProc, copiesBatch, copiesAll candSet
 	// The send-window sums of K under the same three scopes.
 	sendProc, sendBatch, sendAll sum
+	version                      uint64 // bumped on every change
 }
 
 // idState is what is remembered of one id while copies of it may come.
 type idState struct {
-	first     int64 // first send, ms
 	accepted  int64 // last send a processing-time dedup accepted, ms
 	lastBatch int64 // window end (by send time) of the last send
+}
+
+// idAge is an id's hash and its first send, in first-send order.
+type idAge struct {
+	h     uint64
+	first int64
 }
 
 // MaxIDs bounds the ids remembered to tell copies from originals; past it
@@ -77,26 +83,36 @@ const MaxIDs = 1 << 20
 const IDRetention = 30 * time.Minute
 
 // idMemory tells the first send of an id from its copies, in bounded memory.
+// Ids are held by a 64-bit hash: no pointer for the collector to scan, and
+// a collision (about 1 in 10^7 runs at a million ids) costs one cause.
+// The hash is FNV-1a, not a seeded one, so the package stays deterministic.
 type idMemory struct {
-	ids   map[string]idState
-	order []string // ids in first-send order; order[head:] are live
+	ids   map[uint64]idState
+	order []idAge // ids in first-send order; order[head:] are live
 	head  int
 	peak  int // the most ids since ids was last rebuilt
 }
 
+// idHash is 64-bit FNV-1a of id.
+func idHash(id string) uint64 {
+	h := uint64(14695981039346656037)
+	for i := 0; i < len(id); i++ {
+		h = (h ^ uint64(id[i])) * 1099511628211
+	}
+	return h
+}
+
 func (m *idMemory) forget(latest, retention int64) {
 	for m.head < len(m.order) {
-		id := m.order[m.head]
-		st, ok := m.ids[id]
-		if ok && len(m.ids) <= MaxIDs && latest-st.first <= retention {
+		a := m.order[m.head]
+		if len(m.ids) <= MaxIDs && latest-a.first <= retention {
 			break
 		}
-		delete(m.ids, id)
-		m.order[m.head] = ""
+		delete(m.ids, a.h)
 		m.head++
 	}
 	if m.head > minShrink && m.head > len(m.order)/2 {
-		m.order = append(make([]string, 0, 2*(len(m.order)-m.head)), m.order[m.head:]...)
+		m.order = append(make([]idAge, 0, 2*(len(m.order)-m.head)), m.order[m.head:]...)
 		m.head = 0
 	}
 	m.ids = shrink(m.ids, &m.peak)
@@ -109,25 +125,28 @@ func (m *idMemory) forget(latest, retention int64) {
 func (c *Comparator) Sent(ev engine.Event, send int64) {
 	win := c.opts.Window.Milliseconds()
 	if c.idm.ids == nil {
-		c.idm.ids = make(map[string]idState)
+		c.idm.ids = make(map[uint64]idState)
 	}
 	c.fed = true
 	c.latestSend = max(c.latestSend, send)
 	devEnd, sendEnd := engine.WindowEnd(ev.Time, win), engine.WindowEnd(send, win)
 	cand := Candidate{ID: ev.ID, M1: ev.M1, Send: send}
-	st, isCopy := c.idm.ids[ev.ID]
+	h := idHash(ev.ID)
+	st, isCopy := c.idm.ids[h]
 	if !isCopy {
-		c.idm.ids[ev.ID] = idState{first: send, accepted: send, lastBatch: sendEnd}
-		c.idm.order = append(c.idm.order, ev.ID)
+		c.idm.ids[h] = idState{accepted: send, lastBatch: sendEnd}
+		c.idm.order = append(c.idm.order, idAge{h: h, first: send})
 		c.idm.peak = max(c.idm.peak, len(c.idm.ids))
 		if sendEnd > devEnd { // moved: sent after its window
-			c.touch(ev, devEnd, func(k *keyEvidence) { k.late.add(cand) })
+			if k := c.touch(ev, devEnd); k != nil {
+				k.late.add(cand)
+			}
 		}
-		c.touch(ev, sendEnd, func(k *keyEvidence) {
+		if k := c.touch(ev, sendEnd); k != nil {
 			k.sendProc.add(ev.M1)
 			k.sendBatch.add(ev.M1)
 			k.sendAll.add(ev.M1)
-		})
+		}
 	} else {
 		ttl := c.opts.DedupTTL.Milliseconds()
 		proc := send-st.accepted >= ttl // the engine forgets ids at or below now − ttl
@@ -136,9 +155,11 @@ func (c *Comparator) Sent(ev engine.Event, send int64) {
 			st.accepted = send
 		}
 		st.lastBatch = sendEnd
-		c.idm.ids[ev.ID] = st
-		c.touch(ev, devEnd, func(k *keyEvidence) { k.copiesDT.add(cand) })
-		c.touch(ev, sendEnd, func(k *keyEvidence) {
+		c.idm.ids[h] = st
+		if k := c.touch(ev, devEnd); k != nil {
+			k.copiesDT.add(cand)
+		}
+		if k := c.touch(ev, sendEnd); k != nil {
 			k.copiesAll.add(cand)
 			k.sendAll.add(ev.M1)
 			if proc {
@@ -149,7 +170,7 @@ func (c *Comparator) Sent(ev engine.Event, send int64) {
 				k.copiesBatch.add(cand)
 				k.sendBatch.add(ev.M1)
 			}
-		})
+		}
 	}
 	c.idm.forget(c.latestSend, (IDRetention + c.opts.DedupTTL).Milliseconds())
 }
@@ -157,16 +178,17 @@ func (c *Comparator) Sent(ev engine.Event, send int64) {
 // evPair is a key within one window end.
 type evPair struct{ device, category string }
 
-// touch applies fn to the evidence of (ev's device and category, end),
-// made if need be: not at a refused window end, nor past MaxUnsettled
-// evidence keys (a hostile stream then loses causes, never scores).
-func (c *Comparator) touch(ev engine.Event, end int64, fn func(*keyEvidence)) {
+// touch returns the evidence of (ev's device and category, end), made if
+// need be, and marks it changed; nil at a refused window end, or past
+// MaxUnsettled evidence keys (a hostile stream then loses causes, never
+// scores).
+func (c *Comparator) touch(ev engine.Event, end int64) *keyEvidence {
 	p := evPair{ev.Device, ev.Category}
 	byPair := c.ev[end]
 	k := byPair[p]
 	if k == nil {
 		if c.refused(end) || c.evKeys >= c.opts.MaxUnsettled {
-			return
+			return nil
 		}
 		if byPair == nil {
 			if c.ev == nil {
@@ -179,10 +201,8 @@ func (c *Comparator) touch(ev engine.Event, end int64, fn func(*keyEvidence)) {
 		byPair[p] = k
 		c.evKeys++
 	}
-	fn(k)
-	if e := c.rows[engine.Key{Device: ev.Device, Category: ev.Category, WindowEnd: end}]; e != nil {
-		e.causeGen = 0 // its cause is computed again
-	}
+	k.version++ // the key's cause is computed again
+	return k
 }
 
 // evidence returns key k's evidence, nil if none.

@@ -63,9 +63,14 @@ func (c *Comparator) Rows() []Row {
 // cause returns e's cause, computed again only when its row, its evidence
 // or the downstream's settings changed.
 func (c *Comparator) cause(e *entry) string {
-	if e.causeGen != c.gen {
-		e.cause = explain(e.Row, c.evidence(e.Key), c.down, c.fed).String()
-		e.causeGen = c.gen
+	ev := c.evidence(e.Key)
+	var version uint64
+	if ev != nil {
+		version = ev.version
+	}
+	if e.causeGen != c.gen || e.causeEv != version {
+		e.cause = explain(e.Row, ev, c.down, c.fed).String()
+		e.causeGen, e.causeEv = c.gen, version
 	}
 	return e.cause
 }
