@@ -1,7 +1,8 @@
 // Package compare judges a downstream result set against the injector's
 // truth (SPEC §4): a full outer join on (device, category, window end), an
 // exception for a key missing on one side or an m1_sum that differs, and
-// the score "N exceptions out of M".
+// the score "N exceptions out of M". Each exception is given a cause
+// (evidence.go, explain.go) derived only from the events as they were sent.
 //
 // It is pure: no goroutines, no I/O, no clock. The caller feeds truth
 // deltas and downstream emissions and advances the two settle horizons;
