@@ -102,6 +102,7 @@ func (c *Comparator) drop(end int64) {
 	delete(c.waiting, end)
 	c.ends = c.ends[:len(c.ends)-1]
 	c.refuse(end)
+	c.dropEvidence(end)
 }
 
 // Evict forgets settled rows that are not exceptions, with window ends at
@@ -140,6 +141,7 @@ func (c *Comparator) Evict(before int64) int {
 	}
 	c.forget(cut)
 	c.rows = shrink(c.rows, &c.peakRows)
+	c.evictEvidence(cut)
 	return n
 }
 

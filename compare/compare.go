@@ -1,7 +1,8 @@
 // Package compare judges a downstream result set against the injector's
 // truth (SPEC §4): a full outer join on (device, category, window end), an
 // exception for a key missing on one side or an m1_sum that differs, and
-// the score "N exceptions out of M".
+// the score "N exceptions out of M". Each exception is given a cause
+// (evidence.go, explain.go) derived only from the events as they were sent.
 //
 // It is pure: no goroutines, no I/O, no clock. The caller feeds truth
 // deltas and downstream emissions and advances the two settle horizons;
@@ -14,6 +15,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"time"
 
 	"github.com/streamtop/streamtop/engine"
 )
@@ -29,6 +31,12 @@ type Options struct {
 	// refused: its keys, and later input for any key at that end, are
 	// counted in Report.Unjudged, never judged (so never a false exception).
 	MaxUnsettled int
+	// Window is the size of the truth's windows, which Sent needs to place
+	// sent events [0: 5s].
+	Window time.Duration
+	// DedupTTL is how long a processing-time downstream remembers ids, for
+	// the send-window sums of SPEC §4's causes [0: 10m].
+	DedupTTL time.Duration
 }
 
 // DefaultMaxUnsettled is how many keys are held unsettled when
@@ -63,6 +71,9 @@ type Row struct {
 	// likely to resolve itself; one where the downstream is final is not.
 	TruthFinal bool
 	DownFinal  bool
+	// Cause explains an exception in a Report's rows (SPEC §4, causes),
+	// e.g. "late dropped (2)"; "" elsewhere.
+	Cause string
 }
 
 // DeltaM1 is truth − downstream (the original compare script's sign),
@@ -125,6 +136,9 @@ type entry struct {
 	exc         bool
 	left, right *entry // links in the exception or the pending tree
 	prio        uint64 // the tree's heap priority
+	cause       string // the cause last computed…
+	causeGen    uint64 // …under Comparator.gen (0: stale)…
+	causeEv     uint64 // …and its evidence's version
 }
 
 // Comparator joins one downstream with the truth.
@@ -145,6 +159,16 @@ type Comparator struct {
 	refusal         // window ends dropped by the MaxUnsettled bound
 	peakRows    int // the most rows since rows was last rebuilt
 	peakWaiting int // likewise for waiting
+
+	// The evidence for causes (evidence.go): per window end and key, the
+	// ids sent, and what is known of the downstream.
+	ev         map[int64]map[evPair]*keyEvidence
+	evKeys     int
+	idm        idMemory
+	fed        bool // Sent was called
+	latestSend int64
+	down       Downstream
+	gen        uint64 // bumped when down changes: every cause is stale
 }
 
 // ErrBadTolerance is returned for a NaN m2 tolerance.
@@ -152,6 +176,9 @@ var ErrBadTolerance = errors.New("compare: m2 tolerance must be a number")
 
 // ErrBadMaxUnsettled is returned for a negative Options.MaxUnsettled.
 var ErrBadMaxUnsettled = errors.New("compare: the most unsettled keys held must not be negative")
+
+// ErrBadDurations is returned for a negative window or dedup-ttl.
+var ErrBadDurations = errors.New("compare: window and dedup-ttl must not be negative")
 
 // New returns a comparator.
 func New(opts Options) (*Comparator, error) {
@@ -161,16 +188,28 @@ func New(opts Options) (*Comparator, error) {
 	if opts.MaxUnsettled < 0 {
 		return nil, fmt.Errorf("%w: %d", ErrBadMaxUnsettled, opts.MaxUnsettled)
 	}
+	if opts.Window < 0 || opts.DedupTTL < 0 {
+		return nil, fmt.Errorf("%w: window %v, dedup-ttl %v", ErrBadDurations, opts.Window, opts.DedupTTL)
+	}
 	if opts.MaxUnsettled == 0 {
 		opts.MaxUnsettled = DefaultMaxUnsettled
 	}
+	if opts.Window < time.Millisecond {
+		opts.Window = 5 * time.Second
+	}
+	if opts.DedupTTL == 0 {
+		opts.DedupTTL = 10 * time.Minute
+	}
 	return &Comparator{
-		opts:    opts,
-		rows:    make(map[engine.Key]*entry),
-		waiting: make(map[int64][]*entry),
-		truthH:  engine.None,
-		downH:   engine.None,
-		horizon: engine.None,
+		opts:       opts,
+		rows:       make(map[engine.Key]*entry),
+		waiting:    make(map[int64][]*entry),
+		truthH:     engine.None,
+		downH:      engine.None,
+		horizon:    engine.None,
+		down:       DefaultDownstream(),
+		gen:        1,
+		latestSend: engine.None,
 	}, nil
 }
 
@@ -274,6 +313,7 @@ func (c *Comparator) setIncomplete(e *entry, incomplete bool) {
 
 // judge updates the counts after a row changed.
 func (c *Comparator) judge(e *entry) {
+	e.causeGen = 0
 	exc := e.Exception(c.opts)
 	if exc == e.exc {
 		return

@@ -1,6 +1,10 @@
 package compare
 
-import "slices"
+import (
+	"slices"
+
+	"github.com/streamtop/streamtop/engine"
+)
 
 // Report returns the verdict. With final set, the input has ended: every
 // key is judged, and keys the downstream reported incomplete are pending.
@@ -25,6 +29,7 @@ func (c *Comparator) ReportLimit(final bool, limit int) Report {
 		}
 		row.TruthFinal = final || row.WindowEnd <= c.truthH
 		row.DownFinal = final || row.WindowEnd <= c.downH
+		row.Cause = c.cause(e)
 		r.Exceptions = append(r.Exceptions, row)
 		return len(r.Exceptions) < n
 	}
@@ -53,4 +58,38 @@ func (c *Comparator) Rows() []Row {
 	}
 	slices.SortFunc(out, func(a, b Row) int { return a.Key.Compare(b.Key) })
 	return out
+}
+
+// cause returns e's cause, computed again only when its row, its evidence
+// or the downstream's settings changed.
+func (c *Comparator) cause(e *entry) string {
+	ev := c.evidence(e.Key)
+	var version uint64
+	if ev != nil {
+		version = ev.version
+	}
+	if e.causeGen != c.gen || e.causeEv != version {
+		e.cause = explain(e.Row, ev, c.down, c.fed).String()
+		e.causeGen, e.causeEv = c.gen, version
+	}
+	return e.cause
+}
+
+// Explain returns the cause of key k's row as it stands (SPEC §4), with
+// the events it names; the zero Explanation when k is not held.
+func (c *Comparator) Explain(k engine.Key) Explanation {
+	e, ok := c.rows[k]
+	if !ok {
+		return Explanation{}
+	}
+	return explain(e.Row, c.evidence(k), c.down, c.fed)
+}
+
+// SetDownstream tells what is known of the downstream's mode, dedup and
+// count (a live engine's mode may change): causes are computed again.
+func (c *Comparator) SetDownstream(d Downstream) {
+	if d != c.down {
+		c.down = d
+		c.gen++
+	}
 }

@@ -22,6 +22,9 @@ type cmpRow struct {
 	device, category   string
 	truth, down, delta string
 	dm2, ntruth, ndown string
+	cause              string // SPEC §4's cause, in full
+	causeShort         string // its short form, for a narrow column
+	causeTiny          string // its kind alone, for the narrowest
 	search             string // lower-case full rendering, for the filter
 }
 
@@ -31,8 +34,9 @@ type comparatorPane struct {
 	cs         *bus.CompareStatus
 	downstream string
 	rows       []cmpRow
-	shown      []int // indices of rows passing the filter
-	open       int   // live exceptions not listed: no side has finished their window
+	shown      []int  // indices of rows passing the filter
+	open       int    // live exceptions not listed: no side has finished their window
+	causes     string // the listed exceptions' causes counted per kind
 	filter     string
 	input      string // the filter input's view while it has focus
 	inputOn    bool
@@ -66,6 +70,7 @@ func (p *comparatorPane) SetSnapshot(s *bus.CompareStatus) {
 		}
 		p.rows = append(p.rows, newCmpRow(r))
 	}
+	p.causes = tallyCauses(p.rows)
 	p.applyFilter()
 }
 
@@ -97,10 +102,12 @@ func newCmpRow(r compare.Row) cmpRow {
 	if r.Incomplete {
 		mark += "incomplete "
 	}
+	c.cause = sanitize(r.Cause)
+	c.causeShort, c.causeTiny = shortCause(c.cause), tinyCause(c.cause)
 	c.endLongW = len(c.endLong) // digits, '-', ':' and ' ': one cell a byte under every rule
 	c.search = strings.ToLower(mark + c.endLong + " " + c.device + " " +
 		c.category + " " + c.truth + " " + c.down + " " + c.delta + " " + c.dm2 + " " +
-		c.ntruth + " " + c.ndown)
+		c.ntruth + " " + c.ndown + " " + c.cause)
 	return c
 }
 
@@ -194,8 +201,8 @@ func (p *comparatorPane) columns(cw int, visible []int) []column {
 	if short {
 		cols[0].title = "  end"
 		cols[2].title, cols[2].width = "cat", 5
-		cols[3].title, cols[3].width = "truth", 6
-		cols[4].title, cols[4].width = "down", 6
+		cols[3].title, cols[3].width = "truth", 5 // room for the cause at 80 columns
+		cols[4].title, cols[4].width = "down", 5
 		cols[5].width = 5
 	}
 	if cw >= 90 {
@@ -218,7 +225,35 @@ func (p *comparatorPane) columns(cw int, visible []int) []column {
 		cols = cols[:len(cols)-1]
 	}
 	cols[1].width = min(max(cw-used(), minDeviceW), 28)
-	return cols
+	return p.withCause(cols, cw-(used()-cols[1].width)-1, visible)
+}
+
+// minCauseW is the least room the cause column is shown in.
+const minCauseW = 4
+
+// withCause adds the cause column when room cells (the device's and the
+// cause's, less a separator) allow: the device keeps up to 8 cells while
+// the cause needs them, and the cause is shortened to fit.
+func (p *comparatorPane) withCause(cols []column, room int, visible []int) []column {
+	if room < minDeviceW+minCauseW {
+		return cols
+	}
+	want := len("cause")
+	for _, i := range visible {
+		want = max(want, p.st.cells.width(p.rows[i].cause))
+	}
+	dev := min(max(room-want, min(8, room-minCauseW), minDeviceW), 28)
+	w := min(room-dev, want)
+	cols[1].width = dev
+	return append(cols, column{title: "cause", width: w, cell: func(r *cmpRow) string {
+		switch {
+		case p.st.cells.width(r.cause) <= w:
+			return r.cause
+		case p.st.cells.width(r.causeShort) <= w:
+			return r.causeShort
+		}
+		return r.causeTiny
+	}})
 }
 
 // endWidth is the width of the window-end column: the time of day when
@@ -278,6 +313,7 @@ func (p *comparatorPane) body() []string {
 		kv(st, "results", itoa(s.Results)),
 		kv(st, "malformed", itoa(s.Malformed)),
 	}, st.sepText, cw)...)
+
 	room := ch - len(lines) - 2 // header + status line
 	if room < 1 {
 		p.scroll.window(len(p.shown), 0)
@@ -290,7 +326,7 @@ func (p *comparatorPane) body() []string {
 	if p.inputOn {
 		return append(lines, p.input)
 	}
-	return append(lines, st.faint.Render(p.status(from, to)))
+	return append(lines, st.faint.Render(st.cells.clip(p.status(from, to), cw)))
 }
 
 // table appends the exception table's header and the rows that fit in
@@ -328,8 +364,8 @@ func (p *comparatorPane) table(lines []string, cw, room int) ([]string, int, int
 	return lines, from, to
 }
 
-// status is the table's last line: rows shown, filter, position and what
-// is not listed.
+// status is the table's last line: rows shown, filter, position, what is
+// not listed and the causes counted per kind.
 func (p *comparatorPane) status(from, to int) string {
 	status := strconv.Itoa(len(p.shown)) + " rows"
 	if p.filter != "" {
@@ -343,6 +379,9 @@ func (p *comparatorPane) status(from, to int) string {
 	}
 	if p.open > 0 {
 		status += " · +" + strconv.Itoa(p.open) + " in windows still open"
+	}
+	if p.causes != "" {
+		status += " · " + p.causes // last: clipped first
 	}
 	return status
 }

@@ -49,6 +49,12 @@ func testControls(t testing.TB) *bus.Controls {
 	return c
 }
 
+// withCause gives r its cause.
+func withCause(r compare.Row, cause string) compare.Row {
+	r.Cause = cause
+	return r
+}
+
 func row(end time.Duration, dev, cat string, truth, down int64, hasTruth, hasDown, settled bool) compare.Row {
 	r := compare.Row{
 		Key:      engine.Key{Device: dev, Category: cat, WindowEnd: ms(end)},
@@ -106,11 +112,12 @@ func testSnapshot() bus.Snapshot {
 				Provisional: compare.Score{Exceptions: 5, Keys: 96},
 				Pending:     16,
 				Exceptions: []compare.Row{
-					row(20*time.Second, "dev-19c4", "cat-2", 312, 270, true, true, true),
-					row(35*time.Second, "dev-7f3a", "cat-1", 455, 0, true, false, true),
-					row(40*time.Second, "dev-7f3a", "cat-3", 198, 240, true, true, true),
-					row(60*time.Second, "dev-19c4", "cat-2", 0, 131, false, true, false),
-					row(65*time.Second, "dev-7f3a", "cat-4", 260, 219, true, true, false),
+					withCause(row(20*time.Second, "dev-19c4", "cat-2", 312, 270, true, true, true), "late dropped (1)"),
+					withCause(row(35*time.Second, "dev-7f3a", "cat-1", 455, 0, true, false, true), "missing"),
+					withCause(row(40*time.Second, "dev-7f3a", "cat-3", 198, 240, true, true, true), "duplicates counted (1)"),
+					withCause(row(60*time.Second, "dev-19c4", "cat-2", 0, 131, false, true, false), "extra"),
+					withCause(row(65*time.Second, "dev-7f3a", "cat-4", 260, 219, true, true, false),
+						"late dropped (1) + duplicates counted (1) (or 2 alternatives)"),
 				},
 			},
 			SendTime: compare.Score{Exceptions: 21, Keys: 98},

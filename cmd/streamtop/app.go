@@ -236,10 +236,15 @@ func (a *app) buildEngine(ctx context.Context) error {
 
 func (a *app) buildJudge(ctx context.Context) (err error) {
 	cluster := a.broker == nil
+	// Our engine: its mode and dedup are the controls'; the injector's sends
+	// (bus) are the evidence for causes.
 	a.judge, err = judge.New(judge.Config{
 		Downstream: a.cfg.eng.name + " engine (topic " + a.topics.Results + ")",
-		Options:    compare.Options{M2Tolerance: a.cfg.cmp.m2Tol}, Session: a.session,
-	}, judge.Deps{Bus: a.bus, Controls: a.controls, Truth: judge.NewBusTruth(a.bus),
+		Options: compare.Options{M2Tolerance: a.cfg.cmp.m2Tol, Window: a.cfg.clock.window,
+			DedupTTL: a.cfg.eng.dedupTTL}, Session: a.session,
+		Settings:       &compare.Downstream{ModeKnown: true, Mode: a.cfg.eng.mode, Dedup: a.cfg.eng.dedup, Count: true},
+		FollowControls: true,
+	}, judge.Deps{Bus: a.bus, Controls: a.controls, Truth: judge.NewBusTruth(a.bus), Sent: judge.NewBusSent(a.bus),
 		Down: judge.NewKafkaDown(judge.KafkaConfig{Events: a.topics.Events, Results: a.topics.Results, FromEnd: cluster, RunKey: a.runKey}, a.kafka)})
 	if err != nil {
 		return err
@@ -260,7 +265,7 @@ func (a *app) buildInjector() error {
 		ic.Read, ic.MaxBacklog = a.engine.Read, kafka.EmbeddedMaxBacklog(cfg.topics.partitions)
 	}
 	ic.RunKey = a.runKey
-	ic.PublishSent = cfg.cass.boontadata && cfg.cass.enabled() // the original's raw_events
+	ic.PublishSent = true // the judge's evidence for causes (and the original's raw_events)
 	a.injector, err = inject.New(ic, inject.Deps{Client: injCl, Bus: a.bus, Controls: a.controls})
 	return err
 }

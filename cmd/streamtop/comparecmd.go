@@ -103,17 +103,23 @@ func newJudges(ctx context.Context, cfg *compareConfig, store *cass.Store, runID
 		var down judge.DownSource
 		var label string
 		tag := runID
+		// Causes: any engine may write a topic or a table (its mode unknown,
+		// every mode tried); the original's table has no count. Only a topic's
+		// poll loop reads the events topic, the evidence.
+		settings := compare.DefaultDownstream()
 		switch kind {
 		case "topic":
-			down, label = judge.NewKafkaDown(judge.KafkaConfig{Events: cfg.topics.names.Events, Results: name, RunKey: cfg.kafka.RunKey}, cfg.kafka.Config), "topic "+name
+			down, label = judge.NewKafkaDown(judge.KafkaConfig{Events: cfg.topics.names.Events, Results: name, RunKey: cfg.kafka.RunKey,
+				ReadEvents: true}, cfg.kafka.Config), "topic "+name
 		case "table":
 			down, label = &cassandra.TableDown{Store: store, Engine: name, RunID: runID, EventParts: eventParts}, "table "+cfg.cass.keyspace+".aggregates engine "+name
 		case "boontadata":
 			truth, tag = &cassandra.BoontadataTruth{Store: store, RunID: runID, Log: logTo}, "" // the original's table has no runs
 			down, label = &cassandra.BoontadataDown{Store: store, Suffix: name}, "boontadata.agg_events m1_sum_"+name
+			settings.Count = false
 		}
-		j, err := judge.New(judge.Config{Downstream: label, Options: compare.Options{M2Tolerance: cfg.cmp.m2Tol},
-			IdleFinal: cfg.cmp.idleFinal, Tag: tag}, judge.Deps{Bus: h.bus, Truth: truth, Down: down})
+		j, err := judge.New(judge.Config{Downstream: label, Options: compare.Options{M2Tolerance: cfg.cmp.m2Tol, Window: cfg.clock.window},
+			IdleFinal: cfg.cmp.idleFinal, Tag: tag, Settings: &settings}, judge.Deps{Bus: h.bus, Truth: truth, Down: down})
 		if err != nil {
 			return nil, usageErr(err)
 		}

@@ -101,7 +101,7 @@ func writeText(w io.Writer, r report) error {
 		if v.Err != "" {
 			fmt.Fprintf(&b, "  NO VERDICT: %s\n", compare.Printable(v.Err))
 		}
-		fmt.Fprintf(&b, "\nExceptions: device-time truth vs %s\n", compare.Printable(v.Downstream))
+		fmt.Fprintf(&b, "\nExceptions: device-time truth vs %s (Δ = truth − downstream)\n", compare.Printable(v.Downstream))
 		if len(v.Report.Exceptions) == 0 && v.Report.Unlisted == 0 {
 			b.WriteString("(none)\n")
 		} else {
@@ -120,7 +120,12 @@ func writeText(w io.Writer, r report) error {
 	return err
 }
 
-var rowHeader = []string{"window_end", "device", "category", "m1 truth", "m1 down", "Δm1", "m2 truth", "m2 down", "Δm2", "n truth", "n down"}
+// rowHeader titles the text report's columns; Δ is truth − downstream
+// (the section's heading says so).
+var rowHeader = []string{"window_end", "device", "category", "m1 truth", "m1 down", "Δm1", "m2 truth", "m2 down", "Δm2", "n truth", "n down", "cause"}
+
+// causeCol is the cause's column: text, left-aligned.
+const causeCol = 11
 
 func rowCells(r compare.Row) []string {
 	opt := func(has bool, s string) string {
@@ -137,6 +142,7 @@ func rowCells(r compare.Row) []string {
 		opt(r.HasTruth, strconv.FormatFloat(r.Truth.M2, 'f', 3, 64)), opt(r.HasDown, strconv.FormatFloat(r.Down.M2, 'f', 3, 64)),
 		opt(both, strconv.FormatFloat(r.DeltaM2(), 'f', 3, 64)),
 		opt(r.HasTruth, strconv.FormatInt(r.Truth.Count, 10)), opt(r.HasDown, strconv.FormatInt(r.Down.Count, 10)),
+		opt(r.Cause != "", r.Cause),
 	}
 }
 
@@ -154,9 +160,12 @@ func writeRows(b *strings.Builder, rows []compare.Row) {
 	for _, row := range cells {
 		for i, c := range row {
 			pad := width[i] - len([]rune(c))
-			if i >= 3 { // numbers right-aligned
+			switch {
+			case i >= 3 && i != causeCol: // numbers right-aligned
 				b.WriteString(strings.Repeat(" ", pad) + c)
-			} else {
+			case i == len(row)-1:
+				b.WriteString(c) // no trailing blanks
+			default:
 				b.WriteString(c + strings.Repeat(" ", pad))
 			}
 			if i < len(row)-1 {
@@ -174,19 +183,20 @@ type jsonRow struct {
 	Category       string   `json:"category"`
 	M1Truth        *int64   `json:"m1_truth"`
 	M1Downstream   *int64   `json:"m1_downstream"`
-	DeltaM1        *int64   `json:"delta_m1"`
+	DeltaM1        *int64   `json:"delta_m1"` // truth − downstream; null when a side has no value
 	M2Truth        *float64 `json:"m2_truth"`
 	M2Downstream   *float64 `json:"m2_downstream"`
 	CountTruth     *int64   `json:"count_truth"`
 	CountDownstrem *int64   `json:"count_downstream"`
 	Settled        bool     `json:"settled"`
+	Cause          string   `json:"cause,omitempty"` // every exception's (SPEC §4); pending rows have none
 }
 
 func jsonRows(rows []compare.Row) []jsonRow {
 	out := make([]jsonRow, 0, len(rows))
 	for _, r := range rows {
 		j := jsonRow{WindowEnd: engine.FormatWindow(r.WindowEnd), WindowEndMs: r.WindowEnd,
-			Device: r.Device, Category: r.Category, Settled: r.Settled}
+			Device: r.Device, Category: r.Category, Settled: r.Settled, Cause: r.Cause}
 		if r.HasTruth {
 			j.M1Truth, j.M2Truth, j.CountTruth = &r.Truth.M1, &r.Truth.M2, &r.Truth.Count
 		}
@@ -321,8 +331,8 @@ func configOf(r reportRun) jsonConfig {
 
 func writeCSV(w io.Writer, r report) error {
 	cw := csv.NewWriter(w)
-	header := []string{"status", "window_end", "device", "category", "m1_truth", "m1_downstream", "delta_m1",
-		"m2_truth", "m2_downstream", "delta_m2", "count_truth", "count_downstream", "downstream"}
+	header := []string{"status", "window_end", "device", "category", "m1_truth", "m1_downstream", "delta_m1_truth_minus_downstream",
+		"m2_truth", "m2_downstream", "delta_m2_truth_minus_downstream", "count_truth", "count_downstream", "cause", "downstream"}
 	if err := cw.Write(header); err != nil {
 		return err
 	}

@@ -149,9 +149,10 @@ func watchCompare(ctx context.Context, cfg *watchConfig, eventBus *bus.Bus, logf
 	}
 	t := cfg.topics.names
 	j, err := judge.New(judge.Config{Downstream: "topic " + t.Results,
-		Options: compare.Options{M2Tolerance: cfg.cmp.m2Tol}, IdleFinal: cfg.cmp.idleFinal, Tag: runID},
+		Options: compare.Options{M2Tolerance: cfg.cmp.m2Tol, Window: cfg.clock.window}, IdleFinal: cfg.cmp.idleFinal, Tag: runID},
 		judge.Deps{Bus: eventBus, Truth: &cassandra.Truth{Store: store, RunID: runID},
-			Down: judge.NewKafkaDown(judge.KafkaConfig{Events: t.Events, Results: t.Results, RunKey: cfg.kafka.RunKey}, cfg.kafka.Config)})
+			Down: judge.NewKafkaDown(judge.KafkaConfig{Events: t.Events, Results: t.Results, RunKey: cfg.kafka.RunKey,
+				ReadEvents: true}, cfg.kafka.Config)})
 	if err != nil {
 		return err
 	}

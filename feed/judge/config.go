@@ -26,6 +26,14 @@ type Config struct {
 	// records (another engine): once the truth is final and no result has
 	// come for this long. 0: only progress records end it.
 	IdleFinal time.Duration
+	// Settings is what explaining exceptions may assume of the downstream
+	// (SPEC §4, causes) [nil: compare.DefaultDownstream, a topic any engine
+	// may write: every mode is tried]. Options.Window and Options.DedupTTL
+	// are its window and dedup-ttl.
+	Settings *compare.Downstream
+	// FollowControls: the downstream is the engine the controls steer, so
+	// its mode and dedup are the controls' (and known).
+	FollowControls bool
 }
 
 // Validate reports a configuration that cannot work.
@@ -48,7 +56,11 @@ type Deps struct {
 	Controls *bus.Controls // nil: a headless comparator (no controls)
 	Truth    TruthSource
 	Down     DownSource
-	Now      func() time.Time // [time.Now]
+	// Sent, if set, delivers the injector's sends in one process (the
+	// evidence for causes); a distributed judge reads them with its
+	// downstream (KafkaConfig.ReadEvents).
+	Sent SentSource
+	Now  func() time.Time // [time.Now]
 }
 
 // TruthSource delivers the injector's truth, in order, until ctx ends.
@@ -77,6 +89,12 @@ type DownBatch struct {
 	// Lost, if set, says the input was deleted under the source (retention
 	// or a deleted topic): the judge gives no verdict.
 	Lost string
+	// Sent are events read from the events topic, in order per partition:
+	// the evidence for causes (KafkaConfig.ReadEvents).
+	Sent []TaggedSent
+	// EventsReadAt, when set, says every event written to the events topic
+	// before it has been read (KafkaConfig.ReadEvents).
+	EventsReadAt time.Time
 }
 
 // TaggedResult is a result and the run tag it came with: "" for external

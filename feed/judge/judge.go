@@ -2,6 +2,7 @@ package judge
 
 import (
 	"sync"
+	"time"
 
 	"github.com/streamtop/streamtop/compare"
 	"github.com/streamtop/streamtop/engine"
@@ -14,22 +15,26 @@ type Judge struct {
 	cfg  Config
 	deps Deps
 
-	run        int
-	tag        string
-	left       map[string]bool // tags a distributed judge has left: never taken again
-	dev, send  *compare.Comparator
-	progress   [][]int64 // [events partition][stream] closed horizon
-	sawMarks   bool
-	horizon    int64
-	clock      int64
-	truthDone  bool
-	lost       string // why the input is gone, if it is
-	lastResult int64  // ms of deps.Now when the last result came
-	st         bus.CompareStatus
-	dirty      bool
-	lastMalf   string
-	lastStatus int64 // ms
-	lastEvict  int64 // ms
+	run       int
+	tag       string
+	left      map[string]bool // tags a distributed judge has left: never taken again
+	dev, send *compare.Comparator
+	progress  [][]int64 // [events partition][stream] closed horizon
+	sawMarks  bool
+	horizon   int64
+	clock     int64
+	truthDone bool
+	// A judge reading the events topic waits, before its final verdict,
+	// until the events written before the truth was done are read.
+	truthDoneAt  time.Time // wall clock
+	eventsReadAt time.Time // wall clock
+	lost         string    // why the input is gone, if it is
+	lastResult   int64     // ms of deps.Now when the last result came
+	st           bus.CompareStatus
+	dirty        bool
+	lastMalf     string
+	lastStatus   int64 // ms
+	lastEvict    int64 // ms
 
 	mu    sync.Mutex
 	done  chan struct{}
@@ -49,6 +54,7 @@ func (j *Judge) reset(run int, tag string) {
 	// The options were validated by New: compare.New cannot fail here.
 	j.dev, _ = compare.New(j.cfg.Options)
 	j.send, _ = compare.New(j.cfg.Options)
+	j.dev.SetDownstream(j.downstreamSettings())
 	if j.tag != "" && j.tag != tag {
 		j.left[j.tag] = true
 	}
@@ -57,6 +63,7 @@ func (j *Judge) reset(run int, tag string) {
 		j.tag = bus.RunTag(j.cfg.Session, run)
 	}
 	j.horizon, j.clock, j.truthDone, j.sawMarks = engine.None, engine.None, false, false
+	j.truthDoneAt = time.Time{}
 	for _, row := range j.progress {
 		for i := range row {
 			row[i] = engine.None
@@ -97,15 +104,25 @@ func (j *Judge) Final() *bus.CompareStatus {
 	return j.final
 }
 
+// follow moves the judge to the injector's run (run, tag) when a batch of
+// it comes, and reports whether the batch is to be judged: not when it is
+// an old run's, or a run a distributed judge has left.
+func (j *Judge) follow(run int, tag string) bool {
+	if run != j.run || (j.cfg.Session == "" && tag != j.tag) {
+		if run < j.run && j.cfg.Session != "" {
+			return false // an old run's
+		}
+		if j.cfg.Session == "" && j.left[tag] {
+			return false // a distributed judge never goes back to a run it left
+		}
+		j.reset(run, tag)
+	}
+	return true
+}
+
 func (j *Judge) addTruth(tb *bus.TruthBatch) {
-	if tb.Run != j.run || (j.cfg.Session == "" && tb.Tag != j.tag) {
-		if tb.Run < j.run && j.cfg.Session != "" {
-			return // an old run's truth
-		}
-		if j.cfg.Session == "" && j.left[tb.Tag] {
-			return // a distributed judge never goes back to a run it left
-		}
-		j.reset(tb.Run, tb.Tag)
+	if !j.follow(tb.Run, tb.Tag) {
+		return
 	}
 	for _, v := range tb.ByDevice {
 		j.dev.SetTruth(v.Key, v.Agg)
@@ -115,6 +132,9 @@ func (j *Judge) addTruth(tb *bus.TruthBatch) {
 	}
 	j.horizon = max(j.horizon, tb.Horizon)
 	j.clock = max(j.clock, tb.Clock)
+	if tb.Done && !j.truthDone {
+		j.truthDoneAt = time.Now()
+	}
 	j.truthDone = j.truthDone || tb.Done
 	j.dirty = true
 }
@@ -166,6 +186,11 @@ func (j *Judge) addDown(db DownBatch) {
 		}
 		j.sawMarks = true
 		j.addProgress(m)
+		j.dirty = true
+	}
+	j.addTaggedSent(db.Sent)
+	if db.EventsReadAt.After(j.eventsReadAt) {
+		j.eventsReadAt = db.EventsReadAt
 		j.dirty = true
 	}
 	for _, r := range db.Results {
@@ -255,9 +280,10 @@ func (j *Judge) tick() {
 	if !j.sawMarks && j.cfg.IdleFinal > 0 && j.truthDone && now-j.lastResult >= j.cfg.IdleFinal.Milliseconds() {
 		down = bus.Final // a downstream without progress records, silent long enough
 	}
+	j.dev.SetDownstream(j.downstreamSettings()) // the controls may have switched the engine's mode
 	j.dev.Settle(j.horizon, down)
 	j.send.Settle(j.clock, down)
-	final := j.truthDone && down == bus.Final && j.lost == ""
+	final := j.truthDone && down == bus.Final && j.lost == "" && j.eventsRead()
 	over := final || j.lost != ""
 	if !j.dirty && !over {
 		return

@@ -40,9 +40,13 @@ func (j *Judge) Run(ctx context.Context) error {
 	defer cancel()
 	truthC := make(chan *bus.TruthBatch, 64)
 	downC := make(chan DownBatch, 64)
-	errC := make(chan error, 2)
+	sentC := make(chan *bus.SentBatch, 64)
+	errC := make(chan error, 3)
 	go func() { errC <- j.deps.Truth.Run(ctx, truthC) }()
 	go func() { errC <- j.deps.Down.Run(ctx, downC) }()
+	if j.deps.Sent != nil {
+		go func() { errC <- j.deps.Sent.Run(ctx, sentC) }()
+	}
 	ticker := time.NewTicker(j.cfg.Tick)
 	defer ticker.Stop()
 	var changed <-chan struct{}
@@ -62,6 +66,8 @@ func (j *Judge) Run(ctx context.Context) error {
 			j.addTruth(tb)
 		case db := <-downC:
 			j.addDown(db)
+		case sb := <-sentC:
+			j.addSent(sb)
 		case <-changed:
 			changed = j.deps.Controls.Changed()
 			if run := j.deps.Controls.Load().Run; run > j.run {
@@ -82,6 +88,11 @@ type KafkaConfig struct {
 	// progress records (MarkerHeader with the progress header's value and
 	// the results partition). nil takes plain tags (SPEC §6).
 	RunKey kafka.RunKey
+	// ReadEvents also reads the events topic, from its log start (or its
+	// end with FromEnd), in the same poll loop: a distributed judge's
+	// evidence for causes (SPEC §4). Events' run headers are verified with
+	// RunKey as the engine does.
+	ReadEvents bool
 }
 
 // KafkaDown reads a results topic: results and progress records.
@@ -91,6 +102,13 @@ type KafkaDown struct {
 	cl    *kgo.Client
 	start map[int32]int64
 	last  lastVerdict // owned by Run's loop
+	// The events topic (ReadEvents): where each partition is read from,
+	// the last run header verified and the decoder, owned by Run's loop.
+	evStart   map[int32]int64
+	lastEvent lastVerdict
+	dec       *engine.Decoder
+	evRead    eventsRead
+	adm       *kadm.Client
 }
 
 // NewKafkaDown reads cfg.Results on the cluster kc.
@@ -118,6 +136,7 @@ func (k *KafkaDown) Start(ctx context.Context) (int32, int32, error) {
 		return 0, 0, err
 	}
 	adm := kadm.NewClient(cl)
+	k.adm = adm
 	if k.cfg.FromEnd {
 		k.start, err = kafka.EndOffsets(ctx, adm, k.cfg.Results)
 	} else {
@@ -125,6 +144,16 @@ func (k *KafkaDown) Start(ctx context.Context) (int32, int32, error) {
 	}
 	if err != nil {
 		return 0, 0, fmt.Errorf("start offsets of %s: %w", k.cfg.Results, err)
+	}
+	if k.cfg.ReadEvents {
+		if k.cfg.FromEnd {
+			k.evStart, err = kafka.EndOffsets(ctx, adm, k.cfg.Events)
+		} else {
+			k.evStart, err = startOffsets(ctx, adm, k.cfg.Events)
+		}
+		if err != nil {
+			return 0, 0, fmt.Errorf("start offsets of %s: %w", k.cfg.Events, err)
+		}
 	}
 	return ev, n, nil
 }
@@ -146,12 +175,24 @@ func startOffsets(ctx context.Context, adm *kadm.Client, topic string) (map[int3
 // Run reads until ctx ends, then closes the client.
 func (k *KafkaDown) Run(ctx context.Context, out chan<- DownBatch) error {
 	defer k.cl.Close()
-	loop := kafka.Loop{Client: k.cl, Assign: []string{k.cfg.Results}, Wait: 500 * time.Millisecond,
-		Start: func(_ string, p int32) int64 { return k.start[p] }}
+	topics := []string{k.cfg.Results}
+	if k.cfg.ReadEvents && k.cfg.Events != k.cfg.Results {
+		topics = append(topics, k.cfg.Events)
+	}
+	loop := kafka.Loop{Client: k.cl, Assign: topics, Wait: 500 * time.Millisecond,
+		Start: func(topic string, p int32) int64 {
+			if topic == k.cfg.Results {
+				return k.start[p]
+			}
+			return k.evStart[p]
+		}}
 	return loop.Run(ctx, func(fs kgo.Fetches) {
 		db := k.batch(fs)
+		if k.cfg.ReadEvents {
+			k.readUpTo(ctx, &db)
+		}
 		if len(db.Results) == 0 && len(db.Progress) == 0 && db.Malformed == 0 && db.Problem == "" &&
-			db.Foreign == 0 && db.Lost == "" {
+			db.Foreign == 0 && db.Lost == "" && len(db.Sent) == 0 && db.EventsReadAt.IsZero() {
 			return
 		}
 		select {
@@ -167,6 +208,13 @@ func (k *KafkaDown) batch(fs kgo.Fetches) DownBatch {
 	fs.EachError(func(t string, p int32, err error) {
 		switch {
 		case errors.Is(err, context.Canceled), errors.Is(err, kgo.ErrClientClosed):
+		case t != k.cfg.Results:
+			// The events topic only explains exceptions: losing some of it
+			// costs causes, never the verdict.
+			db.Problem = fmt.Sprintf("fetch %s/%d (events read for causes): %v", t, p, err)
+			if errors.Is(err, kerr.OffsetOutOfRange) || errors.Is(err, kerr.UnknownTopicOrPartition) {
+				k.evRead.broken = true
+			}
 		case errors.Is(err, kerr.OffsetOutOfRange), errors.Is(err, kerr.UnknownTopicOrPartition):
 			db.Lost = fmt.Sprintf("%s/%d: %v (records were deleted before they were read)", t, p, err)
 		default:
@@ -174,7 +222,11 @@ func (k *KafkaDown) batch(fs kgo.Fetches) DownBatch {
 		}
 	})
 	fs.EachRecord(func(rec *kgo.Record) {
-		k.record(rec, &db)
+		if rec.Topic == k.cfg.Results {
+			k.record(rec, &db)
+		} else {
+			k.eventRecord(rec, &db)
+		}
 	})
 	return db
 }
