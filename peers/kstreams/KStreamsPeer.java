@@ -92,7 +92,10 @@ public final class KStreamsPeer {
 
         static Job parse(PeerArgs a) {
             Job j = new Job();
-            j.group = a.str("group", "streamtop-peer-kstreams");
+            // The peer's name is --engine: the exactly-once instance (--engine kstreams-eos) gets a group and an
+            // output of its own by default, so the two guarantees never share one application.
+            String engine = a.str("engine", "kstreams");
+            j.group = a.str("group", "streamtop-peer-" + engine);
             j.guarantee = a.str("guarantee", "at_least_once");
             if (!j.guarantee.equals("at_least_once") && !j.guarantee.equals("exactly_once_v2")) {
                 PeerArgs.usage("--guarantee must be at_least_once or exactly_once_v2, not " + j.guarantee);
@@ -111,7 +114,7 @@ public final class KStreamsPeer {
             j.stateDir = a.str("state-dir", "");
             j.tempState = j.stateDir.isEmpty();
             j.settings = new KStreamsTopology.Settings(a.str("events", "sampletopic"),
-                    a.str("output", "aggregates.kstreams"), a.str("engine", "kstreams"), window,
+                    a.str("output", "aggregates." + engine), engine, window,
                     j.watermark + j.lateness, a.bool("dedup", true));
             j.client = a.kafkaProps();
             j.start = a.offsets("start");
