@@ -185,7 +185,7 @@ func fetchPeer(ctx context.Context, cache peers.Cache, p peers.Peer, s streams) 
 			line.set(fmt.Sprintf("%s: %s %s", p.Name, pr.Step, pr.Item))
 		}
 	})
-	line.set("")
+	line.done()
 	if err != nil {
 		return fmt.Errorf("fetch %s: %w", p.Name, err)
 	}
@@ -233,8 +233,8 @@ func runPeer(ctx context.Context, name string, cfg *peersRunConfig, s streams) e
 	}
 	err = proc.Run(runCtx)
 	st := proc.Status()
-	h.logf(fmt.Sprintf("%s %s: %s; ready in %v, CPU %v, RSS %.0f MB", p.Name, st.State, st.Exit,
-		st.ReadyIn.Round(100*time.Millisecond), st.CPU.Round(10*time.Millisecond), float64(st.RSS)/1e6))
+	h.logf(fmt.Sprintf("%s %s: %s; ready in %v, CPU %v, peak RSS %.0f MB", p.Name, st.State, st.Exit,
+		st.ReadyIn.Round(100*time.Millisecond), st.CPU.Round(10*time.Millisecond), float64(st.PeakRSS)/1e6))
 	return err
 }
 

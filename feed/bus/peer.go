@@ -44,7 +44,8 @@ type PeerStatus struct {
 	ReadyIn  time.Duration // from launch to consuming; 0 until then
 	PID      int
 	CPU      time.Duration // user + system of its process tree
-	RSS      int64         // bytes, its process tree
+	RSS      int64         // bytes, its process tree, at the last look
+	PeakRSS  int64         // the most RSS seen
 	Exit     string        // how it ended, when it did
 	Log      []string      // the tail of its log, printable
 	Progress string        // while fetching

@@ -122,7 +122,9 @@ func NewKafkaDown(cfg KafkaConfig, kc kafka.Config) *KafkaDown {
 func (k *KafkaDown) Start(ctx context.Context) (int32, int32, error) {
 	// No reset: records deleted before they are read are an error the
 	// judge reports, not a silent jump to the new log start.
-	cl, err := k.kc.NewClient(kgo.ConsumeResetOffset(kgo.NoResetOffset()))
+	// Read committed: a transactional writer (Kafka Streams exactly_once_v2)
+	// is judged on what it committed, not on what it aborted.
+	cl, err := k.kc.NewClient(kgo.ConsumeResetOffset(kgo.NoResetOffset()), kgo.FetchIsolationLevel(kgo.ReadCommitted()))
 	if err != nil {
 		return 0, 0, err
 	}

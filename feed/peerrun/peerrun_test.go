@@ -104,6 +104,9 @@ echo "streamtop-peer done"`
 	if st.State != bus.PeerDone || st.Settings != "window=5000 dedup=true" || len(st.Cannot) != 1 || !strings.HasPrefix(st.Exit, "done") {
 		t.Fatalf("status %+v", st)
 	}
+	if st.PeakRSS <= 0 {
+		t.Errorf("no memory counted: %v", st.PeakRSS)
+	}
 	if st.CPU <= 0 {
 		t.Errorf("no CPU counted for a busy loop: %v", st.CPU)
 	}

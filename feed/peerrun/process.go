@@ -283,8 +283,9 @@ func (p *Process) sample() {
 	if u.cpu > p.st.CPU {
 		p.st.CPU = u.cpu // the tree's CPU never goes back: a reaped child's is counted by its parent
 	}
-	if p.st.State == bus.PeerStarting || p.st.State == bus.PeerReady {
+	if u.rss > 0 { // 0: the process is gone; its last size stands
 		p.st.RSS = u.rss
+		p.st.PeakRSS = max(p.st.PeakRSS, u.rss)
 	}
 	p.publish()
 }
