@@ -1,6 +1,7 @@
 package streamtop.peers;
 
 import java.time.Duration;
+import java.util.regex.Pattern;
 
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
@@ -53,16 +54,18 @@ final class FlinkJob {
 
     /**
      * The reference job: per-partition watermarks in the source (bounded out-of-orderness W, idle
-     * partitions dropped from the minimum after idle), tumbling event-time windows per (device,
-     * category) with the allowed lateness, summed incrementally.
+     * partitions dropped from the minimum after idle, and SPEC §3's fallback when all are idle: see
+     * IdleFallbackWatermarks), tumbling event-time windows per (device, category) with the allowed
+     * lateness, summed incrementally.
      */
     private static DataStream<WindowSum> reference(StreamExecutionEnvironment env, KafkaSource<Event> source,
             FlinkSettings s) {
-        WatermarkStrategy<Event> wm = WatermarkStrategy.<Event>forBoundedOutOfOrderness(Duration.ofMillis(s.watermark))
-                .withTimestampAssigner((e, recordTimestamp) -> e.time);
-        if (s.idle > 0) {
-            wm = wm.withIdleness(Duration.ofMillis(s.idle));
-        }
+        long w = s.watermark;
+        long idle = s.idle;
+        WatermarkStrategy<Event> wm = idle > 0
+                ? WatermarkStrategy.<Event>forGenerator(ctx -> new IdleFallbackWatermarks(w, idle))
+                : WatermarkStrategy.<Event>forBoundedOutOfOrderness(Duration.ofMillis(w));
+        wm = wm.withTimestampAssigner((e, recordTimestamp) -> e.time);
         DataStream<Event> events = env.fromSource(source, wm, "events " + s.events);
         return sum(eventTimeWindows(events, s), s);
     }
@@ -121,7 +124,9 @@ final class FlinkJob {
         KafkaSourceBuilder<Event> b = KafkaSource.<Event>builder()
                 .setProperties(s.kafka)
                 .setBootstrapServers(s.brokers)
-                .setTopics(s.events)
+                // A pattern, not setTopics: the job may start before streamtop creates the topic (a
+                // topic list fails the job on an unknown topic; a pattern finds it at the next discovery).
+                .setTopicPattern(Pattern.compile(Pattern.quote(s.events)))
                 .setGroupId(s.group)
                 .setClientIdPrefix(s.group)
                 .setDeserializer(new ReadEvent())
@@ -129,8 +134,9 @@ final class FlinkJob {
         if (s.bounded) {
             b.setBounded(OffsetsInitializer.latest());
         } else {
-            // Partitions added during a run are read from their earliest (SPEC §6: markers go to them too).
-            b.setProperty("partition.discovery.interval.ms", "10000");
+            // The topic and partitions added during a run are found within 2 s and read from their
+            // earliest (SPEC §6: markers go to new partitions too).
+            b.setProperty("partition.discovery.interval.ms", "2000");
         }
         return b.build();
     }

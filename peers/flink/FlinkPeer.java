@@ -1,6 +1,7 @@
 package streamtop.peers;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -42,16 +43,17 @@ public final class FlinkPeer {
             PeerArgs.say(line);
         }
         Path stateDir = null;
+        int code;
         boolean ownStateDir = s.stateDir.isEmpty();
         try {
             stateDir = ownStateDir ? Files.createTempDirectory("streamtop-peer-flink") : Path.of(s.stateDir);
             Files.createDirectories(stateDir);
-            int code = run(s, stateDir);
-            exit(code, ownStateDir ? stateDir : null);
+            code = run(s, stateDir);
         } catch (Exception e) {
             System.err.println("streamtop peer flink: " + describe(e));
-            exit(1, ownStateDir ? stateDir : null);
+            code = 1;
         }
+        exit(code, ownStateDir ? stateDir : null);
     }
 
     /** Runs the job to its end: 0 when a bounded input is done or SIGTERM stopped it, else 1. */
@@ -158,12 +160,17 @@ public final class FlinkPeer {
         });
     }
 
+    /** Removes the state directory this process made (best effort), then exits with code. */
     private static void exit(int code, Path ownStateDir) {
         if (ownStateDir != null) {
+            // Flink may still be removing its own files in there as the MiniCluster shuts down: a file
+            // gone under the walk is no failure.
             try (Stream<Path> walk = Files.walk(ownStateDir)) {
                 walk.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-            } catch (IOException e) {
-                System.err.println("streamtop peer flink: cannot remove " + ownStateDir + ": " + e.getMessage());
+            } catch (IOException | UncheckedIOException e) {
+                if (Files.exists(ownStateDir)) {
+                    System.err.println("streamtop peer flink: cannot remove " + ownStateDir + ": " + e.getMessage());
+                }
             }
         }
         System.out.flush();
@@ -180,6 +187,7 @@ public final class FlinkPeer {
         // for the web dashboard): noise, not news.
         setDefault("org.slf4j.simpleLogger.log.org.apache.flink.runtime.security.token", "error");
         setDefault("org.slf4j.simpleLogger.log.org.apache.flink.runtime.webmonitor.WebMonitorUtils", "error");
+        setDefault("org.slf4j.simpleLogger.log.org.apache.flink.metrics.MetricGroup", "error"); // KafkaSink's committer registers a metric twice
     }
 
     private static void setDefault(String key, String value) {

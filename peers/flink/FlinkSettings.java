@@ -102,10 +102,6 @@ final class FlinkSettings {
             }
         } else if (variant.equals(NO_IDLE)) {
             out.add("cannot flush windows left open when the input stops (" + NO_IDLE + ", as the 2017 job)");
-        } else if (!bounded) {
-            // Flink's withIdleness only drops an idle partition from the minimum; when every partition
-            // is idle the watermark stays put, so the windows after the last watermark wait for data.
-            out.add("cannot advance the watermark when every partition is idle (Flink withIdleness)");
         }
         return out;
     }
