@@ -1,12 +1,15 @@
 package streamtop.peers;
 
 import java.io.Serializable;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Properties;
+import java.util.Set;
 
 import org.apache.flink.api.common.functions.AggregateFunction;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
@@ -15,17 +18,22 @@ import org.apache.flink.api.java.tuple.Tuple2;
 import org.apache.flink.api.java.functions.KeySelector;
 import org.apache.flink.connector.kafka.sink.KafkaRecordSerializationSchema;
 import org.apache.flink.connector.kafka.source.enumerator.initializer.OffsetsInitializer;
+import org.apache.flink.connector.kafka.source.enumerator.subscriber.KafkaSubscriber;
 import org.apache.flink.connector.kafka.source.reader.deserializer.KafkaRecordDeserializationSchema;
 import org.apache.flink.streaming.api.functions.windowing.ProcessWindowFunction;
 import org.apache.flink.streaming.api.windowing.triggers.Trigger;
 import org.apache.flink.streaming.api.windowing.triggers.TriggerResult;
 import org.apache.flink.streaming.api.windowing.windows.TimeWindow;
 import org.apache.flink.util.Collector;
+import org.apache.kafka.clients.admin.AdminClient;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.consumer.OffsetResetStrategy;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.PartitionInfo;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.header.Header;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 
 /** The Flink functions of the peer's jobs: reading, keying, summing, emitting and writing. */
 final class FlinkFunctions {
@@ -54,6 +62,44 @@ final class FlinkFunctions {
         @Override
         public TypeInformation<Event> getProducedType() {
             return TypeInformation.of(Event.class);
+        }
+    }
+
+    /**
+     * The events topic's partitions, looked up with a consumer's metadata request, not the source's
+     * AdminClient: kafka-clients 4.2's describeTopics uses DescribeTopicPartitions, whose answer from
+     * streamtop's embedded broker (franz-go kfake) has no eligible-leader list, and the client fails
+     * on it with a NullPointerException. A topic not there yet has no partitions (found at the next
+     * discovery), where a topic list would fail the job.
+     */
+    static final class EventsPartitions implements KafkaSubscriber {
+        private static final long serialVersionUID = 1L;
+        private final Properties kafka;
+        private final String topic;
+
+        EventsPartitions(Properties kafka, String topic) {
+            this.kafka = new Properties();
+            this.kafka.putAll(kafka);
+            this.kafka.setProperty("allow.auto.create.topics", "false");
+            this.topic = topic;
+        }
+
+        @Override
+        public Set<TopicPartition> getSubscribedTopicPartitions(AdminClient unused) {
+            Set<TopicPartition> out = new HashSet<>();
+            for (PartitionInfo p : lookup()) {
+                out.add(new TopicPartition(p.topic(), p.partition()));
+            }
+            return out;
+        }
+
+        /** The topic's partitions; none when it does not exist. */
+        List<PartitionInfo> lookup() {
+            try (KafkaConsumer<byte[], byte[]> c = new KafkaConsumer<>(kafka, new ByteArrayDeserializer(),
+                    new ByteArrayDeserializer())) {
+                List<PartitionInfo> l = c.partitionsFor(topic, Duration.ofSeconds(10));
+                return l == null ? List.of() : l;
+            }
         }
     }
 

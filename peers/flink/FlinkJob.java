@@ -1,7 +1,6 @@
 package streamtop.peers;
 
 import java.time.Duration;
-import java.util.regex.Pattern;
 
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
@@ -22,6 +21,7 @@ import org.apache.flink.api.java.tuple.Tuple2;
 import streamtop.peers.FlinkFunctions.DeviceCategory;
 import streamtop.peers.FlinkFunctions.EmitWindow;
 import streamtop.peers.FlinkFunctions.EventId;
+import streamtop.peers.FlinkFunctions.EventsPartitions;
 import streamtop.peers.FlinkFunctions.FirstOfId;
 import streamtop.peers.FlinkFunctions.NoEndOfInputFlush;
 import streamtop.peers.FlinkFunctions.ReadEvent;
@@ -124,9 +124,7 @@ final class FlinkJob {
         KafkaSourceBuilder<Event> b = KafkaSource.<Event>builder()
                 .setProperties(s.kafka)
                 .setBootstrapServers(s.brokers)
-                // A pattern, not setTopics: the job may start before streamtop creates the topic (a
-                // topic list fails the job on an unknown topic; a pattern finds it at the next discovery).
-                .setTopicPattern(Pattern.compile(Pattern.quote(s.events)))
+                .setKafkaSubscriber(new EventsPartitions(s.kafka, s.events))
                 .setGroupId(s.group)
                 .setClientIdPrefix(s.group)
                 .setDeserializer(new ReadEvent())

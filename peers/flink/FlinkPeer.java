@@ -6,7 +6,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Comparator;
-import java.util.List;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
@@ -20,8 +19,6 @@ import org.apache.flink.configuration.RestartStrategyOptions;
 import org.apache.flink.configuration.StateBackendOptions;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
-import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.TopicDescription;
 
 /**
  * The Apache Flink 2.2 reference job (peers/README.md): a DataStream job on a local MiniCluster in
@@ -111,19 +108,16 @@ public final class FlinkPeer {
 
     /**
      * One parallel reader per partition of the events topic, at most one per core (but 2 on a
-     * single core); 2 when the topic cannot be described yet.
+     * single core); 2 when the topic does not exist yet.
      */
     private static int parallelism(FlinkSettings s) {
         int cap = Math.max(2, Runtime.getRuntime().availableProcessors());
-        try (Admin admin = Admin.create(s.kafka)) {
-            TopicDescription d = admin.describeTopics(List.of(s.events)).allTopicNames().get(10, TimeUnit.SECONDS)
-                    .get(s.events);
-            return Math.max(1, Math.min(cap, d.partitions().size()));
-        } catch (Exception e) {
-            System.err.println("streamtop peer flink: cannot describe " + s.events + " (" + describe(e)
-                    + "); parallelism 2");
+        int partitions = new FlinkFunctions.EventsPartitions(s.kafka, s.events).lookup().size();
+        if (partitions == 0) {
+            System.err.println("streamtop peer flink: " + s.events + " has no partitions yet; parallelism 2");
             return 2;
         }
+        return Math.min(cap, partitions);
     }
 
     /** Waits until the job runs (or already ended: a tiny bounded input). */
