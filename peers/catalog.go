@@ -98,3 +98,14 @@ func (p Peer) mainFile() string {
 
 // Output is the peer's results topic for events topic names: aggregates.NAME.
 func (p Peer) Output(results string) string { return results + "." + p.Name }
+
+// Heavy reports whether the named peer is a large download (opt-in in
+// tests), whether or not its job is in this build.
+func Heavy(name string) bool {
+	for _, p := range catalog {
+		if p.Name == name {
+			return p.Heavy
+		}
+	}
+	return false
+}
