@@ -34,6 +34,16 @@ type Config struct {
 	// FollowControls: the downstream is the engine the controls steer, so
 	// its mode and dedup are the controls' (and known).
 	FollowControls bool
+	// Peer, for a reference engine (SPEC §9), which writes no progress
+	// records: its side of window end E settles once it has emitted a
+	// window ending after E + Lateness, or has been silent for Idle since
+	// its last result.
+	Peer *PeerSettle
+}
+
+// PeerSettle is what settles a peer's results (SPEC §9).
+type PeerSettle struct {
+	Lateness, Idle time.Duration
 }
 
 // Validate reports a configuration that cannot work.
@@ -43,6 +53,9 @@ func (c Config) Validate() error {
 	}
 	if c.IdleFinal < 0 {
 		return fmt.Errorf("judge: %w: idle-final %v is negative", bus.ErrConfig, c.IdleFinal)
+	}
+	if c.Peer != nil && (c.Peer.Lateness < 0 || c.Peer.Idle <= 0) {
+		return fmt.Errorf("judge: %w: a peer's lateness must not be negative, its idle positive", bus.ErrConfig)
 	}
 	if _, err := compare.New(c.Options); err != nil {
 		return fmt.Errorf("judge: %w: %v", bus.ErrConfig, err)

@@ -21,6 +21,7 @@ type Judge struct {
 	dev, send *compare.Comparator
 	progress  [][]int64 // [events partition][stream] closed horizon
 	sawMarks  bool
+	maxEnd    int64 // the latest window end a result named (a peer's settling)
 	horizon   int64
 	clock     int64
 	truthDone bool
@@ -62,7 +63,7 @@ func (j *Judge) reset(run int, tag string) {
 	if j.cfg.Session != "" {
 		j.tag = bus.RunTag(j.cfg.Session, run)
 	}
-	j.horizon, j.clock, j.truthDone, j.sawMarks = engine.None, engine.None, false, false
+	j.horizon, j.clock, j.truthDone, j.sawMarks, j.maxEnd = engine.None, engine.None, false, false, engine.None
 	j.truthDoneAt = time.Time{}
 	for _, row := range j.progress {
 		for i := range row {
@@ -201,6 +202,7 @@ func (j *Judge) addDown(db DownBatch) {
 		j.dev.Observe(r.Result)
 		j.send.Observe(r.Result)
 		j.lastResult = j.now()
+		j.maxEnd = max(j.maxEnd, r.Result.WindowEnd)
 		j.dirty = true
 	}
 }
@@ -272,11 +274,28 @@ func (j *Judge) downBefore() int64 {
 	return h
 }
 
+// peerBefore is a peer's settle horizon (SPEC §9): window ends more than
+// its lateness before the latest window it emitted, or everything once it
+// has been silent for its idle time after a result. Nothing before its
+// first result: a peer may take seconds to start.
+func (j *Judge) peerBefore(now int64) int64 {
+	if j.maxEnd == engine.None {
+		return engine.None
+	}
+	if now-j.lastResult >= j.cfg.Peer.Idle.Milliseconds() {
+		return bus.Final
+	}
+	return j.maxEnd - j.cfg.Peer.Lateness.Milliseconds() - 1
+}
+
 // tick settles the comparators and publishes the status at most once a
 // Tick, and the final verdict (or the lost input's last word) once.
 func (j *Judge) tick() {
 	now := j.now()
 	down := j.downBefore()
+	if !j.sawMarks && j.cfg.Peer != nil {
+		down = j.peerBefore(now)
+	}
 	if !j.sawMarks && j.cfg.IdleFinal > 0 && j.truthDone && now-j.lastResult >= j.cfg.IdleFinal.Milliseconds() {
 		down = bus.Final // a downstream without progress records, silent long enough
 	}

@@ -225,3 +225,54 @@ func TestIdleFinal(t *testing.T) {
 		})
 	}
 }
+
+// A peer writes no progress records (SPEC §9): its side of window end E
+// settles once it has emitted a window ending after E + lateness, or has
+// been silent for idle after a result; nothing before its first result.
+func TestPeerSettles(t *testing.T) {
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	now := t0
+	j, err := New(Config{Tag: "s/0", Peer: &PeerSettle{Lateness: 5 * time.Second, Idle: 6 * time.Second}},
+		Deps{Bus: bus.NewBus(), Truth: make(chanTruth), Down: fakeDown{}, Now: func() time.Time { return now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := j.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	for _, w := range []int64{5000, 10000, 15000} {
+		j.addTruth(truth(0, "s/0", true, []string{"d1"}, w, 3))
+	}
+	settled := func() int {
+		j.tick()
+		return j.dev.Report(false).Settled.Keys
+	}
+	if n := settled(); n != 0 {
+		t.Fatalf("before any result: %d keys settled", n)
+	}
+	say := func(w int64) {
+		j.addDown(DownBatch{Results: []TaggedResult{{Tag: "s/0", Result: decoded(t, result("d1", w, 3))}}})
+	}
+	say(5000)
+	say(10000)
+	if n := settled(); n != 0 {
+		t.Fatalf("latest window 10 s, lateness 5 s: %d keys settled, want none (5 s is not after 5 s + 5 s)", n)
+	}
+	now = now.Add(time.Second)
+	say(15000)
+	if n := settled(); n != 1 {
+		t.Fatalf("latest window 15 s: %d keys settled, want 1 (5 s; 15 s is not after 10 s + 5 s)", n)
+	}
+	say(20000)
+	if n := settled(); n != 2 {
+		t.Fatalf("latest window 20 s: %d keys settled, want 2 (5 s and 10 s)", n)
+	}
+	now = now.Add(6*time.Second - time.Millisecond)
+	if n := settled(); n != 2 {
+		t.Fatalf("silent for less than idle: %d keys settled", n)
+	}
+	now = now.Add(time.Millisecond)
+	if n := settled(); n != 4 {
+		t.Fatalf("silent for idle: %d keys settled, want all 4", n)
+	}
+}
