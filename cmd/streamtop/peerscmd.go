@@ -252,7 +252,11 @@ func peerSettings(ctx context.Context, p peers.Peer, cfg *peersRunConfig, dir st
 		s.RateOut, s.GapOut, s.AlertOut = t.RateOutput+"."+p.Name, t.RateGap+"."+p.Name, t.RateAlert+"."+p.Name
 		outputs = []string{s.RateOut, s.GapOut, s.AlertOut}
 	}
-	if err := ensureTopics(ctx, cfg.kafka.Config, cfg.topics, nil, outputs...); err != nil {
+	tf := cfg.topics
+	if p.Rates {
+		tf.partitions = 1 // rate records are matched in order: one partition keeps it
+	}
+	if err := ensureTopics(ctx, cfg.kafka.Config, tf, nil, outputs...); err != nil {
 		return s, err
 	}
 	var err error

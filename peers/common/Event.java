@@ -67,7 +67,7 @@ public final class Event implements Serializable {
 
     private static Event parseJson(String s) {
         Event e = new Event();
-        boolean hasDt = false;
+        boolean hasDt = false, hasM1 = false, hasM2 = false;
         int[] pos = {1};
         while (true) {
             skipSpace(s, pos);
@@ -85,8 +85,8 @@ public final class Event implements Serializable {
                 case "di": e.device = val; break;
                 case "c": e.category = val; break;
                 case "dt": e.time = parseLong(val, "dt"); hasDt = true; break;
-                case "m1": e.m1 = parseLong(val, "m1"); break;
-                case "m2": e.m2 = parseDouble(val, "m2"); break;
+                case "m1": e.m1 = parseLong(val, "m1"); hasM1 = true; break;
+                case "m2": e.m2 = parseDouble(val, "m2"); hasM2 = true; break;
                 default: break;
             }
             skipSpace(s, pos);
@@ -97,8 +97,8 @@ public final class Event implements Serializable {
             expect(s, pos, '}');
             break;
         }
-        if (!hasDt) {
-            throw new IllegalArgumentException("dt is required");
+        if (!hasDt || !hasM1 || !hasM2) {
+            throw new IllegalArgumentException("dt, m1 and m2 are required");
         }
         return e.check();
     }
