@@ -100,16 +100,19 @@ type Latest struct {
 // Snapshot is what a screen draws from: the newest status of each role.
 // Any pointer may be nil until its role has published.
 type Snapshot struct {
-	Injector  *InjectorStatus
-	Engine    *EngineStatus
-	Compare   *CompareStatus
-	Rates     *RateStatus
-	Run       *RunStatus
-	Peers     map[string]*PeerStatus // by name; the map is replaced, never changed
-	Logs      []LogEntry             // oldest first, at most MaxLogs
-	LogsLost  int64                  // log entries dropped for space
-	Coalesced int64                  // statuses replaced before the screen read them
-	Seq       uint64                 // increases with every message received
+	Injector *InjectorStatus
+	Engine   *EngineStatus
+	Compare  *CompareStatus
+	Rates    *RateStatus
+	Run      *RunStatus
+	Peers    map[string]*PeerStatus // by name; the map is replaced, never changed
+	// PeerCompares are the peers' verdicts (CompareStatus.Engine ≠ ""), by
+	// peer name; Compare is our engine's. Replaced, never changed.
+	PeerCompares map[string]*CompareStatus
+	Logs         []LogEntry // oldest first, at most MaxLogs
+	LogsLost     int64      // log entries dropped for space
+	Coalesced    int64      // statuses replaced before the screen read them
+	Seq          uint64     // increases with every message received
 }
 
 func (l *Latest) put(msg any) {
@@ -122,18 +125,17 @@ func (l *Latest) put(msg any) {
 	case *EngineStatus:
 		bit, l.snap.Engine = 2, m
 	case *CompareStatus:
+		if m.Engine != "" {
+			bit, l.snap.PeerCompares = 64, withEntry(l.snap.PeerCompares, m.Engine, m)
+			break
+		}
 		bit, l.snap.Compare = 4, m
 	case *RateStatus:
 		bit, l.snap.Rates = 8, m
 	case *RunStatus:
 		bit, l.snap.Run = 16, m
 	case *PeerStatus:
-		peers := make(map[string]*PeerStatus, len(l.snap.Peers)+1)
-		for k, v := range l.snap.Peers {
-			peers[k] = v
-		}
-		peers[m.Name] = m
-		bit, l.snap.Peers = 32, peers
+		bit, l.snap.Peers = 32, withEntry(l.snap.Peers, m.Name, m)
 	case LogEntry:
 		if len(l.snap.Logs) >= MaxLogs {
 			n := copy(l.snap.Logs, l.snap.Logs[1:])
@@ -174,4 +176,15 @@ func (l *Latest) copyLocked() Snapshot {
 	s.Logs = append([]LogEntry(nil), l.snap.Logs...)
 	s.Coalesced = l.coalesced.Load()
 	return s
+}
+
+// withEntry is a copy of m with k set to v: a snapshot's maps are shared
+// with the screen, so they are replaced, never changed.
+func withEntry[V any](m map[string]V, k string, v V) map[string]V {
+	out := make(map[string]V, len(m)+1)
+	for key, val := range m {
+		out[key] = val
+	}
+	out[k] = v
+	return out
 }

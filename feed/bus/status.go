@@ -120,6 +120,10 @@ type CompareStatus struct {
 	Run        int
 	Tag        string // run tag judged
 	Downstream string // what is judged, e.g. "streamtop (topic aggregates)"
+	// Engine is the peer judged (SPEC §9: flink, kstreams, …); "" for our
+	// engine. A screen keeps one status per engine.
+	Engine     string
+	ResultRate float64 // downstream records read per second, lately
 	Report     compare.Report
 	SendTime   compare.Score // the same downstream against the send-time truth
 	Horizon    int64         // settle horizon (window ends ≤ this are settled)

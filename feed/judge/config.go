@@ -13,6 +13,7 @@ import (
 // Config sets up the comparator role.
 type Config struct {
 	Downstream string // how the downstream is labelled
+	Engine     string // the peer judged (SPEC §9); "" for our engine
 	Options    compare.Options
 	// Session, in one process with the injector: this session's run tags,
 	// following the controls' run. "" (distributed): the truth's run.

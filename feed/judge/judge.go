@@ -22,6 +22,7 @@ type Judge struct {
 	progress  [][]int64 // [events partition][stream] closed horizon
 	sawMarks  bool
 	maxEnd    int64 // the latest window end a result named (a peer's settling)
+	rate      rateMeter
 	horizon   int64
 	clock     int64
 	truthDone bool
@@ -336,7 +337,8 @@ func (j *Judge) publish(final, over bool) {
 		limit = 0
 	}
 	st := j.st
-	st.Run, st.Tag, st.Err = j.run, j.tag, j.lost
+	st.Run, st.Tag, st.Err, st.Engine = j.run, j.tag, j.lost, j.cfg.Engine
+	st.ResultRate = j.rate.per(j.now(), st.Results)
 	st.Report = j.dev.ReportLimit(final, limit)
 	sr := j.send.ReportLimit(final, 1)
 	st.SendTime = sr.Settled
@@ -357,4 +359,22 @@ func (j *Judge) publish(final, over bool) {
 
 func (j *Judge) log(l bus.Level, text string) {
 	j.deps.Bus.Publish(bus.LogEntry{Time: j.deps.Now(), Level: l, Role: "compare", Text: text})
+}
+
+// rateMeter turns a growing count into a rate over the last second or so.
+type rateMeter struct {
+	at, count int64 // ms, count at the last sample
+	rate      float64
+}
+
+// per takes the count at now (ms) and returns the rate per second.
+func (m *rateMeter) per(now, count int64) float64 {
+	switch {
+	case m.at == 0:
+		m.at, m.count = now, count
+	case now-m.at >= 1000:
+		m.rate = float64(count-m.count) * 1000 / float64(now-m.at)
+		m.at, m.count = now, count
+	}
+	return m.rate
 }

@@ -276,3 +276,16 @@ func TestPeerSettles(t *testing.T) {
 		t.Fatalf("silent for idle: %d keys settled, want all 4", n)
 	}
 }
+
+func TestRateMeter(t *testing.T) {
+	var m rateMeter
+	if r := m.per(10_000, 5); r != 0 {
+		t.Fatalf("first sample: %v", r)
+	}
+	if r := m.per(10_500, 50); r != 0 {
+		t.Fatalf("half a second later: %v (want no new rate yet)", r)
+	}
+	if r := m.per(12_000, 45); r != 20 {
+		t.Fatalf("40 in 2 s: %v, want 20/s", r)
+	}
+}
