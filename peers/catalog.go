@@ -36,6 +36,9 @@ type Peer struct {
 	Rates   bool     // the rate topology (SPEC §5), not windowed sums
 	Args    []string // fixed arguments: a guarantee, a variant
 	Heavy   bool     // a large download: opt-in in tests
+	// NoPosition: it commits no read position to its consumer group, so
+	// the embedded broker's backpressure cannot wait for it (Spark).
+	NoPosition bool
 	Teaches string   // for a variant: what it reproduces
 }
 
@@ -53,7 +56,7 @@ var catalog = []Peer{
 		Args: []string{"--guarantee", "at_least_once"}},
 	{Name: "kstreams-eos", Engine: "Kafka Streams 4.3.1 DSL, exactly_once_v2", Dir: "kstreams", Main: "streamtop.peers.KStreamsPeer",
 		Args: []string{"--guarantee", "exactly_once_v2"}},
-	{Name: "spark", Engine: "Spark Structured Streaming 4.2.0 (pyspark)", Dir: "spark", Kind: Python, Main: "spark_peer.py", Heavy: true},
+	{Name: "spark", Engine: "Spark Structured Streaming 4.2.0 (pyspark)", Dir: "spark", Kind: Python, Main: "spark_peer.py", Heavy: true, NoPosition: true},
 	{Name: "storm", Engine: "Apache Storm 2.8.3 rate topology", Dir: "storm", Main: "streamtop.peers.StormRatePeer", Rates: true},
 }
 

@@ -42,10 +42,14 @@ type app struct {
 	injector *inject.Injector
 	engine   *enginerun.Runner
 	judge    *judge.Judge
+	peers    appPeers
 	truthW   *cassandra.TruthWriter
 	kafka    kafka.Config
-	failed   atomic.Pointer[error] // the first role that failed
-	closers  []func()
+	// topicConfigs are the settings of the topics the app creates (nil on
+	// a cluster: clusterTopicConfigs).
+	topicConfigs map[string]*string
+	failed       atomic.Pointer[error] // the first role that failed
+	closers      []func()
 }
 
 // failure returns the first role's failure, or nil.
@@ -168,6 +172,7 @@ func (a *app) build(ctx context.Context, logf func(string)) (err error) {
 	if err != nil {
 		return err
 	}
+	a.topicConfigs = topicConfigs
 	if err := ensureTopics(ctx, a.kafka, cfg.topics, topicConfigs, a.topics.All()...); err != nil {
 		return err
 	}
@@ -184,6 +189,9 @@ func (a *app) build(ctx context.Context, logf func(string)) (err error) {
 		return err
 	}
 	if err := a.buildJudge(sctx); err != nil {
+		return err
+	}
+	if err := a.buildPeers(sctx); err != nil {
 		return err
 	}
 	return a.buildInjector()
@@ -262,10 +270,11 @@ func (a *app) buildInjector() error {
 	if a.broker != nil {
 		// The embedded broker's retention is small: never run ahead of the
 		// engine by more than it keeps.
-		ic.Read, ic.MaxBacklog = a.engine.Read, kafka.EmbeddedMaxBacklog(cfg.topics.partitions)
+		ic.Read, ic.MaxBacklog = a.read, kafka.EmbeddedMaxBacklog(cfg.topics.partitions)
 	}
 	ic.RunKey = a.runKey
-	ic.PublishSent = true // the judge's evidence for causes (and the original's raw_events)
+	ic.PublishStart = len(cfg.peers) > 0 // where each run begins: the peers start there
+	ic.PublishSent = true                // the judge's evidence for causes (and the original's raw_events)
 	a.injector, err = inject.New(ic, inject.Deps{Client: injCl, Bus: a.bus, Controls: a.controls})
 	return err
 }

@@ -23,6 +23,7 @@ type appConfig struct {
 	report   reportFlags
 	fps      int
 	local    localFlags
+	peers    []string // --peer: real engines beside ours (SPEC §9)
 	prof     profileFlags
 }
 
@@ -48,6 +49,7 @@ func (c *appConfig) bind(b *binder) {
 	c.clock.bindClock(b)
 	bindDuration(b, &c.duration, "how long the run lasts, 0 = until the input ends or you quit (virtual time under --clock virtual)")
 	c.local.bind(b)
+	b.in(grpPeers).value(repeatedValue{&c.peers}, "peer", "", "run a real engine beside ours and judge it too, repeatable: flink, kstreams, kstreams-eos, spark (see `streamtop peers list`)")
 	c.report.bind(b)
 	bindFPS(b, &c.fps)
 	c.kafka.bind(b)
@@ -71,7 +73,7 @@ func (c *appConfig) complete(given func(string) bool) error {
 func (c *appConfig) Validate() error {
 	return firstError(c.kafka.Validate(), c.topics.Validate(), c.inj.Validate(), c.eng.Validate(), c.cmp.Validate(),
 		c.rates.Validate(), c.clock.Validate(), validDuration(c.duration), c.report.Validate(), validFPS(c.fps),
-		c.local.Validate(), embeddedOnly(c.local, c.kafka), resultsNeedCassandra(c.eng, c.cass))
+		c.local.Validate(), embeddedOnly(c.local, c.kafka), resultsNeedCassandra(c.eng, c.cass), validPeers(c.peers, c.kafka))
 }
 
 func (c *appConfig) profiles() profileFlags { return c.prof }

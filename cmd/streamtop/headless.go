@@ -130,6 +130,7 @@ func (a *app) start(ctx context.Context, g *errgroup.Group, rates bool) error {
 	if a.truthW != nil {
 		run("truth", a.truthW.Run)
 	}
+	a.startPeers(run)
 	if !rates {
 		return nil
 	}

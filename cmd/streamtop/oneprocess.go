@@ -27,6 +27,9 @@ var stopSignals = []os.Signal{os.Interrupt, syscall.SIGTERM, syscall.SIGHUP}
 func runApp(ctx context.Context, cfg *appConfig, s streams) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	if err := fetchAppPeers(ctx, cfg.peers, s); err != nil {
+		return err
+	}
 	a, err := newApp(ctx, *cfg, func(msg string) { fmt.Fprintf(s.err, "streamtop: %s\n", msg) })
 	if err != nil {
 		return err
@@ -56,7 +59,11 @@ func runHeadless(ctx context.Context, cancel context.CancelFunc, a *app, s strea
 	}
 	final := a.judge.Final()
 	eng := waitEngineFinished(a, 10*time.Second)
-	if err := writeReport(s.out, a.cfg.report.format, reportOf(a, final, eng)); err != nil {
+	// A peer's verdict is final once it has been silent for idle after
+	// the end of input (SPEC §9); a peer slow to start gets a minute more.
+	peerWait := 2*a.cfg.eng.idle + time.Minute
+	rep := reportOf(a, final, eng, peerWait)
+	if err := writeReport(s.out, a.cfg.report.format, rep); err != nil {
 		return fmt.Errorf("report: %w", err)
 	}
 	if a.cfg.report.format == "csv" {
@@ -78,10 +85,20 @@ func runHeadless(ctx context.Context, cancel context.CancelFunc, a *app, s strea
 	if final.Err != "" {
 		return reported(errors.New("no verdict: the input was lost")) // the report says why
 	}
-	if a.cfg.report.failOnExc && final.Report.Settled.Exceptions > 0 {
+	if a.cfg.report.failOnExc && anyExceptions(rep.verdicts) {
 		return errExceptions
 	}
 	return nil
+}
+
+// anyExceptions: some engine's settled score is not 0.
+func anyExceptions(verdicts []*bus.CompareStatus) bool {
+	for _, v := range verdicts {
+		if v.Report.Settled.Exceptions > 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // awaitVerdict waits for the final verdict; the first signal ends the
@@ -145,7 +162,7 @@ func runScreen(ctx context.Context, cancel context.CancelFunc, a *app, s streams
 	}
 	if final := a.judge.Final(); final != nil {
 		snap := a.latest.Peek()
-		if err := writeReport(s.out, a.cfg.report.format, reportOf(a, final, snap.Engine)); err != nil {
+		if err := writeReport(s.out, a.cfg.report.format, reportOf(a, final, snap.Engine, 0)); err != nil {
 			return fmt.Errorf("report: %w", err)
 		}
 		if final.Err != "" {

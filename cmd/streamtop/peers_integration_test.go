@@ -101,7 +101,7 @@ func TestIntegrationPeersJudged(t *testing.T) {
 	for _, d := range r0.Downstreams {
 		causes := map[string]int{}
 		for _, x := range d.Exceptions {
-			causes[strings.Fields(x.Cause+" ?")[0]]++
+			causes[strings.Fields(x.Cause + " ?")[0]]++
 		}
 		t.Logf("%s at lateness 0 (shown, not asserted): %s; causes %v", d.Downstream, d.Summary, causes)
 	}

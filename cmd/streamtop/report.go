@@ -36,10 +36,11 @@ type reportRun struct {
 	clock      bus.Clock
 }
 
-func reportOf(a *app, final *bus.CompareStatus, eng *bus.EngineStatus) report {
+func reportOf(a *app, final *bus.CompareStatus, eng *bus.EngineStatus, peerWait time.Duration) report {
 	c := a.cfg
 	run := reportRun{inj: c.inj, eng: c.eng, window: c.clock.window, partitions: c.topics.partitions, clock: c.clock.of(c.inj.replay)}
-	return report{run: run, injector: a.latest.Peek().Injector, engine: eng, verdicts: []*bus.CompareStatus{final}}
+	verdicts := append([]*bus.CompareStatus{final}, a.peerVerdicts(peerWait)...) // every engine's (SPEC §9)
+	return report{run: run, injector: a.latest.Peek().Injector, engine: eng, verdicts: verdicts}
 }
 
 // compareReport is streamtop compare's: the settings shown are the
