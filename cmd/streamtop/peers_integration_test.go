@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -146,4 +147,34 @@ func TestIntegrationStormRatesJudged(t *testing.T) {
 		t.Fatalf("storm: %+v, want 0 differences over at least 100 rates and some alerts", v)
 	}
 	t.Logf("storm: 0 differences out of %d records (rate, variation, alert: %v)", v.Records, v.Ours)
+}
+
+// TestIntegrationPeersOneProcess: `streamtop --peer kstreams --peer flink`
+// runs both beside our engine on the embedded broker and judges all three:
+// at lateness 10 min every engine scores 0 exceptions out of the truth's
+// keys, and nothing the run started is left running.
+func TestIntegrationPeersOneProcess(t *testing.T) {
+	e := itEnv{bin: itBinary(t)}
+	itTimed(t)
+	itPeers(t, e, "kstreams", "flink")
+	out, errs, code := e.run(t, 6*time.Minute, "one process", "--headless", "--clock", "virtual", "--seed", "34",
+		"--events", "300", "--devices", "5", "--lateness", "10m", "--peer", "kstreams", "--peer", "flink", "--report", "json")
+	if code != 0 {
+		t.Fatalf("exit %d\n%s", code, tail(errs, 4000))
+	}
+	var r itReport
+	if err := json.Unmarshal([]byte(out), &r); err != nil {
+		t.Fatalf("report: %v\n%s", err, out)
+	}
+	if len(r.Downstreams) != 3 {
+		t.Fatalf("%d verdicts, want ours, kstreams and flink: %s", len(r.Downstreams), out)
+	}
+	for _, d := range r.Downstreams {
+		if !d.Final || d.Score.Exceptions != 0 || d.Score.Keys != r.Downstreams[0].Score.Keys || d.Score.Keys == 0 {
+			t.Errorf("%s: final %v, %s; want 0 exceptions out of %d", d.Downstream, d.Final, d.Summary, r.Downstreams[0].Score.Keys)
+		}
+	}
+	if pids, _ := exec.Command("pgrep", "-f", "streamtop.peers.(KStreams|Flink)Peer").Output(); len(pids) > 0 {
+		t.Errorf("peer processes left running: %s", pids)
+	}
 }
