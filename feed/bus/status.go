@@ -124,6 +124,11 @@ type CompareStatus struct {
 	// engine. A screen keeps one status per engine.
 	Engine     string
 	ResultRate float64 // downstream records read per second, lately
+	// LatencyP50 and LatencyP99: from an event's send to the result that
+	// includes it (its record's timestamp), over the latest samples; real
+	// clock only (LatencySamples 0 otherwise).
+	LatencyP50, LatencyP99 time.Duration
+	LatencySamples         int
 	Report     compare.Report
 	SendTime   compare.Score // the same downstream against the send-time truth
 	Horizon    int64         // settle horizon (window ends ≤ this are settled)

@@ -116,6 +116,7 @@ type DownBatch struct {
 type TaggedResult struct {
 	Tag    string
 	Result engine.Result
+	At     int64 // the record's timestamp, ms (0 unknown)
 }
 
 // ProgressMark says: in progress stream Stream, the engine has closed every

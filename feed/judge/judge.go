@@ -23,6 +23,7 @@ type Judge struct {
 	sawMarks  bool
 	maxEnd    int64 // the latest window end a result named (a peer's settling)
 	rate      rateMeter
+	lat       *latencies
 	horizon   int64
 	clock     int64
 	truthDone bool
@@ -56,6 +57,7 @@ func (j *Judge) reset(run int, tag string) {
 	// The options were validated by New: compare.New cannot fail here.
 	j.dev, _ = compare.New(j.cfg.Options)
 	j.send, _ = compare.New(j.cfg.Options)
+	j.lat = newLatencies(j.cfg.Options.Window)
 	j.dev.SetDownstream(j.downstreamSettings())
 	if j.tag != "" && j.tag != tag {
 		j.left[j.tag] = true
@@ -204,6 +206,9 @@ func (j *Judge) addDown(db DownBatch) {
 		j.send.Observe(r.Result)
 		j.lastResult = j.now()
 		j.maxEnd = max(j.maxEnd, r.Result.WindowEnd)
+		if r.At > 0 {
+			j.lat.result(r.Result.Key, r.At)
+		}
 		j.dirty = true
 	}
 }
@@ -321,6 +326,7 @@ func (j *Judge) tick() {
 		// The send-time truth settles as the clock passes (no lag), so
 		// its rows go much sooner.
 		j.dev.Evict(j.dev.Horizon() - 60*1000)
+		j.lat.forget(j.dev.Horizon() - 60*1000)
 		if h := j.send.Horizon(); h != engine.None {
 			j.send.Evict(h - 60*1000)
 		}
@@ -339,6 +345,7 @@ func (j *Judge) publish(final, over bool) {
 	st := j.st
 	st.Run, st.Tag, st.Err, st.Engine = j.run, j.tag, j.lost, j.cfg.Engine
 	st.ResultRate = j.rate.per(j.now(), st.Results)
+	st.LatencyP50, st.LatencyP99, st.LatencySamples = j.lat.quantiles()
 	st.Report = j.dev.ReportLimit(final, limit)
 	sr := j.send.ReportLimit(final, 1)
 	st.SendTime = sr.Settled

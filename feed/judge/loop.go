@@ -289,7 +289,7 @@ func (k *KafkaDown) record(rec *kgo.Record, db *DownBatch) {
 		db.Problem = fmt.Sprintf("%s/%d@%d skipped: %v", rec.Topic, rec.Partition, rec.Offset, err)
 		return
 	}
-	db.Results = append(db.Results, TaggedResult{Tag: tag, Result: res})
+	db.Results = append(db.Results, TaggedResult{Tag: tag, Result: res, At: rec.Timestamp.UnixMilli()})
 }
 
 // otherStreamtopHeader reports a streamtop header other than the run and

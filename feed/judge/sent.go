@@ -63,8 +63,10 @@ func (j *Judge) addSent(sb *bus.SentBatch) {
 	if !j.follow(sb.Run, sb.Tag) {
 		return
 	}
-	for _, s := range sb.Events {
+	for i := range sb.Events {
+		s := &sb.Events[i]
 		j.dev.Sent(s.Event, s.Send)
+		j.lat.sent(&s.Event, s.Send)
 	}
 	j.dirty = true
 }
@@ -75,6 +77,7 @@ func (j *Judge) addTaggedSent(sent []TaggedSent) {
 	for _, s := range sent {
 		if s.Tag == "" || s.Tag == j.tag {
 			j.dev.Sent(s.Event, s.Send)
+			j.lat.sent(&s.Event, s.Send)
 			j.dirty = true
 		}
 	}
