@@ -129,14 +129,14 @@ type CompareStatus struct {
 	// clock only (LatencySamples 0 otherwise).
 	LatencyP50, LatencyP99 time.Duration
 	LatencySamples         int
-	Report     compare.Report
-	SendTime   compare.Score // the same downstream against the send-time truth
-	Horizon    int64         // settle horizon (window ends ≤ this are settled)
-	Results    int64         // downstream records read
-	Malformed  int64
-	Foreign    int64  // records whose streamtop headers do not count: never judged
-	Err        string // why there is no verdict (the input was lost), if so
-	Final      bool
+	Report                 compare.Report
+	SendTime               compare.Score // the same downstream against the send-time truth
+	Horizon                int64         // settle horizon (window ends ≤ this are settled)
+	Results                int64         // downstream records read
+	Malformed              int64
+	Foreign                int64  // records whose streamtop headers do not count: never judged
+	Err                    string // why there is no verdict (the input was lost), if so
+	Final                  bool
 }
 
 // RateAlert is one alert of the rate pipeline.
