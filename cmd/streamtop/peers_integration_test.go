@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"math"
 	"os"
 	"os/exec"
 	"strings"
@@ -177,4 +178,84 @@ func TestIntegrationPeersOneProcess(t *testing.T) {
 	if pids, _ := exec.Command("pgrep", "-f", "streamtop.peers.(KStreams|Flink)Peer").Output(); len(pids) > 0 {
 		t.Errorf("peer processes left running: %s", pids)
 	}
+}
+
+// TestIntegrationPeersOf2017: the 2017 jobs' lessons, as peer variants on
+// generated runs. flink-no-idle (no idle fallback) never emits the last
+// window: its exceptions are exactly the last window's keys, all missing.
+// flink-chained (two chained 5 s processing-time windows) comes out one
+// window late: its values match the truth one window earlier far better
+// than at their own window.
+func TestIntegrationPeersOf2017(t *testing.T) {
+	e := itEnv{bin: itBinary(t)}
+	itTimed(t)
+	itPeers(t, e, "flink-no-idle", "flink-chained")
+	t.Run("no idle fallback: the last window is never emitted", func(t *testing.T) {
+		r := e.oneProcessJSON(t, "--clock", "virtual", "--events", "300", "--devices", "5", "--lateness", "10m", "--peer", "flink-no-idle")
+		d := r.Downstreams[1]
+		last := int64(0)
+		for _, x := range d.Exceptions {
+			last = max(last, x.WindowEndMs)
+		}
+		for _, x := range d.Exceptions {
+			if x.WindowEndMs != last || x.M1Downstream != nil || !strings.HasPrefix(x.Cause, "missing") {
+				t.Errorf("exception %+v: want only the last window's keys (%d), missing", x, last)
+			}
+		}
+		if len(d.Exceptions) == 0 || r.Downstreams[0].Score.Exceptions != 0 {
+			t.Fatalf("flink-no-idle %s, ours %s: want the last window missing, ours 0", d.Summary, r.Downstreams[0].Summary)
+		}
+		t.Logf("flink-no-idle: %s, every one the last window's (%d keys)", d.Summary, len(d.Exceptions))
+	})
+	t.Run("chained processing-time windows: every key one window late", func(t *testing.T) {
+		r := e.oneProcessJSON(t, "--clock", "real", "--events", "500", "--devices", "3", "--peer", "flink-chained")
+		d := r.Downstreams[1]
+		type dc struct {
+			dev, cat string
+			end      int64
+		}
+		truth, down := map[dc]int64{}, map[dc]int64{}
+		for _, x := range d.Exceptions {
+			k := dc{x.Device, x.Category, x.WindowEndMs}
+			if x.M1Truth != nil {
+				truth[k] = *x.M1Truth
+			}
+			if x.M1Downstream != nil {
+				down[k] = *x.M1Downstream
+			}
+		}
+		relErr := func(shift int64) (float64, int) {
+			sum, n := 0.0, 0
+			for k, v := range down {
+				tv, ok := truth[dc{k.dev, k.cat, k.end - shift}]
+				if !ok || tv == 0 {
+					continue
+				}
+				sum += math.Abs(float64(v-tv)) / float64(tv)
+				n++
+			}
+			return sum / float64(max(n, 1)), n
+		}
+		same, nSame := relErr(0)
+		late, nLate := relErr(5000)
+		t.Logf("flink-chained: %s; mean |Δm1|/m1 against its own window %.3f (%d keys), one window earlier %.3f (%d keys)", d.Summary, same, nSame, late, nLate)
+		if nLate < 10 || late*2 > same {
+			t.Fatalf("not one window late: error %.3f at its own window, %.3f one window earlier (%d keys)", same, late, nLate)
+		}
+	})
+}
+
+// oneProcessJSON runs streamtop headless in one process (the embedded
+// broker) with args and returns its JSON report: ours first, then each peer.
+func (e itEnv) oneProcessJSON(t *testing.T, args ...string) itReport {
+	t.Helper()
+	out, errs, code := e.run(t, 6*time.Minute, "one process", append([]string{"--headless", "--seed", "34", "--report", "json"}, args...)...)
+	if code != 0 {
+		t.Fatalf("exit %d\n%s", code, tail(errs, 4000))
+	}
+	var r itReport
+	if err := json.Unmarshal([]byte(out), &r); err != nil || len(r.Downstreams) < 2 {
+		t.Fatalf("report (%v): %s", err, tail(out, 2000))
+	}
+	return r
 }
