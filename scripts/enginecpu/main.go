@@ -29,10 +29,10 @@ import (
 
 type options struct {
 	bin, topic, keyFile, profiles string
-	devices, perDevice, runs     int
-	timeout                      time.Duration
-	kc                           kafka.Config
-	engineArgs                   []string
+	devices, perDevice, runs      int
+	timeout                       time.Duration
+	kc                            kafka.Config
+	engineArgs                    []string
 }
 
 func main() {
