@@ -42,24 +42,25 @@ type Runner struct {
 	controls *bus.Controls
 	read     atomic.Int64 // records of this session read: the injector's backpressure
 
-	eng      *engine.Engine
-	dec      *engine.Decoder // interns devices and categories
-	batch    ingestBatch
-	run      int
-	tag      string // run tag of the records the engine is aggregating
-	left     map[string]bool
-	settings bus.Settings
-	parts    partitions
-	merge    merger
-	commits  *commits
-	progress *progress
-	sink     *sinkBuffer
-	book     statusBook
-	results  []engine.Result
-	resParts int32
-	topicID  [16]byte
-	finished bool
-	arrival  int64 // real clock: when the fetch being handled arrived
+	eng       *engine.Engine
+	dec       *engine.Decoder // interns devices and categories
+	batch     ingestBatch
+	mergedRun mergedRun
+	run       int
+	tag       string // run tag of the records the engine is aggregating
+	left      map[string]bool
+	settings  bus.Settings
+	parts     partitions
+	merge     merger
+	commits   *commits
+	progress  *progress
+	sink      *sinkBuffer
+	book      statusBook
+	results   []engine.Result
+	resParts  int32
+	topicID   [16]byte
+	finished  bool
+	arrival   int64 // real clock: when the fetch being handled arrived
 
 	lastCommit time.Time
 
