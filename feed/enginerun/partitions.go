@@ -21,6 +21,7 @@ type partition struct {
 	bound   int64       // merge: every later record here has timestamp ≥ bound
 	marked  bool        // merge: the partition carries clock markers
 	done    bool        // the run's end marker was read
+	paused  bool        // merge: not fetched while its queue is long
 }
 
 func newPartition(id int32, next int64, owned, atStart bool) *partition {
