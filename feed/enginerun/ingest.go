@@ -23,14 +23,16 @@ func (r *Runner) take(p *partition, h headers, rec record) {
 	switch k {
 	case foreign:
 		r.foreignSeen(p.id, h, verified)
+		rec.recycle()
 		return
 	case ownMarker:
 		r.mark(p, h)
+		rec.recycle()
 		return
 	}
 	r.book.st.Consumed++
 	if r.cfg.Merge {
-		p.queue.push(rec)
+		p.queue.push(rec)                 // recycled once released
 		if r.merge.queuedSince.IsZero() { // no clock read per record
 			r.merge.queued(r.now())
 		}
@@ -41,6 +43,7 @@ func (r *Runner) take(p *partition, h headers, rec record) {
 		arrival = r.arrival // the records of a fetch arrive together
 	}
 	r.ingest(p.id, arrival, &rec)
+	rec.recycle() // the event holds copies of what it needs
 }
 
 // afterRecords finishes a fetch: the batch to the engine, the merge as far
@@ -49,6 +52,7 @@ func (r *Runner) afterRecords(ctx context.Context) {
 	r.flushBatch()
 	if r.cfg.Merge {
 		r.releaseMerged()
+		r.throttle()
 	} else {
 		r.updateCaughtUp()
 	}
@@ -161,6 +165,7 @@ func (r *Runner) releaseMerged() {
 			run.flags = append(run.flags[:0], run.next...)
 		}
 		r.ingest(p.id, rec.ts, &rec)
+		rec.recycle()
 	}
 	r.flushBatch()
 }
@@ -193,6 +198,7 @@ func (r *Runner) checkMarkers(now time.Time) {
 	if r.cfg.Merge && r.cfg.Group != "" && r.merge.giveUp(now) {
 		r.log(bus.Warn, fmt.Sprintf("no clock markers in %s after %v: reading its partitions as they come (not merged)", r.cfg.Events, NoMarkersAfter))
 		r.releaseMerged()
+		r.throttle()
 	}
 }
 
@@ -337,5 +343,6 @@ func (r *Runner) reset(n int, tag string) error {
 			}
 		}
 	}
+	r.throttle() // the queues are empty: fetch every partition
 	return nil
 }

@@ -3,6 +3,8 @@ package enginerun
 import (
 	"bytes"
 	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
 )
 
 // record is one record of the events topic, as the merged read and the
@@ -13,6 +15,16 @@ type record struct {
 	ts     int64 // the record's timestamp, ms
 	key    []byte
 	value  []byte
+	src    *kgo.Record // the client's record: recycled once done with (nil in tests)
+}
+
+// recycle gives the client's record (and its share of the client's pooled
+// slices) back: key and value must not be used after it.
+func (r *record) recycle() {
+	if r.src != nil {
+		r.src.Recycle()
+		r.src = nil
+	}
 }
 
 // before is the merged read's order: timestamp, then key, then partition,
@@ -118,7 +130,7 @@ type recordQueue struct {
 }
 
 // maxKeptQueue is the capacity (records) an emptied queue keeps.
-const maxKeptQueue = 1 << 16
+const maxKeptQueue = 1 << 17
 
 func (q *recordQueue) len() int { return len(q.recs) - q.head }
 

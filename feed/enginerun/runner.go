@@ -91,6 +91,7 @@ func New(cfg Config, deps Deps) (*Runner, error) {
 	if r.now == nil {
 		r.now = time.Now
 	}
+	r.dec.PackIDs() // the engine keeps fingerprints; status.late clones the ids it keeps
 	r.produceCtx, r.cancelProduce = context.WithCancel(context.Background())
 	if cfg.Sink != nil {
 		r.sink = newSinkBuffer(cfg.Sink)
@@ -99,7 +100,7 @@ func New(cfg Config, deps Deps) (*Runner, error) {
 	if r.controls != nil {
 		r.settings = r.controls.Load()
 	}
-	cl, err := deps.Kafka.NewClient(r.clientOpts()...)
+	cl, err := deps.Kafka.NewClient(append(r.clientOpts(), newClientPools())...)
 	if err != nil {
 		return nil, fmt.Errorf("engine runner: %w", err)
 	}
@@ -360,7 +361,7 @@ func (r *Runner) handleFetches(ctx context.Context, fs kgo.Fetches) {
 // record copies what the runner needs out of a client record.
 func (r *Runner) record(p *partition, rec *kgo.Record) {
 	h := r.headersOf(rec.Headers)
-	r.take(p, h, record{part: p.id, offset: rec.Offset, ts: rec.Timestamp.UnixMilli(), key: rec.Key, value: rec.Value})
+	r.take(p, h, record{part: p.id, offset: rec.Offset, ts: rec.Timestamp.UnixMilli(), key: rec.Key, value: rec.Value, src: rec})
 }
 
 // headersOf gathers a record's streamtop headers. A run header equal to

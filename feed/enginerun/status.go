@@ -2,6 +2,7 @@ package enginerun
 
 import (
 	"math"
+	"strings"
 	"time"
 
 	"github.com/streamtop/streamtop/engine"
@@ -28,7 +29,8 @@ type statusBook struct {
 // late records a late event (the engine's side output), over the oldest
 // when recentLate are kept: recent is a ring from recentNext.
 func (b *statusBook) late(ev *engine.Event, window, arrival, wm int64) {
-	le := bus.LateEvent{ID: ev.ID, Device: ev.Device, Category: ev.Category, M1: ev.M1,
+	// The id is cloned: the decoder packs ids in shared blocks.
+	le := bus.LateEvent{ID: strings.Clone(ev.ID), Device: ev.Device, Category: ev.Category, M1: ev.M1,
 		Time: ev.Time, WindowEnd: engine.WindowEnd(ev.Time, window), Arrival: arrival, Watermark: wm}
 	if len(b.recent) < recentLate {
 		b.recent = append(b.recent, le)
