@@ -148,3 +148,21 @@ func TestMergedRunsSplitWhereCaughtUpFlagsChange(t *testing.T) {
 	}
 	compareRunners(t, 0, batched, single)
 }
+
+// Results carry the run header of the run they belong to, computed once
+// per run: after a change of run the new run's.
+func TestResultHeadersFollowTheRun(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.RunKey, _ = kafka.NewRunKey()
+	r := offline(t, cfg, 1, nil)
+	for _, tag := range []string{"s/0", "s/0", "s/1"} {
+		r.tag = tag
+		hs := r.resultHeaders()
+		if len(hs) != 1 || hs[0].Key != kafka.HeaderRun {
+			t.Fatalf("headers %v", hs)
+		}
+		if got, ok := cfg.RunKey.VerifyEvent(string(hs[0].Value)); !ok || got != tag {
+			t.Fatalf("run %s: header says %q (authentic %v)", tag, got, ok)
+		}
+	}
+}

@@ -71,6 +71,9 @@ type Runner struct {
 
 	verified verdict // the last event run header verified, and what it said
 
+	resultHdr    []kgo.RecordHeader // the run header of results, for run resultHdrTag
+	resultHdrTag string
+
 	rebalC   chan rebalance // group callbacks → loop
 	done     chan struct{}  // closed when Run stops handling rebalances
 	doneOnce sync.Once
@@ -406,69 +409,6 @@ func (r *Runner) tick(ctx context.Context) {
 		r.commit(ctx)
 	}
 	r.bus.Publish(r.book.snapshot(now, r.run, r.tag, r.eng, r.finished, r.parts))
-}
-
-// emit produces the engine's new results and, when the closed horizon of a
-// partition moved, one progress record to every results partition.
-func (r *Runner) emit(ctx context.Context) {
-	r.results = r.eng.Drain(r.results[:0])
-	for _, res := range r.results {
-		if !r.cfg.NoKafkaResults {
-			rec := &kgo.Record{Topic: r.cfg.Results, Key: []byte(res.Key.String()), Value: res.AppendJSON(nil)}
-			if r.tag != "" {
-				rec.Headers = []kgo.RecordHeader{{Key: kafka.HeaderRun, Value: []byte(r.cfg.RunKey.EventHeader(r.tag))}}
-			}
-			r.cl.Produce(r.produceCtx, rec, r.promise)
-		}
-		r.book.st.Produced++
-		r.book.rateResults++
-	}
-	var closed map[int32]int64
-	if r.book.st.Consumed > 0 || r.finished { // no progress to claim before the run's first event
-		closed = r.progress.moved(r.parts, horizon(r.eng.ClosedBefore(), r.cfg.Engine.Window.Milliseconds()),
-			func(p int32) (int64, bool) { return r.commits.floor(p, r.tag) })
-	}
-	r.sink.add(r.results, closed)
-	if len(closed) == 0 || r.cfg.NoKafkaResults {
-		return
-	}
-	value := kafka.ProgressValue(r.eng.Config().Name, closed)
-	for q := range r.resParts {
-		rec := &kgo.Record{Topic: r.cfg.Results, Partition: q, Value: value,
-			Headers: []kgo.RecordHeader{{Key: kafka.HeaderProgress, Value: []byte("1")}}}
-		if r.tag != "" {
-			v := r.cfg.RunKey.MarkerHeader(r.tag, kafka.HeaderProgress, "1", q)
-			rec.Headers = append(rec.Headers, kgo.RecordHeader{Key: kafka.HeaderRun, Value: []byte(v)})
-		}
-		r.cl.Produce(r.produceCtx, rec, r.promise)
-	}
-}
-
-// drainSink hands buffered results and progress to the sink; on failure
-// they stay buffered (nothing is lost) and are retried next tick. A failure
-// is logged once per distinct error.
-func (r *Runner) drainSink(ctx context.Context) {
-	wctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	defer cancel()
-	if err := r.sink.drain(wctx, r.tag); err != nil {
-		r.book.st.Err = err.Error()
-		if r.book.st.Err != r.book.lastSinkErr {
-			r.book.lastSinkErr = r.book.st.Err
-			r.log(bus.Warn, r.book.st.Err+" (kept, retrying)")
-		}
-		return
-	}
-	if r.book.lastSinkErr != "" {
-		r.book.lastSinkErr = ""
-		r.log(bus.Info, "results sink: written again")
-	}
-}
-
-// promise reports a result the broker did not take: it is lost.
-func (r *Runner) promise(_ *kgo.Record, err error) {
-	if err != nil {
-		r.log(bus.Error, "produce result (lost): "+err.Error())
-	}
 }
 
 func (r *Runner) log(l bus.Level, text string) {
