@@ -2,6 +2,7 @@ package engine
 
 import (
 	"bytes"
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -362,6 +363,14 @@ func (p *scanner) stringValue() (v []byte, isNull, esc bool, err error) {
 		return nil, false, false, fmt.Errorf("%w event: id, di and c must be strings", ErrMalformed)
 	}
 	start := p.i
+	// Nearly every string is plain ASCII without escapes: find its end at
+	// once (IndexByte is vectorised) and check its bytes eight at a time.
+	if n := bytes.IndexByte(p.b[start:], '"'); n >= 0 {
+		if v = p.b[start : start+n]; plainASCII(v) && bytes.IndexByte(v, '\\') < 0 {
+			p.i = start + n + 1
+			return v, false, false, nil
+		}
+	}
 	for p.i < len(p.b) {
 		c := p.b[p.i]
 		p.high |= c
@@ -379,6 +388,27 @@ func (p *scanner) stringValue() (v []byte, isNull, esc bool, err error) {
 		p.i++
 	}
 	return nil, false, false, p.fail("unterminated string")
+}
+
+// plainASCII reports whether every byte of b is printable ASCII (no
+// control character, nothing at or above 0x80).
+func plainASCII(b []byte) bool {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	for len(b) >= 8 {
+		x := binary.LittleEndian.Uint64(b)
+		// A byte below 0x20 borrows in the subtraction and sets its high
+		// bit; a byte at or above 0x80 has it already.
+		if (x|(x-0x20*ones))&highs != 0 {
+			return false
+		}
+		b = b[8:]
+	}
+	for _, c := range b {
+		if c < 0x20 || c >= 0x80 {
+			return false
+		}
+	}
+	return true
 }
 
 // numberValue reads a JSON number (or null), checking its grammar.
