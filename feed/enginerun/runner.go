@@ -103,7 +103,7 @@ func New(cfg Config, deps Deps) (*Runner, error) {
 	if r.controls != nil {
 		r.settings = r.controls.Load()
 	}
-	cl, err := deps.Kafka.NewClient(append(r.clientOpts(), newClientPools())...)
+	cl, err := deps.Kafka.NewClient(append(r.clientOpts(), newClientPools(), kgo.FetchMaxPartitionBytes(fetchPartitionBytes))...)
 	if err != nil {
 		return nil, fmt.Errorf("engine runner: %w", err)
 	}
