@@ -201,7 +201,8 @@ func BenchmarkDecodeEngine(b *testing.B) {
 }
 
 // IngestBatch gives Ingest's outcomes, results and counters on the same
-// events, with duplicates and late events, whatever the batch sizes.
+// events, with duplicates and late events, whatever the batch sizes; and
+// IngestBatchWatermarks the watermark after each event as well.
 func TestIngestBatchMatchesIngest(t *testing.T) {
 	evs := perf.Events(20_000, 7, 300)
 	for i := range evs {
@@ -211,7 +212,9 @@ func TestIngestBatchMatchesIngest(t *testing.T) {
 	}
 	one, _ := engine.New(engine.DefaultConfig())
 	batch, _ := engine.New(engine.DefaultConfig())
-	var want, got []engine.Outcome
+	marks, _ := engine.New(engine.DefaultConfig())
+	var want, got, gotMarked []engine.Outcome
+	var wantWM, gotWM []int64
 	var wantRes, gotRes []engine.Result
 	for i := 0; i < len(evs); {
 		n := min(1+i%53, len(evs)-i) // batches of 1 to 53 events
@@ -224,13 +227,18 @@ func TestIngestBatchMatchesIngest(t *testing.T) {
 		}
 		for k, ev := range evs[i : i+n] {
 			want = append(want, one.Ingest(int32(i%2), arrivals[min(k, len(arrivals)-1)], ev))
+			wantWM = append(wantWM, one.Watermark())
 		}
 		got = batch.IngestBatch(int32(i%2), arrivals, evs[i:i+n], got)
+		gotMarked, gotWM = marks.IngestBatchWatermarks(int32(i%2), arrivals, evs[i:i+n], gotMarked, gotWM)
 		wantRes, gotRes = one.Drain(wantRes), batch.Drain(gotRes)
 		i += n
 	}
-	if !slices.Equal(want, got) {
+	if !slices.Equal(want, got) || !slices.Equal(want, gotMarked) {
 		t.Fatal("IngestBatch outcomes differ from Ingest's")
+	}
+	if !slices.Equal(wantWM, gotWM) {
+		t.Fatal("IngestBatchWatermarks: the watermarks differ from Ingest's, event by event")
 	}
 	if !slices.Equal(wantRes, gotRes) || len(wantRes) == 0 {
 		t.Fatalf("results differ: %d vs %d", len(wantRes), len(gotRes))

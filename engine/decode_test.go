@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -231,5 +232,32 @@ func TestAppendJSONStringWritesValidUTF8(t *testing.T) {
 		if std, _ := json.Marshal(s); !bytes.Equal(out, std) && !strings.ContainsAny(s, "\"\\\n") {
 			t.Errorf("%q written %q, encoding/json writes %q", s, out, std)
 		}
+	}
+}
+
+// With PackIDs the ids share blocks: every id decoded stays what it was
+// while later events are decoded, long ids included, and decoding
+// allocates far less than once per event.
+func TestPackedIDsStayIntactAndAllocateLess(t *testing.T) {
+	d := NewDecoder()
+	d.PackIDs()
+	var ids, want []string
+	for i := range 5000 {
+		id := fmt.Sprintf("dev-%d-%s", i, strings.Repeat("x", i%50))
+		if i%1000 == 7 {
+			id = strings.Repeat("L", 256) // the longest allowed
+		}
+		ev, err := d.Decode(Event{ID: id, Device: "d", Category: "c", Time: 1, M1: 1}.AppendJSON(nil))
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids, want = append(ids, ev.ID), append(want, id)
+	}
+	if !slices.Equal(ids, want) {
+		t.Fatal("a packed id changed after later events were decoded")
+	}
+	line := Event{ID: "0c0f403a-beca-77db1decc360-17", Device: "d", Category: "c", Time: 1, M1: 1}.AppendJSON(nil)
+	if a := testing.AllocsPerRun(1000, func() { _, _ = d.Decode(line) }); a > 0.1 {
+		t.Fatalf("%.2f allocations per decode with packed ids", a)
 	}
 }

@@ -104,8 +104,20 @@ const batchRun = 16
 // fetches the dedup slots of a run of events together (their cache misses
 // overlap instead of coming one after the other).
 func (e *Engine) IngestBatch(p int32, arrivals []int64, evs []Event, out []Outcome) []Outcome {
+	out, _ = e.ingestBatch(p, arrivals, evs, out, nil)
+	return out
+}
+
+// IngestBatchWatermarks is IngestBatch that also appends to wms the
+// watermark right after each event: the one a late event met, as if the
+// events had been ingested one at a time.
+func (e *Engine) IngestBatchWatermarks(p int32, arrivals []int64, evs []Event, out []Outcome, wms []int64) ([]Outcome, []int64) {
+	return e.ingestBatch(p, arrivals, evs, out, &wms)
+}
+
+func (e *Engine) ingestBatch(p int32, arrivals []int64, evs []Event, out []Outcome, wms *[]int64) ([]Outcome, []int64) {
 	if len(evs) == 0 {
-		return out
+		return out, nil
 	}
 	if len(arrivals) != len(evs) && len(arrivals) != 1 {
 		panic("engine: IngestBatch wants one arrival, or one per event")
@@ -130,10 +142,16 @@ func (e *Engine) IngestBatch(p int32, arrivals []int64, evs []Event, out []Outco
 		}
 		for i := range n {
 			out = append(out, e.ingest(part, arrival(done+i), &evs[i], fps[i]))
+			if wms != nil {
+				*wms = append(*wms, e.wm)
+			}
 		}
 		evs, done = evs[n:], done+n
 	}
-	return out
+	if wms == nil {
+		return out, nil
+	}
+	return out, *wms
 }
 
 // ingest is Ingest, given the id's fingerprint when it is already known.

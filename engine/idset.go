@@ -25,6 +25,7 @@ type idSet struct {
 	// the floor makes it stale until the next Len or rebuild counts again.
 	live   int
 	liveOK bool
+	counts liveCount // keeps live right across Expire while it counts
 	// inserts since the last check: every len(slots)/8 of them, a table
 	// mostly expired (expired slots are reused, so it never fills) shrinks.
 	inserts int
@@ -141,7 +142,7 @@ const minSlots = 1024
 const maxLoadNum, maxLoadDen = 1, 2
 
 func newIDSet(seed, seed2 maphash.Seed) *idSet {
-	s := &idSet{seed: seed, seed2: seed2, floor: None, liveOK: true, checked: None}
+	s := &idSet{seed: seed, seed2: seed2, floor: None, liveOK: true, checked: None, counts: newLiveCount()}
 	s.slots, s.mask = make([]idSlot, minSlots), minSlots-1
 	return s
 }
@@ -229,13 +230,17 @@ func (s *idSet) Put(id string, v int64) { s.PutPrint(s.fingerprint(id), v) }
 func (s *idSet) PutPrint(f fingerprint, v int64) {
 	i, ok := s.find(f)
 	if ok {
+		s.counts.add(s.slots[i].v, -1) // found means it was live
 		s.slots[i].v = v
 		if v <= s.floor {
-			s.live-- // found means it was live
+			s.live--
+		} else {
+			s.counts.add(v, 1)
 		}
 		return
 	}
 	if k, ok := s.findOld(f); ok { // move it over, with its new value
+		s.counts.add(s.old[k].v, -1)
 		s.old[k].v = None
 		s.live--
 	}
@@ -259,6 +264,7 @@ func (s *idSet) insertAt(i uint64, f fingerprint, v int64) {
 	}
 	if v > s.floor {
 		s.live++
+		s.counts.add(v, 1)
 	}
 	s.slots[i] = idSlot{f, v}
 	s.sweep(sweepSteps)
@@ -374,7 +380,12 @@ func (s *idSet) Expire(floor int64) {
 			s.migrate(len(s.old)) // the old table goes now, not over the inserts to come
 		}
 	}
-	s.floor, s.liveOK = floor, false
+	if n, ok := s.counts.expire(floor); ok {
+		s.live -= n // liveOK stays as it was
+	} else {
+		s.liveOK = false
+	}
+	s.floor = floor
 }
 
 // Len is the number of ids remembered. After the floor moved it counts
@@ -411,4 +422,5 @@ func (s *idSet) Clear() {
 	clear(s.slots)
 	s.old, s.oldMask, s.moved = nil, 0, 0
 	s.used, s.floor, s.live, s.liveOK = 0, None, 0, true
+	s.counts = newLiveCount()
 }

@@ -59,6 +59,35 @@ func TestIDSetMatchesAMapWithExpiry(t *testing.T) {
 	}
 }
 
+// Len stays right across Expire whether the set counts its ids by value
+// (few distinct values: window ends) or, past maxCountedValues of them
+// (arrival times), counts them in a scan; and values that change.
+func TestIDSetLenAcrossExpiry(t *testing.T) {
+	for _, spread := range []int{40, 5 * maxCountedValues} {
+		s := newIDSet(maphash.MakeSeed(), maphash.MakeSeed())
+		want := map[string]int64{}
+		r := rand.New(rand.NewPCG(3, uint64(spread)))
+		floor := int64(0)
+		for i := range 100_000 {
+			id := "id-" + strconv.Itoa(r.IntN(30000))
+			v := floor + 1 + int64(r.IntN(spread))
+			s.Put(id, v)
+			want[id] = v
+			if i%300 == 0 {
+				floor += int64(1 + r.IntN(spread/10))
+				s.Expire(floor)
+				maps.DeleteFunc(want, func(_ string, w int64) bool { return w <= floor })
+				if s.Len() != len(want) {
+					t.Fatalf("spread %d, step %d: len %d want %d", spread, i, s.Len(), len(want))
+				}
+			}
+		}
+		if counting := spread < maxCountedValues; s.counts.on != counting {
+			t.Errorf("spread %d: counting %v, want %v", spread, s.counts.on, counting)
+		}
+	}
+}
+
 // After a burst expires the set shrinks back.
 func TestIDSetShrinksAndKeepsLongIDs(t *testing.T) {
 	s := newIDSet(maphash.MakeSeed(), maphash.MakeSeed())

@@ -64,8 +64,8 @@ func (c *commits) offsets(ps partitions, closed int64, tag string) []kafka.Commi
 			pc = max(pc, f) // never forget what a previous owner closed
 		}
 		off := p.next
-		if len(p.queue) > 0 {
-			off = min(off, p.queue[0].offset) // read but not yet merged in
+		if p.queue.len() > 0 {
+			off = min(off, p.queue.front().offset) // read but not yet merged in
 		}
 		for end, o := range c.minOpen[p.id] {
 			if end <= closed {

@@ -3,6 +3,7 @@ package enginerun
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/streamtop/streamtop/engine"
@@ -22,15 +23,19 @@ func (r *Runner) take(p *partition, h headers, rec record) {
 	switch k {
 	case foreign:
 		r.foreignSeen(p.id, h, verified)
+		rec.recycle()
 		return
 	case ownMarker:
 		r.mark(p, h)
+		rec.recycle()
 		return
 	}
 	r.book.st.Consumed++
 	if r.cfg.Merge {
-		p.queue = append(p.queue, rec)
-		r.merge.queued(r.now())
+		p.queue.push(rec)                 // recycled once released
+		if r.merge.queuedSince.IsZero() { // no clock read per record
+			r.merge.queued(r.now())
+		}
 		return
 	}
 	arrival := rec.ts
@@ -38,6 +43,7 @@ func (r *Runner) take(p *partition, h headers, rec record) {
 		arrival = r.arrival // the records of a fetch arrive together
 	}
 	r.ingest(p.id, arrival, &rec)
+	rec.recycle() // the event holds copies of what it needs
 }
 
 // afterRecords finishes a fetch: the batch to the engine, the merge as far
@@ -46,6 +52,7 @@ func (r *Runner) afterRecords(ctx context.Context) {
 	r.flushBatch()
 	if r.cfg.Merge {
 		r.releaseMerged()
+		r.throttle()
 	} else {
 		r.updateCaughtUp()
 	}
@@ -87,20 +94,35 @@ type ingestBatch struct {
 	arrivals []int64
 	offsets  []int64
 	outcomes []engine.Outcome
+	wms      []int64 // merged read: the watermark after each event
 }
 
-// flushBatch hands the batch to the engine and books the outcomes.
+// flushBatch hands the batch to the engine and books the outcomes. The
+// merged read books each event with the engine's clocks right after it, as
+// when its events went to the engine one at a time; otherwise a late event
+// is booked with the watermark after the batch (at or past the one it met)
+// and a processing-time window with the engine's now after the batch.
 func (r *Runner) flushBatch() {
 	b := &r.batch
 	if len(b.evs) == 0 {
 		return
 	}
-	b.outcomes = r.eng.IngestBatch(b.part, b.arrivals, b.evs, b.outcomes[:0])
+	now := r.eng.Now()
+	if r.cfg.Merge {
+		b.outcomes, b.wms = r.eng.IngestBatchWatermarks(b.part, b.arrivals, b.evs, b.outcomes[:0], b.wms[:0])
+	} else {
+		b.outcomes = r.eng.IngestBatch(b.part, b.arrivals, b.evs, b.outcomes[:0])
+	}
 	r.book.rateEvents += int64(len(b.evs))
-	wm := r.eng.Watermark() // at or past the one each late event met
+	wm := r.eng.Watermark()
 	win, eventTime := r.cfg.Engine.Window.Milliseconds(), r.eng.Config().Mode == engine.EventTime
 	for i, o := range b.outcomes {
 		ev := &b.evs[i]
+		if r.cfg.Merge {
+			wm, now = b.wms[i], max(now, b.arrivals[i]) // the engine's now moves with each arrival
+		} else {
+			now = r.eng.Now()
+		}
 		switch o {
 		case engine.Late:
 			r.book.late(ev, win, b.arrivals[i], wm)
@@ -108,7 +130,7 @@ func (r *Runner) flushBatch() {
 			if r.cfg.Group != "" {
 				t := ev.Time
 				if !eventTime {
-					t = r.eng.Now()
+					t = now
 				}
 				r.commits.opened(b.part, engine.WindowEnd(t, win), b.offsets[i])
 			}
@@ -119,18 +141,51 @@ func (r *Runner) flushBatch() {
 }
 
 // releaseMerged feeds the engine queued records in merged order, as far as
-// every partition's bound allows, one at a time: the caught-up flags are
-// set for each record.
+// every partition's bound allows, each with the caught-up flags the queues
+// give at its time. Consecutive records of one partition that set the same
+// flags go to the engine as one batch: setting the same flags again between
+// two of them would change nothing there.
 func (r *Runner) releaseMerged() {
+	run := &r.mergedRun
+	run.applied = false
+	collect := run.collect
 	for {
 		p := r.merge.next(r.parts)
 		if p == nil {
-			return
+			break
 		}
-		rec := pop(r.parts, p, r.eng.SetCaughtUp)
+		run.next = run.next[:0]
+		rec := pop(r.parts, p, collect)
+		if !run.applied || p.id != run.part || !slices.Equal(run.flags, run.next) {
+			r.flushBatch()
+			for _, f := range run.next {
+				r.eng.SetCaughtUp(f.part, f.caughtUp)
+			}
+			run.part, run.applied = p.id, true
+			run.flags = append(run.flags[:0], run.next...)
+		}
 		r.ingest(p.id, rec.ts, &rec)
-		r.flushBatch()
+		rec.recycle()
 	}
+	r.flushBatch()
+}
+
+// mergedRun is the run of merged records being batched: their partition
+// and the caught-up flags set for them.
+type mergedRun struct {
+	part    int32
+	applied bool // flags are set in the engine
+	flags   []caughtUpFlag
+	next    []caughtUpFlag // the flags of the record just popped
+}
+
+type caughtUpFlag struct {
+	part     int32
+	caughtUp bool
+}
+
+func (m *mergedRun) collect(p int32, caughtUp bool) {
+	m.next = append(m.next, caughtUpFlag{p, caughtUp})
 }
 
 // NoMarkersAfter is how long a group member merging partitions waits for a
@@ -143,6 +198,7 @@ func (r *Runner) checkMarkers(now time.Time) {
 	if r.cfg.Merge && r.cfg.Group != "" && r.merge.giveUp(now) {
 		r.log(bus.Warn, fmt.Sprintf("no clock markers in %s after %v: reading its partitions as they come (not merged)", r.cfg.Events, NoMarkersAfter))
 		r.releaseMerged()
+		r.throttle()
 	}
 }
 
@@ -287,5 +343,6 @@ func (r *Runner) reset(n int, tag string) error {
 			}
 		}
 	}
+	r.throttle() // the queues are empty: fetch every partition
 	return nil
 }

@@ -3,6 +3,8 @@ package enginerun
 import (
 	"bytes"
 	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
 )
 
 // record is one record of the events topic, as the merged read and the
@@ -13,6 +15,16 @@ type record struct {
 	ts     int64 // the record's timestamp, ms
 	key    []byte
 	value  []byte
+	src    *kgo.Record // the client's record: recycled once done with (nil in tests)
+}
+
+// recycle gives the client's record (and its share of the client's pooled
+// slices) back: key and value must not be used after it.
+func (r *record) recycle() {
+	if r.src != nil {
+		r.src.Recycle()
+		r.src = nil
+	}
 }
 
 // before is the merged read's order: timestamp, then key, then partition,
@@ -66,16 +78,16 @@ func (m *merger) newRun() { *m = merger{} }
 func (m *merger) next(ps partitions) *partition {
 	var best *partition
 	for _, p := range ps {
-		if p.owned && len(p.queue) > 0 && (best == nil || before(&p.queue[0], &best.queue[0])) {
+		if p.owned && p.queue.len() > 0 && (best == nil || before(p.queue.front(), best.queue.front())) {
 			best = p
 		}
 	}
 	if best == nil {
 		return nil
 	}
-	ts := best.queue[0].ts
+	ts := best.queue.front().ts
 	for _, p := range ps {
-		if p.owned && len(p.queue) == 0 && p.bound <= ts && m.mayHoldEarlier(p) {
+		if p.owned && p.queue.len() == 0 && p.bound <= ts && m.mayHoldEarlier(p) {
 			return nil // p may still deliver an earlier (or tied) record
 		}
 	}
@@ -100,13 +112,55 @@ func (m *merger) mayHoldEarlier(p *partition) bool {
 // flag for it, deterministically: a partition is caught up when nothing at
 // or before this record's time is left in its queue.
 func pop(ps partitions, p *partition, setCaughtUp func(int32, bool)) record {
-	head := p.queue[0]
-	p.queue[0] = record{}
-	p.queue = p.queue[1:]
+	head := p.queue.pop()
 	for _, q := range ps {
 		if q.owned {
-			setCaughtUp(q.id, len(q.queue) == 0 || q.queue[0].ts > head.ts)
+			setCaughtUp(q.id, q.queue.len() == 0 || q.queue.front().ts > head.ts)
 		}
 	}
 	return head
 }
+
+// recordQueue holds a partition's records read but not released yet, in
+// read order. Its space is reused: popping by reslicing the front away made
+// nearly every append reallocate (and copy) the whole queue.
+type recordQueue struct {
+	recs []record
+	head int // recs[head:] are queued
+}
+
+// maxKeptQueue is the capacity (records) an emptied queue keeps.
+const maxKeptQueue = 1 << 17
+
+func (q *recordQueue) len() int { return len(q.recs) - q.head }
+
+// front is the oldest record queued; the queue must not be empty.
+func (q *recordQueue) front() *record { return &q.recs[q.head] }
+
+// push queues r, sliding the queued records to the front first when the
+// popped half of the space can take the next ones.
+func (q *recordQueue) push(r record) {
+	if len(q.recs) == cap(q.recs) && q.head >= len(q.recs)/2 && q.head > 0 {
+		n := copy(q.recs, q.recs[q.head:])
+		clear(q.recs[n:])
+		q.recs, q.head = q.recs[:n], 0
+	}
+	q.recs = append(q.recs, r)
+}
+
+// pop removes and returns the oldest record; the queue must not be empty.
+func (q *recordQueue) pop() record {
+	r := q.recs[q.head]
+	q.recs[q.head] = record{} // let its bytes go
+	q.head++
+	if q.head == len(q.recs) {
+		q.recs, q.head = q.recs[:0], 0
+		if cap(q.recs) > maxKeptQueue {
+			q.recs = nil // a burst's space is not kept
+		}
+	}
+	return r
+}
+
+// reset empties the queue and lets its space go.
+func (q *recordQueue) reset() { *q = recordQueue{} }

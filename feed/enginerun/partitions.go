@@ -17,10 +17,11 @@ type partition struct {
 	// waits for their markers; one added later holds the merge back only
 	// while it has unread records, until its first marker (SPEC §6).
 	atStart bool
-	queue   []record // merge: read, not yet released
-	bound   int64    // merge: every later record here has timestamp ≥ bound
-	marked  bool     // merge: the partition carries clock markers
-	done    bool     // the run's end marker was read
+	queue   recordQueue // merge: read, not yet released
+	bound   int64       // merge: every later record here has timestamp ≥ bound
+	marked  bool        // merge: the partition carries clock markers
+	done    bool        // the run's end marker was read
+	paused  bool        // merge: not fetched while its queue is long
 }
 
 func newPartition(id int32, next int64, owned, atStart bool) *partition {
@@ -50,7 +51,7 @@ func (p *partition) lag() int64 {
 	if !p.owned || p.end < 0 {
 		return -1
 	}
-	return max(p.end-p.next, 0) + int64(len(p.queue))
+	return max(p.end-p.next, 0) + int64(p.queue.len())
 }
 
 // restart forgets the read position: after a rebalance the partition is
@@ -58,7 +59,7 @@ func (p *partition) lag() int64 {
 func (p *partition) restart() { p.next, p.end, p.endOK, p.read = 0, -1, false, false }
 
 // newRun forgets what belonged to the previous run.
-func (p *partition) newRun() { p.queue, p.bound, p.done, p.marked = nil, engine.None, false, false }
+func (p *partition) newRun() { p.queue.reset(); p.bound, p.done, p.marked = engine.None, false, false }
 
 // partitions are the events topic's partitions, by partition number.
 type partitions []*partition
@@ -95,7 +96,7 @@ func (ps *partitions) grow(n int32, owned bool) []*partition {
 // allDone reports whether every owned partition has ended and been released.
 func (ps partitions) allDone() bool {
 	for _, p := range ps {
-		if p.owned && (!p.done || len(p.queue) > 0) {
+		if p.owned && (!p.done || p.queue.len() > 0) {
 			return false
 		}
 	}

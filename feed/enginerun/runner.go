@@ -42,24 +42,25 @@ type Runner struct {
 	controls *bus.Controls
 	read     atomic.Int64 // records of this session read: the injector's backpressure
 
-	eng      *engine.Engine
-	dec      *engine.Decoder // interns devices and categories
-	batch    ingestBatch
-	run      int
-	tag      string // run tag of the records the engine is aggregating
-	left     map[string]bool
-	settings bus.Settings
-	parts    partitions
-	merge    merger
-	commits  *commits
-	progress *progress
-	sink     *sinkBuffer
-	book     statusBook
-	results  []engine.Result
-	resParts int32
-	topicID  [16]byte
-	finished bool
-	arrival  int64 // real clock: when the fetch being handled arrived
+	eng       *engine.Engine
+	dec       *engine.Decoder // interns devices and categories
+	batch     ingestBatch
+	mergedRun mergedRun
+	run       int
+	tag       string // run tag of the records the engine is aggregating
+	left      map[string]bool
+	settings  bus.Settings
+	parts     partitions
+	merge     merger
+	commits   *commits
+	progress  *progress
+	sink      *sinkBuffer
+	book      statusBook
+	results   []engine.Result
+	resParts  int32
+	topicID   [16]byte
+	finished  bool
+	arrival   int64 // real clock: when the fetch being handled arrived
 
 	lastCommit time.Time
 
@@ -69,6 +70,9 @@ type Runner struct {
 	cancelProduce context.CancelFunc
 
 	verified verdict // the last event run header verified, and what it said
+
+	resultHdr    []kgo.RecordHeader // the run header of results, for run resultHdrTag
+	resultHdrTag string
 
 	rebalC   chan rebalance // group callbacks → loop
 	done     chan struct{}  // closed when Run stops handling rebalances
@@ -90,6 +94,7 @@ func New(cfg Config, deps Deps) (*Runner, error) {
 	if r.now == nil {
 		r.now = time.Now
 	}
+	r.dec.PackIDs() // the engine keeps fingerprints; status.late clones the ids it keeps
 	r.produceCtx, r.cancelProduce = context.WithCancel(context.Background())
 	if cfg.Sink != nil {
 		r.sink = newSinkBuffer(cfg.Sink)
@@ -98,7 +103,7 @@ func New(cfg Config, deps Deps) (*Runner, error) {
 	if r.controls != nil {
 		r.settings = r.controls.Load()
 	}
-	cl, err := deps.Kafka.NewClient(r.clientOpts()...)
+	cl, err := deps.Kafka.NewClient(append(r.clientOpts(), newClientPools(), kgo.FetchMaxPartitionBytes(fetchPartitionBytes))...)
 	if err != nil {
 		return nil, fmt.Errorf("engine runner: %w", err)
 	}
@@ -359,7 +364,7 @@ func (r *Runner) handleFetches(ctx context.Context, fs kgo.Fetches) {
 // record copies what the runner needs out of a client record.
 func (r *Runner) record(p *partition, rec *kgo.Record) {
 	h := r.headersOf(rec.Headers)
-	r.take(p, h, record{part: p.id, offset: rec.Offset, ts: rec.Timestamp.UnixMilli(), key: rec.Key, value: rec.Value})
+	r.take(p, h, record{part: p.id, offset: rec.Offset, ts: rec.Timestamp.UnixMilli(), key: rec.Key, value: rec.Value, src: rec})
 }
 
 // headersOf gathers a record's streamtop headers. A run header equal to
@@ -404,69 +409,6 @@ func (r *Runner) tick(ctx context.Context) {
 		r.commit(ctx)
 	}
 	r.bus.Publish(r.book.snapshot(now, r.run, r.tag, r.eng, r.finished, r.parts))
-}
-
-// emit produces the engine's new results and, when the closed horizon of a
-// partition moved, one progress record to every results partition.
-func (r *Runner) emit(ctx context.Context) {
-	r.results = r.eng.Drain(r.results[:0])
-	for _, res := range r.results {
-		if !r.cfg.NoKafkaResults {
-			rec := &kgo.Record{Topic: r.cfg.Results, Key: []byte(res.Key.String()), Value: res.AppendJSON(nil)}
-			if r.tag != "" {
-				rec.Headers = []kgo.RecordHeader{{Key: kafka.HeaderRun, Value: []byte(r.cfg.RunKey.EventHeader(r.tag))}}
-			}
-			r.cl.Produce(r.produceCtx, rec, r.promise)
-		}
-		r.book.st.Produced++
-		r.book.rateResults++
-	}
-	var closed map[int32]int64
-	if r.book.st.Consumed > 0 || r.finished { // no progress to claim before the run's first event
-		closed = r.progress.moved(r.parts, horizon(r.eng.ClosedBefore(), r.cfg.Engine.Window.Milliseconds()),
-			func(p int32) (int64, bool) { return r.commits.floor(p, r.tag) })
-	}
-	r.sink.add(r.results, closed)
-	if len(closed) == 0 || r.cfg.NoKafkaResults {
-		return
-	}
-	value := kafka.ProgressValue(r.eng.Config().Name, closed)
-	for q := range r.resParts {
-		rec := &kgo.Record{Topic: r.cfg.Results, Partition: q, Value: value,
-			Headers: []kgo.RecordHeader{{Key: kafka.HeaderProgress, Value: []byte("1")}}}
-		if r.tag != "" {
-			v := r.cfg.RunKey.MarkerHeader(r.tag, kafka.HeaderProgress, "1", q)
-			rec.Headers = append(rec.Headers, kgo.RecordHeader{Key: kafka.HeaderRun, Value: []byte(v)})
-		}
-		r.cl.Produce(r.produceCtx, rec, r.promise)
-	}
-}
-
-// drainSink hands buffered results and progress to the sink; on failure
-// they stay buffered (nothing is lost) and are retried next tick. A failure
-// is logged once per distinct error.
-func (r *Runner) drainSink(ctx context.Context) {
-	wctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	defer cancel()
-	if err := r.sink.drain(wctx, r.tag); err != nil {
-		r.book.st.Err = err.Error()
-		if r.book.st.Err != r.book.lastSinkErr {
-			r.book.lastSinkErr = r.book.st.Err
-			r.log(bus.Warn, r.book.st.Err+" (kept, retrying)")
-		}
-		return
-	}
-	if r.book.lastSinkErr != "" {
-		r.book.lastSinkErr = ""
-		r.log(bus.Info, "results sink: written again")
-	}
-}
-
-// promise reports a result the broker did not take: it is lost.
-func (r *Runner) promise(_ *kgo.Record, err error) {
-	if err != nil {
-		r.log(bus.Error, "produce result (lost): "+err.Error())
-	}
 }
 
 func (r *Runner) log(l bus.Level, text string) {

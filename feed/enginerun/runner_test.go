@@ -223,8 +223,8 @@ func TestMergedReadWaitsForMarkersThenReleases(t *testing.T) {
 	// a (1000) goes: every partition has something queued at or after it.
 	// Then partition 1 is empty and unmarked: it may still bring an
 	// earlier record than c, so c waits.
-	if st := r.eng.Stats(); st.Accepted != 1 || len(r.parts[0].queue) != 2 {
-		t.Fatalf("accepted %d, %d left in partition 0 before any marker: want a released, c and d held", st.Accepted, len(r.parts[0].queue))
+	if st := r.eng.Stats(); st.Accepted != 1 || r.parts[0].queue.len() != 2 {
+		t.Fatalf("accepted %d, %d left in partition 0 before any marker: want a released, c and d held", st.Accepted, r.parts[0].queue.len())
 	}
 	clock := func(p int32, off int64, v string) {
 		r.feed(headers{kind: kafka.HeaderClock, value: v, run: cfg.RunKey.MarkerHeader(tag, kafka.HeaderClock, v, p), hasRun: true},
@@ -233,8 +233,8 @@ func TestMergedReadWaitsForMarkersThenReleases(t *testing.T) {
 	clock(0, 2, "5000")
 	clock(1, 1, "3500") // partition 1 may still bring something at 3500
 	r.afterRecords(context.Background())
-	if st := r.eng.Stats(); st.Accepted != 2 || len(r.parts[0].queue) != 1 {
-		t.Fatalf("accepted %d, %d left in partition 0: want a and c released, d held", st.Accepted, len(r.parts[0].queue))
+	if st := r.eng.Stats(); st.Accepted != 2 || r.parts[0].queue.len() != 1 {
+		t.Fatalf("accepted %d, %d left in partition 0: want a and c released, d held", st.Accepted, r.parts[0].queue.len())
 	}
 	clock(1, 2, "5000")
 	r.afterRecords(context.Background())

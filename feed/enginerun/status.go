@@ -2,6 +2,7 @@ package enginerun
 
 import (
 	"math"
+	"strings"
 	"time"
 
 	"github.com/streamtop/streamtop/engine"
@@ -15,6 +16,7 @@ const recentLate = 50
 type statusBook struct {
 	st          bus.EngineStatus
 	recent      []bus.LateEvent
+	recentNext  int // the oldest in recent once it is full
 	rateMark    time.Time
 	rateEvents  int64
 	rateResults int64
@@ -24,19 +26,24 @@ type statusBook struct {
 	unreachable   bool // the broker could not be reached at the last look
 }
 
-// late records a late event (the engine's side output).
+// late records a late event (the engine's side output), over the oldest
+// when recentLate are kept: recent is a ring from recentNext.
 func (b *statusBook) late(ev *engine.Event, window, arrival, wm int64) {
-	if len(b.recent) >= recentLate {
-		b.recent = b.recent[1:]
+	// The id is cloned: the decoder packs ids in shared blocks.
+	le := bus.LateEvent{ID: strings.Clone(ev.ID), Device: ev.Device, Category: ev.Category, M1: ev.M1,
+		Time: ev.Time, WindowEnd: engine.WindowEnd(ev.Time, window), Arrival: arrival, Watermark: wm}
+	if len(b.recent) < recentLate {
+		b.recent = append(b.recent, le)
+		return
 	}
-	b.recent = append(b.recent, bus.LateEvent{ID: ev.ID, Device: ev.Device, Category: ev.Category, M1: ev.M1,
-		Time: ev.Time, WindowEnd: engine.WindowEnd(ev.Time, window), Arrival: arrival, Watermark: wm})
+	b.recent[b.recentNext] = le
+	b.recentNext = (b.recentNext + 1) % recentLate
 }
 
 // newRun starts the counters of run n afresh.
 func (b *statusBook) newRun(n int) {
 	b.st = bus.EngineStatus{Run: n}
-	b.recent = nil
+	b.recent, b.recentNext = nil, 0
 }
 
 // snapshot returns the status at now.
@@ -57,7 +64,9 @@ func (b *statusBook) snapshot(now time.Time, run int, tag string, eng *engine.En
 		st.ClosedBefore = bus.Final
 	}
 	st.Finished = finished
-	st.Recent = append([]bus.LateEvent(nil), b.recent...)
+	if len(b.recent) > 0 { // oldest first
+		st.Recent = append(append(make([]bus.LateEvent, 0, len(b.recent)), b.recent[b.recentNext:]...), b.recent[:b.recentNext]...)
+	}
 	st.PartitionLag = make([]int64, len(ps))
 	for i, p := range ps {
 		lag := p.lag()
