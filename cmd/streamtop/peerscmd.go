@@ -106,7 +106,7 @@ streamtop peers run storm -b k1:9092`}, &cfg, func(c *cobra.Command) error {
 	fetch.Flags().BoolVar(&all, "all", false, "every peer (Spark's is a 0.5 GB download)")
 	list := &cobra.Command{Use: "list", Short: "The peers, their versions and what is cached", Args: noArgs,
 		RunE: func(c *cobra.Command, _ []string) error { return inCommand(c, listPeers(s)) }}
-	c.AddCommand(list, fetch, runCmd)
+	c.AddCommand(list, fetch, runCmd, newPeersBenchCommand(s))
 	return c
 }
 
