@@ -64,12 +64,18 @@ func (v *engineVerdict) setName(name string) {
 	v.lname = strings.ToLower(v.name)
 }
 
-// index returns m1 down by key over the listed exceptions.
+// index returns m1 down ("—": none) at each key the verdict lists as an
+// exception, those in windows still open everywhere included: "=" in
+// another engine's table then means the key is no exception here at all.
 func (v *engineVerdict) index() map[engine.Key]string {
-	if v.m1 == nil {
-		v.m1 = make(map[engine.Key]string, len(v.rows))
-		for i := range v.rows {
-			v.m1[v.rows[i].key] = v.rows[i].down
+	if v.m1 == nil && v.cs != nil {
+		ex := v.cs.Report.Exceptions
+		v.m1 = make(map[engine.Key]string, len(ex))
+		for _, r := range ex {
+			v.m1[r.Key] = "—"
+			if r.HasDown {
+				v.m1[r.Key] = itoa(r.Down.M1)
+			}
 		}
 	}
 	return v.m1
