@@ -46,7 +46,10 @@ func tinyCause(c string) string {
 
 // tallyCauses counts the rows' causes per kind, e.g.
 // "late 3 · dup 2 · unexplained 1" (a combined cause counts in both kinds).
-func tallyCauses(rows []cmpRow) string {
+func tallyCauses(rows []cmpRow) string { return formatCauses(countCauses(rows), false) }
+
+// countCauses counts the rows' causes per kind, in causeKinds' order.
+func countCauses(rows []cmpRow) []int {
 	n := make([]int, len(causeKinds))
 	for i := range rows {
 		for k, kind := range causeKinds {
@@ -55,11 +58,24 @@ func tallyCauses(rows []cmpRow) string {
 			}
 		}
 	}
+	return n
+}
+
+// formatCauses renders counts per kind: "late 3 · dup 2", or tiny:
+// "late 3 dup 2", with the kinds' tiny names ("miss 1 xtra 4").
+func formatCauses(n []int, tiny bool) string {
 	var parts []string
 	for k, kind := range causeKinds {
-		if n[k] > 0 {
-			parts = append(parts, kind.short+" "+strconv.Itoa(n[k]))
+		if k < len(n) && n[k] > 0 {
+			name := kind.short
+			if tiny {
+				name = kind.tiny
+			}
+			parts = append(parts, name+" "+strconv.Itoa(n[k]))
 		}
+	}
+	if tiny {
+		return strings.Join(parts, " ")
 	}
 	return strings.Join(parts, " · ")
 }

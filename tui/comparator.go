@@ -1,15 +1,18 @@
 package tui
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/streamtop/streamtop/feed/bus"
 
+	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/streamtop/streamtop/compare"
+	"github.com/streamtop/streamtop/engine"
 )
 
 // cmpRow is one exception row, formatted and sanitized once per status.
@@ -26,59 +29,70 @@ type cmpRow struct {
 	causeShort         string // its short form, for a narrow column
 	causeTiny          string // its kind alone, for the narrowest
 	search             string // lower-case full rendering, for the filter
+	key                engine.Key
+	// With peers: the other engines' m1 at this key ("=": not an exception
+	// there), and the names of the engines listing it (lower case).
+	others  []string
+	engines string
 }
 
-// comparatorPane shows a comparator's verdict and its exception table.
+// comparatorPane shows the comparators' verdicts: with peers, a
+// scoreboard of every engine; and the exception table of one engine.
 type comparatorPane struct {
 	paneBase
-	cs         *bus.CompareStatus
-	downstream string
-	rows       []cmpRow
-	shown      []int  // indices of rows passing the filter
-	open       int    // live exceptions not listed: no side has finished their window
-	causes     string // the listed exceptions' causes counted per kind
-	filter     string
-	input      string // the filter input's view while it has focus
-	inputOn    bool
-	scroll     scroller
+	ours         engineVerdict
+	peerVerdicts map[string]*engineVerdict // by peer name
+	engines      []*engineVerdict          // ours first, then the peers by name
+	cur          *engineVerdict            // the engine the table follows
+	sel          string                    // its key ("" ours)
+	others       []string                  // names of the other engines with a verdict, as in cmpRow.others
+	engine       *bus.EngineStatus
+	peers        map[string]*bus.PeerStatus
+	board        []boardRow
+	log          peerLog
+	showLog      bool
+	shown        []int // indices of the followed engine's rows passing the filter
+	filter       string
+	input        string // the filter input's view while it has focus
+	inputOn      bool
+	scroll       scroller
 }
 
 func newComparatorPane(st *styles) *comparatorPane {
-	return &comparatorPane{paneBase: paneBase{st: st, dirty: true}}
+	p := &comparatorPane{paneBase: paneBase{st: st, dirty: true}}
+	p.ours.setName(ourName)
+	p.engines = []*engineVerdict{&p.ours}
+	p.cur = &p.ours
+	return p
 }
 
-// SetSnapshot hands the pane the newest comparator status (nil until one
-// publishes). Rows are formatted and filtered here, not in View.
-func (p *comparatorPane) SetSnapshot(s *bus.CompareStatus) {
-	if s == p.cs {
+// SetSnapshot hands the pane the newest verdicts and statuses (any may be
+// nil). Rows are formatted and filtered here, not in View.
+func (p *comparatorPane) SetSnapshot(s *bus.Snapshot) {
+	verdicts := p.syncEngines(s)
+	if !verdicts && (!p.hasPeers() || (s.Engine == p.engine && !p.peersChanged(s.Peers))) {
+		p.engine, p.peers = s.Engine, s.Peers
 		return
 	}
-	p.cs, p.dirty = s, true
-	p.rows, p.open = p.rows[:0], 0
-	if s == nil {
-		p.downstream = ""
+	p.engine, p.peers, p.dirty = s.Engine, s.Peers, true
+	p.ours.setName(ourEngineName(s.Engine))
+	p.selectEngine(p.sel)
+	if p.showLog && (!p.hasPeers() || p.cur == &p.ours) {
+		p.showLog = false
+	}
+	p.board = p.buildBoard()
+	p.log.set(p.peers[p.sel], p.sel)
+	if verdicts {
+		p.crossRef()
 		p.applyFilter()
-		return
 	}
-	p.downstream = sanitize(s.Downstream)
-	for _, r := range s.Report.Exceptions {
-		if !r.Settled && !r.TruthFinal && !r.DownFinal {
-			// The window is still open on both sides (the engine has not
-			// emitted yet): counted in the provisional score, not listed.
-			p.open++
-			continue
-		}
-		p.rows = append(p.rows, newCmpRow(r))
-	}
-	p.causes = tallyCauses(p.rows)
-	p.applyFilter()
 }
 
 func newCmpRow(r compare.Row) cmpRow {
 	dash := "—"
 	c := cmpRow{settled: r.Settled, end: r.WindowEnd, endYear: time.UnixMilli(r.WindowEnd).UTC().Year(),
 		endLong: fmtTime(r.WindowEnd, false, 0), device: sanitize(r.Device),
-		category: sanitize(r.Category), truth: dash, down: dash, delta: dash,
+		category: sanitize(r.Category), key: r.Key, truth: dash, down: dash, delta: dash,
 		dm2: dash, ntruth: dash, ndown: dash}
 	if r.HasTruth {
 		c.truth = itoa(r.Truth.M1)
@@ -138,15 +152,27 @@ func (p *comparatorPane) SetInput(view string, on bool) {
 
 func (p *comparatorPane) applyFilter() {
 	p.shown = p.shown[:0]
-	for i := range p.rows {
-		if p.filter == "" || strings.Contains(p.rows[i].search, p.filter) {
+	rows := p.cur.rows
+	for i := range rows {
+		if p.filter == "" || strings.Contains(rows[i].search, p.filter) || strings.Contains(rows[i].engines, p.filter) {
 			p.shown = append(p.shown, i)
 		}
 	}
 }
 
-// HandleKey scrolls the exception table.
+// HandleKey toggles a peer's log and scrolls the exception table (or the
+// log).
 func (p *comparatorPane) HandleKey(msg tea.KeyPressMsg, km *KeyMap) bool {
+	if key.Matches(msg, km.PeerLog) {
+		return p.ToggleLog()
+	}
+	if p.showLog {
+		if p.log.scroll(msg, km) {
+			p.dirty = true
+			return true
+		}
+		return false
+	}
 	if p.scroll.handle(msg, km) {
 		p.dirty = true
 		return true
@@ -160,10 +186,19 @@ func (p *comparatorPane) View() string { return joinLines(p.lines()) }
 func (p *comparatorPane) lines() []string {
 	if p.dirty || len(p.cache) != p.h {
 		title := "Comparator"
-		if p.downstream != "" {
-			title += " · " + p.downstream
+		switch {
+		case p.showLog:
+			title += " · log of " + p.cur.name
+		case p.cur.downstream != "":
+			title += " · " + p.cur.downstream
+		case p.hasPeers():
+			title += " · " + p.cur.name
 		}
-		p.cache = box(p.st, title, p.body(), p.w, p.h, p.focused)
+		body := p.body
+		if p.showLog {
+			body = p.logBody
+		}
+		p.cache = box(p.st, title, body(), p.w, p.h, p.focused)
 		p.dirty = false
 	}
 	return p.cache
@@ -181,9 +216,11 @@ type column struct {
 const minDeviceW = 4
 
 // columns lays the table out in cw cells for the rows visible (indices
-// into p.rows).
+// into the followed engine's rows). With peers, the other engines' columns
+// follow the followed engine's m1.
 func (p *comparatorPane) columns(cw int, visible []int) []column {
-	short := cw < 70
+	// With peers the engines' columns need room: compact below 90 cells.
+	short := cw < 70 || (len(p.others) > 0 && cw < 90)
 	endW := p.endWidth(short, visible)
 	cols := []column{
 		{title: "  window_end", width: endW + 2, cell: func(r *cmpRow) string {
@@ -204,6 +241,11 @@ func (p *comparatorPane) columns(cw int, visible []int) []column {
 		cols[3].title, cols[3].width = "truth", 5 // room for the cause at 80 columns
 		cols[4].title, cols[4].width = "down", 5
 		cols[5].width = 5
+	}
+	if len(p.others) > 0 {
+		cols[4].title = p.cur.name
+		cols[4].width = max(cols[4].width, min(p.st.cells.width(p.cur.name), engineColMax(cw)))
+		cols = slices.Insert(cols, 5, p.engineColumns(cw, visible)...)
 	}
 	if cw >= 90 {
 		cols = append(cols,
@@ -240,7 +282,7 @@ func (p *comparatorPane) withCause(cols []column, room int, visible []int) []col
 	}
 	want := len("cause")
 	for _, i := range visible {
-		want = max(want, p.st.cells.width(p.rows[i].cause))
+		want = max(want, p.st.cells.width(p.cur.rows[i].cause))
 	}
 	dev := min(max(room-want, min(8, room-minCauseW), minDeviceW), 28)
 	w := min(room-dev, want)
@@ -264,7 +306,7 @@ func (p *comparatorPane) endWidth(short bool, visible []int) int {
 		w = 8
 	}
 	for _, i := range visible {
-		if r := &p.rows[i]; !short || r.endYear != p.year {
+		if r := &p.cur.rows[i]; !short || r.endYear != p.year {
 			w = max(w, r.endLongW)
 		}
 	}
@@ -291,29 +333,25 @@ func renderCells(rule cellRule, cols []column, cells []string) string {
 func (p *comparatorPane) body() []string {
 	st := p.st
 	cw, ch := contentSize(p.w, p.h)
-	s := p.cs
-	if s == nil {
-		return []string{st.faint.Render("waiting for comparator…")}
+	var lines []string
+	if p.hasPeers() {
+		lines = p.boardLines(cw, ch)
+		if p.cur.cs == nil {
+			msg := "no verdict from " + p.cur.name + " yet"
+			if p.peers[p.sel] != nil {
+				msg += " · L: its log"
+			}
+			return append(lines, st.faint.Render(st.cells.clip(msg, cw)))
+		}
+		if ch-len(lines)-3 >= 4 { // the followed engine's details, when the table keeps 4 rows
+			lines = append(lines, st.cells.clip(p.details(), cw))
+		}
+	} else {
+		if p.cur.cs == nil {
+			return []string{st.faint.Render("waiting for comparator…")}
+		}
+		lines = p.summary(cw)
 	}
-	r := &s.Report
-	score := st.good.Render(r.Settled.String())
-	if r.Settled.Exceptions > 0 {
-		score = st.bad.Render(r.Settled.String())
-	}
-	top := []string{score,
-		kv(st, "provisional", strconv.Itoa(r.Provisional.Exceptions)+"/"+strconv.Itoa(r.Provisional.Keys)),
-		kv(st, "pending", strconv.Itoa(r.Pending)),
-	}
-	if r.Final || s.Final {
-		top = append(top, st.warn.Render("FINAL"))
-	}
-	lines := st.cells.pack(top, st.sepText, cw)
-	lines = append(lines, st.cells.pack([]string{
-		kv(st, "send time", s.SendTime.String()),
-		kv(st, "results", itoa(s.Results)),
-		kv(st, "malformed", itoa(s.Malformed)),
-	}, st.sepText, cw)...)
-
 	room := ch - len(lines) - 2 // header + status line
 	if room < 1 {
 		p.scroll.window(len(p.shown), 0)
@@ -329,6 +367,29 @@ func (p *comparatorPane) body() []string {
 	return append(lines, st.faint.Render(st.cells.clip(p.status(from, to), cw)))
 }
 
+// summary is our engine's verdict above the table when no peer runs.
+func (p *comparatorPane) summary(cw int) []string {
+	st, s := p.st, p.cur.cs
+	r := &s.Report
+	score := st.good.Render(r.Settled.String())
+	if r.Settled.Exceptions > 0 {
+		score = st.bad.Render(r.Settled.String())
+	}
+	top := []string{score,
+		kv(st, "provisional", strconv.Itoa(r.Provisional.Exceptions)+"/"+strconv.Itoa(r.Provisional.Keys)),
+		kv(st, "pending", strconv.Itoa(r.Pending)),
+	}
+	if r.Final || s.Final {
+		top = append(top, st.warn.Render("FINAL"))
+	}
+	lines := st.cells.pack(top, st.sepText, cw)
+	return append(lines, st.cells.pack([]string{
+		kv(st, "send time", s.SendTime.String()),
+		kv(st, "results", itoa(s.Results)),
+		kv(st, "malformed", itoa(s.Malformed)),
+	}, st.sepText, cw)...)
+}
+
 // table appends the exception table's header and the rows that fit in
 // room, and returns the range of shown rows it drew.
 func (p *comparatorPane) table(lines []string, cw, room int) ([]string, int, int) {
@@ -342,7 +403,7 @@ func (p *comparatorPane) table(lines []string, cw, room int) ([]string, int, int
 	lines = append(lines, st.colHeader.Render(renderCells(st.cells, cols, titles)))
 	cells := make([]string, len(cols))
 	for _, i := range p.shown[from:to] {
-		row := &p.rows[i]
+		row := &p.cur.rows[i]
 		for j, c := range cols {
 			cells[j] = c.cell(row)
 		}
@@ -355,7 +416,7 @@ func (p *comparatorPane) table(lines []string, cw, room int) ([]string, int, int
 		lines = append(lines, line)
 	}
 	if len(p.shown) == 0 {
-		if len(p.rows) == 0 {
+		if len(p.cur.rows) == 0 {
 			lines = append(lines, st.faint.Render("no exceptions"))
 		} else {
 			lines = append(lines, st.faint.Render("no row matches"))
@@ -368,20 +429,26 @@ func (p *comparatorPane) table(lines []string, cw, room int) ([]string, int, int
 // not listed and the causes counted per kind.
 func (p *comparatorPane) status(from, to int) string {
 	status := strconv.Itoa(len(p.shown)) + " rows"
+	if p.hasPeers() {
+		status = p.cur.name + ": " + status
+	}
 	if p.filter != "" {
 		status += " (filter: " + sanitize(p.filter) + ")"
 	}
 	if pos := p.scroll.position(from, to); pos != "" {
 		status += " · " + pos
 	}
-	if n := len(p.cs.Report.PendingRows); n > 0 {
+	if n := len(p.cur.cs.Report.PendingRows); n > 0 {
 		status += " · " + strconv.Itoa(n) + " incomplete"
 	}
-	if p.open > 0 {
-		status += " · +" + strconv.Itoa(p.open) + " in windows still open"
+	if p.cur.open > 0 {
+		status += " · +" + strconv.Itoa(p.cur.open) + " in windows still open"
 	}
-	if p.causes != "" {
-		status += " · " + p.causes // last: clipped first
+	if len(p.others) > 0 {
+		status += " · = not an exception for that engine"
+	}
+	if p.cur.causes != "" {
+		status += " · " + p.cur.causes // last: clipped first
 	}
 	return status
 }

@@ -55,6 +55,7 @@ func (m *Model) key(msg tea.KeyPressMsg) tea.Cmd {
 		switch {
 		case m.showHelp:
 			m.showHelp = false
+		case m.cmp.CloseLog():
 		case m.filterText != "":
 			m.filterText = ""
 			m.filter.SetValue("")
@@ -68,8 +69,11 @@ func (m *Model) key(msg tea.KeyPressMsg) tea.Cmd {
 		m.setFocus(m.focus + 1)
 	case key.Matches(msg, km.PrevPane):
 		m.setFocus(m.focus - 1)
+	case key.Matches(msg, km.Engine):
+		m.cmp.NextEngine()
 	case key.Matches(msg, km.Filter):
 		m.showHelp = false
+		m.cmp.CloseLog()
 		m.filtering = true
 		m.filter.SetValue(m.filterText)
 		m.filter.CursorEnd()

@@ -20,17 +20,21 @@ type KeyMap struct {
 	NextPane      key.Binding
 	PrevPane      key.Binding
 	Filter        key.Binding
-	Up            key.Binding
-	Down          key.Binding
-	PageUp        key.Binding
-	PageDown      key.Binding
-	Help          key.Binding
-	Quit          key.Binding
-	Esc           key.Binding
+	Engine        key.Binding // the engine the exception table follows
+	PeerLog       key.Binding // a peer's log in place of the table
+	// Legend is the "=" of the other engines' columns (display only).
+	Legend   key.Binding
+	Up       key.Binding
+	Down     key.Binding
+	PageUp   key.Binding
+	PageDown key.Binding
+	Help     key.Binding
+	Quit     key.Binding
+	Esc      key.Binding
 
 	// Footer entries: terser help, some standing for several keys
-	// (display only, never matched).
-	short []key.Binding
+	// (display only, never matched); peerShort are added while peers run.
+	short, peerShort []key.Binding
 }
 
 // DefaultKeyMap returns the keys of SPEC §8.
@@ -54,13 +58,17 @@ func DefaultKeyMap() KeyMap {
 		NextPane:      b([]string{"tab"}, "tab", "next pane"),
 		PrevPane:      b([]string{"shift+tab"}, "shift+tab", "previous pane"),
 		Filter:        b([]string{"/"}, "/", "filter exceptions"),
-		Up:            b([]string{"up"}, "↑", "scroll up"),
-		Down:          b([]string{"down"}, "↓", "scroll down"),
-		PageUp:        b([]string{"pgup"}, "pgup", "page up"),
-		PageDown:      b([]string{"pgdown"}, "pgdown", "page down"),
-		Help:          b([]string{"?"}, "?", "toggle help"),
-		Quit:          b([]string{"q", "ctrl+c"}, "q", "quit"),
-		Esc:           b([]string{"esc"}, "esc", "clear filter/close"),
+		Engine:        b([]string{"e"}, "e", "exceptions of the next engine"),
+		PeerLog:       b([]string{"L"}, "L", "a peer's log (comparator focused)"),
+		// Never matched (RateUp has "=" too): help renders enabled bindings only.
+		Legend:   b([]string{"="}, "=", "in an engine's column: not an exception for that engine"),
+		Up:       b([]string{"up"}, "↑", "scroll up"),
+		Down:     b([]string{"down"}, "↓", "scroll down"),
+		PageUp:   b([]string{"pgup"}, "pgup", "page up"),
+		PageDown: b([]string{"pgdown"}, "pgdown", "page down"),
+		Help:     b([]string{"?"}, "?", "toggle help"),
+		Quit:     b([]string{"q", "ctrl+c"}, "q", "quit"),
+		Esc:      b([]string{"esc"}, "esc", "clear filter/close"),
 
 		short: []key.Binding{
 			b([]string{"?"}, "?", "help"),
@@ -75,11 +83,23 @@ func DefaultKeyMap() KeyMap {
 			b([]string{"tab"}, "tab", "pane"),
 			b([]string{"/"}, "/", "filter"),
 		},
+		peerShort: []key.Binding{
+			b([]string{"e"}, "e", "engine"),
+			b([]string{"L"}, "L", "peer log"),
+		},
 	}
 }
 
 // ShortHelp is the footer.
 func (k KeyMap) ShortHelp() []key.Binding {
+	return k.short
+}
+
+// shortHelp is the footer, with the peers' keys while peers run.
+func (k KeyMap) shortHelp(peers bool) []key.Binding {
+	if peers {
+		return append(append([]key.Binding(nil), k.short...), k.peerShort...)
+	}
 	return k.short
 }
 
@@ -90,5 +110,6 @@ func (k KeyMap) FullHelp() [][]key.Binding {
 		{k.WatermarkDown, k.WatermarkUp, k.RateUp, k.RateDown, k.Pause},
 		{k.Reset, k.Confirm, k.Filter, k.Esc, k.Help, k.Quit},
 		{k.NextPane, k.PrevPane, k.Up, k.Down, k.PageUp, k.PageDown},
+		{k.Engine, k.PeerLog, k.Legend},
 	}
 }

@@ -244,7 +244,7 @@ func (m *Model) push() {
 	m.logs.setYear(wallYear(m.snap, m.now))
 	m.inj.SetSnapshot(m.snap.Injector, m.settings)
 	m.eng.SetSnapshot(m.snap.Engine, m.settings)
-	m.cmp.SetSnapshot(m.snap.Compare)
+	m.cmp.SetSnapshot(&m.snap)
 	m.rates.SetSnapshot(m.snap.Rates)
 	m.logs.SetSnapshot(m.snap)
 }

@@ -138,16 +138,20 @@ func (m *Model) footer(w int) string {
 	case m.awaiting():
 		return m.help.ShortHelpView(append([]key.Binding{
 			key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "tear down")),
-		}, m.keys.ShortHelp()...))
+		}, m.keys.shortHelp(m.cmp.hasPeers())...))
 	}
 	wide := m.help
 	wide.SetWidth(0) // measure untruncated
-	if full := wide.ShortHelpView(m.keys.ShortHelp()); m.st.cells.width(full) <= w {
+	short := m.keys.shortHelp(m.cmp.hasPeers())
+	if full := wide.ShortHelpView(short); m.st.cells.width(full) <= w {
 		return full
 	}
 	// Narrow: every key still listed, their meaning one "?" away.
-	return m.help.ShortHelpView(m.keys.ShortHelp()[:2]) + m.st.faint.Render(" • keys ") +
-		m.st.value.Render("d l o t u [ ] + - space r / tab")
+	keys := "d l o t u [ ] + - space r / tab"
+	if m.cmp.hasPeers() {
+		keys += " e L"
+	}
+	return m.help.ShortHelpView(short[:2]) + m.st.faint.Render(" • keys ") + m.st.value.Render(keys)
 }
 
 // View draws the screen: exactly the terminal's height in lines, none wider
