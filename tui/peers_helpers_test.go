@@ -15,6 +15,7 @@ func peerSnapshot() bus.Snapshot {
 	snap := testSnapshot()
 	flink := &bus.CompareStatus{
 		Run: 1, Engine: "flink", Downstream: "flink (topic aggregates.flink)", ResultRate: 1.4,
+		LatencyP50: 40 * time.Millisecond, LatencyP99: 1250 * time.Millisecond, LatencySamples: 100,
 		Report: compare.Report{
 			Settled:     compare.Score{Exceptions: 2, Keys: 80},
 			Provisional: compare.Score{Exceptions: 3, Keys: 94},

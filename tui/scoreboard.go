@@ -22,6 +22,7 @@ type boardRow struct {
 	name, state                  string
 	stateStyle                   uint8 // styleValue…
 	settled, prov, pending, rate string
+	latency                      string // p50/p99 from send to result
 	cpu, rss, ready, peak        string
 	bad                          bool  // settled exceptions > 0
 	counts                       []int // causes per kind
@@ -51,7 +52,7 @@ func (p *comparatorPane) buildBoard() []boardRow {
 
 // scores fills the verdict's columns.
 func (r *boardRow) scores(v *engineVerdict) {
-	r.settled, r.prov, r.pending, r.rate = "—", "—", "—", "—"
+	r.settled, r.prov, r.pending, r.rate, r.latency = "—", "—", "—", "—", "—"
 	cs := v.cs
 	if cs == nil {
 		return
@@ -66,6 +67,9 @@ func (r *boardRow) scores(v *engineVerdict) {
 	r.prov = strconv.Itoa(rep.Provisional.Exceptions) + "/" + strconv.Itoa(rep.Provisional.Keys)
 	r.pending = strconv.Itoa(rep.Pending)
 	r.rate = ftoa(cs.ResultRate, 1)
+	if cs.LatencySamples > 0 {
+		r.latency = fmtLatency(cs.LatencyP50, cs.LatencyP99)
+	}
 	r.counts = v.counts
 }
 
@@ -221,6 +225,18 @@ func (p *comparatorPane) boardColumns(cw int) []boardCol {
 		{title: "CPU", right: true, cell: func(r *boardRow) string { return r.cpu }},
 		{title: "RSS", right: true, cell: func(r *boardRow) string { return r.rss }},
 	}
+	if p.boardLatency() {
+		// Latencies exist under the real clock only: no column otherwise.
+		// Below the wide layout it takes the pending column's place, so the
+		// causes still fit at 120 columns.
+		lat := boardCol{title: "p50/p99", right: true, cell: func(r *boardRow) string { return r.latency }}
+		at := 6 // after res/s
+		if !wide {
+			at = 5
+			cols = append(cols[:4], cols[5:]...) // pending goes
+		}
+		cols = append(cols[:at], append([]boardCol{lat}, cols[at:]...)...)
+	}
 	if wide {
 		cols[3].title, cols[4].title = "provisional", "pending"
 		cols = append(cols,
@@ -352,4 +368,25 @@ func (p *comparatorPane) boardCells(cols []boardCol, cells []string, r *boardRow
 		b.WriteString(v)
 	}
 	return b.String()
+}
+
+// fmtLatency is a p50/p99 pair, each in its own unit: "40ms/1.2s".
+func fmtLatency(p50, p99 time.Duration) string {
+	one := func(d time.Duration) string {
+		if d < time.Second {
+			return strconv.FormatInt(d.Milliseconds(), 10) + "ms"
+		}
+		return ftoa(d.Seconds(), 1) + "s"
+	}
+	return one(p50) + "/" + one(p99)
+}
+
+// boardLatency: some engine has latency samples.
+func (p *comparatorPane) boardLatency() bool {
+	for i := range p.board {
+		if p.board[i].latency != "—" && p.board[i].latency != "" {
+			return true
+		}
+	}
+	return false
 }
