@@ -28,18 +28,18 @@ const (
 
 // Peer is one runnable reference job.
 type Peer struct {
-	Name    string   // what users type: flink, kstreams-eos, …
-	Engine  string   // what it is, with its pinned version
-	Dir     string   // its folder here
-	Kind    Kind     //
-	Main    string   // Java main class, or the Python script
-	Rates   bool     // the rate topology (SPEC §5), not windowed sums
-	Args    []string // fixed arguments: a guarantee, a variant
-	Heavy   bool     // a large download: opt-in in tests
+	Name   string   // what users type: flink, kstreams-eos, …
+	Engine string   // what it is, with its pinned version
+	Dir    string   // its folder here
+	Kind   Kind     //
+	Main   string   // Java main class, or the Python script
+	Rates  bool     // the rate topology (SPEC §5), not windowed sums
+	Args   []string // fixed arguments: a guarantee, a variant
+	Heavy  bool     // a large download: opt-in in tests
 	// NoPosition: it commits no read position to its consumer group, so
 	// the embedded broker's backpressure cannot wait for it (Spark).
 	NoPosition bool
-	Teaches string   // for a variant: what it reproduces
+	Teaches    string // for a variant: what it reproduces
 }
 
 // catalog lists every peer. Variants share a folder (and a build) with
