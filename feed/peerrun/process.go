@@ -114,8 +114,12 @@ func (p *Process) Run(ctx context.Context) error {
 		case err := <-exitC:
 			out.drain(p.take)
 			if ps := cmd.ProcessState; ps != nil {
-				// wait4's usage: the process and the children it reaped.
+				// wait4's usage: the process and the children it reaped
+				// (CPU summed; the largest resident size of any of them).
 				p.st.CPU = max(p.st.CPU, ps.UserTime()+ps.SystemTime())
+				if ru, ok := ps.SysUsage().(*syscall.Rusage); ok {
+					p.st.PeakRSS = max(p.st.PeakRSS, ru.Maxrss*1024) // KiB on Linux
+				}
 			}
 			return p.exited(err)
 		case <-tick.C:
