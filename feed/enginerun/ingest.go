@@ -32,7 +32,8 @@ func (r *Runner) take(p *partition, h headers, rec record) {
 	}
 	r.book.st.Consumed++
 	if r.cfg.Merge {
-		p.queue.push(rec)                 // recycled once released
+		p.queue.push(queueEvent(r.dec, &rec))
+		rec.recycle()
 		if r.merge.queuedSince.IsZero() { // no clock read per record
 			r.merge.queued(r.now())
 		}
@@ -64,11 +65,18 @@ func (r *Runner) afterRecords(ctx context.Context) {
 // the engine gets next.
 func (r *Runner) ingest(p int32, arrival int64, rec *record) {
 	ev, err := r.dec.Decode(rec.value)
+	r.add(p, arrival, rec.offset, ev, err)
+}
+
+// add puts the event decoded from the record at offset of partition p,
+// read at arrival, into the batch the engine gets next; a record that did
+// not decode (err) is counted and said once per distinct error.
+func (r *Runner) add(p int32, arrival, offset int64, ev engine.Event, err error) {
 	if err != nil {
 		r.book.st.Malformed++
 		if msg := err.Error(); msg != r.book.lastMalformed {
 			r.book.lastMalformed = msg
-			r.log(bus.Warn, fmt.Sprintf("%s/%d@%d skipped: %v", r.cfg.Events, rec.part, rec.offset, err))
+			r.log(bus.Warn, fmt.Sprintf("%s/%d@%d skipped: %v", r.cfg.Events, p, offset, err))
 		}
 		return
 	}
@@ -77,7 +85,7 @@ func (r *Runner) ingest(p int32, arrival int64, rec *record) {
 		r.flushBatch()
 	}
 	b.part = p
-	b.evs, b.arrivals, b.offsets = append(b.evs, ev), append(b.arrivals, arrival), append(b.offsets, rec.offset)
+	b.evs, b.arrivals, b.offsets = append(b.evs, ev), append(b.arrivals, arrival), append(b.offsets, offset)
 	if len(b.evs) >= maxBatch {
 		r.flushBatch()
 	}
@@ -155,7 +163,7 @@ func (r *Runner) releaseMerged() {
 			break
 		}
 		run.next = run.next[:0]
-		rec := pop(r.parts, p, collect)
+		q := pop(r.parts, p, collect)
 		if !run.applied || p.id != run.part || !slices.Equal(run.flags, run.next) {
 			r.flushBatch()
 			for _, f := range run.next {
@@ -164,8 +172,7 @@ func (r *Runner) releaseMerged() {
 			run.part, run.applied = p.id, true
 			run.flags = append(run.flags[:0], run.next...)
 		}
-		r.ingest(p.id, rec.ts, &rec)
-		rec.recycle()
+		r.add(p.id, q.ts, q.offset, q.ev, q.err)
 	}
 	r.flushBatch()
 }

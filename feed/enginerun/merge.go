@@ -1,9 +1,9 @@
 package enginerun
 
 import (
-	"bytes"
 	"time"
 
+	"github.com/streamtop/streamtop/engine"
 	"github.com/twmb/franz-go/pkg/kgo"
 )
 
@@ -27,14 +27,36 @@ func (r *record) recycle() {
 	}
 }
 
+// queuedEvent is a record of the merged read waiting for its turn: decoded
+// when read (its bytes are still in cache then, and the client's record
+// goes back at once), handed to the engine when released.
+type queuedEvent struct {
+	part   int32
+	offset int64
+	ts     int64  // the record's timestamp, ms
+	key    string // the record's key: nearly always the event's device, shared
+	ev     engine.Event
+	err    error // the value did not decode: counted when released
+}
+
+// queueEvent decodes rec for the merged read.
+func queueEvent(dec *engine.Decoder, rec *record) queuedEvent {
+	ev, err := dec.Decode(rec.value)
+	key := ev.Device // the injector keys events by device: no copy
+	if string(rec.key) != key {
+		key = string(rec.key)
+	}
+	return queuedEvent{part: rec.part, offset: rec.offset, ts: rec.ts, key: key, ev: ev, err: err}
+}
+
 // before is the merged read's order: timestamp, then key, then partition,
 // as batch engines read partitions (SPEC §3).
-func before(a, b *record) bool {
+func before(a, b *queuedEvent) bool {
 	if a.ts != b.ts {
 		return a.ts < b.ts
 	}
-	if c := bytes.Compare(a.key, b.key); c != 0 {
-		return c < 0
+	if a.key != b.key {
+		return a.key < b.key
 	}
 	return a.part < b.part
 }
@@ -111,7 +133,7 @@ func (m *merger) mayHoldEarlier(p *partition) bool {
 // pop removes p's head record and sets every owned partition's caught-up
 // flag for it, deterministically: a partition is caught up when nothing at
 // or before this record's time is left in its queue.
-func pop(ps partitions, p *partition, setCaughtUp func(int32, bool)) record {
+func pop(ps partitions, p *partition, setCaughtUp func(int32, bool)) queuedEvent {
 	head := p.queue.pop()
 	for _, q := range ps {
 		if q.owned {
@@ -125,7 +147,7 @@ func pop(ps partitions, p *partition, setCaughtUp func(int32, bool)) record {
 // read order. Its space is reused: popping by reslicing the front away made
 // nearly every append reallocate (and copy) the whole queue.
 type recordQueue struct {
-	recs []record
+	recs []queuedEvent
 	head int // recs[head:] are queued
 }
 
@@ -135,11 +157,11 @@ const maxKeptQueue = 1 << 17
 func (q *recordQueue) len() int { return len(q.recs) - q.head }
 
 // front is the oldest record queued; the queue must not be empty.
-func (q *recordQueue) front() *record { return &q.recs[q.head] }
+func (q *recordQueue) front() *queuedEvent { return &q.recs[q.head] }
 
 // push queues r, sliding the queued records to the front first when the
 // popped half of the space can take the next ones.
-func (q *recordQueue) push(r record) {
+func (q *recordQueue) push(r queuedEvent) {
 	if len(q.recs) == cap(q.recs) && q.head >= len(q.recs)/2 && q.head > 0 {
 		n := copy(q.recs, q.recs[q.head:])
 		clear(q.recs[n:])
@@ -149,9 +171,9 @@ func (q *recordQueue) push(r record) {
 }
 
 // pop removes and returns the oldest record; the queue must not be empty.
-func (q *recordQueue) pop() record {
+func (q *recordQueue) pop() queuedEvent {
 	r := q.recs[q.head]
-	q.recs[q.head] = record{} // let its bytes go
+	q.recs[q.head] = queuedEvent{} // let its strings go
 	q.head++
 	if q.head == len(q.recs) {
 		q.recs, q.head = q.recs[:0], 0
