@@ -152,7 +152,10 @@ func (r *Runner) flushBatch() {
 // every partition's bound allows, each with the caught-up flags the queues
 // give at its time. Consecutive records of one partition that set the same
 // flags go to the engine as one batch: setting the same flags again between
-// two of them would change nothing there.
+// two of them would change nothing there. Once next has chosen a partition,
+// its records go while its run limit allows them (next would choose them
+// again), and while every partition is caught up for them their flags need
+// no computing.
 func (r *Runner) releaseMerged() {
 	run := &r.mergedRun
 	run.applied = false
@@ -162,17 +165,28 @@ func (r *Runner) releaseMerged() {
 		if p == nil {
 			break
 		}
-		run.next = run.next[:0]
-		q := pop(r.parts, p, collect)
-		if !run.applied || p.id != run.part || !slices.Equal(run.flags, run.next) {
-			r.flushBatch()
-			for _, f := range run.next {
-				r.eng.SetCaughtUp(f.part, f.caughtUp)
+		lim := r.merge.limit(r.parts, p)
+		for {
+			q := p.queue.pop()
+			allCaughtUp := q.ts < lim.othersTs && (p.queue.len() == 0 || p.queue.front().ts > q.ts)
+			if !allCaughtUp || !run.applied || !run.allCaughtUp || run.part != p.id {
+				run.next = run.next[:0]
+				caughtUpAt(r.parts, q.ts, collect)
+				if !run.applied || p.id != run.part || !slices.Equal(run.flags, run.next) {
+					r.flushBatch()
+					for _, f := range run.next {
+						r.eng.SetCaughtUp(f.part, f.caughtUp)
+					}
+					run.part, run.applied = p.id, true
+					run.flags = append(run.flags[:0], run.next...)
+				}
+				run.allCaughtUp = allCaughtUp
 			}
-			run.part, run.applied = p.id, true
-			run.flags = append(run.flags[:0], run.next...)
+			r.add(p.id, q.ts, q.offset, q.ev, q.err)
+			if p.queue.len() == 0 || !lim.allows(p.queue.front()) {
+				break
+			}
 		}
-		r.add(p.id, q.ts, q.offset, q.ev, q.err)
 	}
 	r.flushBatch()
 }
@@ -180,10 +194,11 @@ func (r *Runner) releaseMerged() {
 // mergedRun is the run of merged records being batched: their partition
 // and the caught-up flags set for them.
 type mergedRun struct {
-	part    int32
-	applied bool // flags are set in the engine
-	flags   []caughtUpFlag
-	next    []caughtUpFlag // the flags of the record just popped
+	part        int32
+	applied     bool // flags are set in the engine
+	allCaughtUp bool // and every one of them is true
+	flags       []caughtUpFlag
+	next        []caughtUpFlag // the flags of the record just popped
 }
 
 type caughtUpFlag struct {

@@ -1,6 +1,7 @@
 package enginerun
 
 import (
+	"math"
 	"time"
 
 	"github.com/streamtop/streamtop/engine"
@@ -135,12 +136,53 @@ func (m *merger) mayHoldEarlier(p *partition) bool {
 // or before this record's time is left in its queue.
 func pop(ps partitions, p *partition, setCaughtUp func(int32, bool)) queuedEvent {
 	head := p.queue.pop()
+	caughtUpAt(ps, head.ts, setCaughtUp)
+	return head
+}
+
+// caughtUpAt sets every owned partition's caught-up flag for a record of
+// time ts just popped.
+func caughtUpAt(ps partitions, ts int64, setCaughtUp func(int32, bool)) {
 	for _, q := range ps {
 		if q.owned {
-			setCaughtUp(q.id, q.queue.len() == 0 || q.queue.front().ts > head.ts)
+			setCaughtUp(q.id, q.queue.len() == 0 || q.queue.front().ts > ts)
 		}
 	}
-	return head
+}
+
+// runLimit is how far the records of the partition next chose may go
+// without asking next again: while its head goes before every other
+// partition's (head, the first of them) and before the bound of every empty
+// partition that may hold earlier records (hold). The other queues do not
+// change while they go. othersTs is the earliest time at the other heads.
+type runLimit struct {
+	head     *queuedEvent
+	hold     int64
+	othersTs int64
+}
+
+// limit returns the run limit of p, which next chose.
+func (m *merger) limit(ps partitions, p *partition) runLimit {
+	l := runLimit{hold: math.MaxInt64, othersTs: math.MaxInt64}
+	for _, q := range ps {
+		switch {
+		case q == p || !q.owned:
+		case q.queue.len() > 0:
+			if h := q.queue.front(); l.head == nil || before(h, l.head) {
+				l.head = h
+			}
+			l.othersTs = min(l.othersTs, q.queue.front().ts)
+		case m.mayHoldEarlier(q):
+			l.hold = min(l.hold, q.bound)
+		}
+	}
+	return l
+}
+
+// allows reports whether next would choose e, the new head of the run's
+// partition (the conditions next checks, with the other queues as they were).
+func (l *runLimit) allows(e *queuedEvent) bool {
+	return (l.head == nil || before(e, l.head)) && e.ts < l.hold
 }
 
 // recordQueue holds a partition's records read but not released yet, in
