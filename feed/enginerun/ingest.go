@@ -169,11 +169,10 @@ func (r *Runner) releaseMerged() {
 	run.applied = false
 	collect := run.collect
 	for {
-		p := r.merge.next(r.parts)
+		p, lim := r.merge.nextRun(r.parts)
 		if p == nil {
 			break
 		}
-		lim := r.merge.limit(r.parts, p)
 		for {
 			q := p.queue.pop()
 			allCaughtUp := q.ts < lim.othersTs && (p.queue.len() == 0 || p.queue.front().ts > q.ts)

@@ -99,22 +99,41 @@ func (m *merger) newRun() { *m = merger{} }
 // next returns the partition whose head record goes next, or nil when the
 // merge must wait (or nothing is queued).
 func (m *merger) next(ps partitions) *partition {
-	var best *partition
+	p, _ := m.nextRun(ps)
+	return p
+}
+
+// nextRun is next, with the run limit of the partition it returns: how far
+// that partition's records may go without asking again.
+func (m *merger) nextRun(ps partitions) (*partition, runLimit) {
+	var best, second *partition // by their heads, in merged order
 	for _, p := range ps {
-		if p.owned && p.queue.len() > 0 && (best == nil || before(p.queue.front(), best.queue.front())) {
-			best = p
+		switch {
+		case !p.owned || p.queue.len() == 0:
+		case best == nil || before(p.queue.front(), best.queue.front()):
+			best, second = p, best
+		case second == nil || before(p.queue.front(), second.queue.front()):
+			second = p
 		}
 	}
 	if best == nil {
-		return nil
+		return nil, runLimit{}
+	}
+	l := runLimit{hold: math.MaxInt64, othersTs: math.MaxInt64}
+	if second != nil {
+		l.head = second.queue.front()
+		l.othersTs = l.head.ts
 	}
 	ts := best.queue.front().ts
 	for _, p := range ps {
-		if p.owned && p.queue.len() == 0 && p.bound <= ts && m.mayHoldEarlier(p) {
-			return nil // p may still deliver an earlier (or tied) record
+		if p.owned && p.queue.len() == 0 && m.mayHoldEarlier(p) {
+			if p.bound <= ts {
+				return nil, runLimit{} // p may still deliver an earlier (or tied) record
+			}
+			l.hold = min(l.hold, p.bound)
 		}
 	}
-	return best
+	return best, l
 }
 
 // mayHoldEarlier reports whether an empty partition may still deliver a
@@ -155,28 +174,12 @@ func caughtUpAt(ps partitions, ts int64, setCaughtUp func(int32, bool)) {
 // partition's (head, the first of them) and before the bound of every empty
 // partition that may hold earlier records (hold). The other queues do not
 // change while they go. othersTs is the earliest time at the other heads.
+// (The second partition in merged order has the first other head: its
+// time is the earliest, as the order is by time first.)
 type runLimit struct {
 	head     *queuedEvent
 	hold     int64
 	othersTs int64
-}
-
-// limit returns the run limit of p, which next chose.
-func (m *merger) limit(ps partitions, p *partition) runLimit {
-	l := runLimit{hold: math.MaxInt64, othersTs: math.MaxInt64}
-	for _, q := range ps {
-		switch {
-		case q == p || !q.owned:
-		case q.queue.len() > 0:
-			if h := q.queue.front(); l.head == nil || before(h, l.head) {
-				l.head = h
-			}
-			l.othersTs = min(l.othersTs, q.queue.front().ts)
-		case m.mayHoldEarlier(q):
-			l.hold = min(l.hold, q.bound)
-		}
-	}
-	return l
 }
 
 // allows reports whether next would choose e, the new head of the run's
