@@ -202,7 +202,8 @@ func BenchmarkDecodeEngine(b *testing.B) {
 
 // IngestBatch gives Ingest's outcomes, results and counters on the same
 // events, with duplicates and late events, whatever the batch sizes; and
-// IngestBatchWatermarks the watermark after each event as well.
+// IngestMerged, on events of several partitions, the watermark after each
+// event as well.
 func TestIngestBatchMatchesIngest(t *testing.T) {
 	evs := perf.Events(20_000, 7, 300)
 	for i := range evs {
@@ -213,7 +214,8 @@ func TestIngestBatchMatchesIngest(t *testing.T) {
 	one, _ := engine.New(engine.DefaultConfig())
 	batch, _ := engine.New(engine.DefaultConfig())
 	marks, _ := engine.New(engine.DefaultConfig())
-	var want, got, gotMarked []engine.Outcome
+	mixedOne, _ := engine.New(engine.DefaultConfig()) // marks' events one at a time
+	var want, got, wantMixed, gotMarked []engine.Outcome
 	var wantWM, gotWM []int64
 	var wantRes, gotRes []engine.Result
 	for i := 0; i < len(evs); {
@@ -227,18 +229,26 @@ func TestIngestBatchMatchesIngest(t *testing.T) {
 		}
 		for k, ev := range evs[i : i+n] {
 			want = append(want, one.Ingest(int32(i%2), arrivals[min(k, len(arrivals)-1)], ev))
-			wantWM = append(wantWM, one.Watermark())
 		}
 		got = batch.IngestBatch(int32(i%2), arrivals, evs[i:i+n], got)
-		gotMarked, gotWM = marks.IngestBatchWatermarks(int32(i%2), arrivals, evs[i:i+n], gotMarked, gotWM)
+		parts, each := make([]int32, n), make([]int64, n) // IngestMerged: a partition and an arrival each
+		for k := range parts {
+			parts[k], each[k] = int32((i+k/7)%2), arrivals[min(k, len(arrivals)-1)]
+			wantMixed = append(wantMixed, mixedOne.Ingest(parts[k], each[k], evs[i+k]))
+			wantWM = append(wantWM, mixedOne.Watermark())
+		}
+		gotMarked, gotWM = marks.IngestMerged(parts, each, evs[i:i+n], gotMarked, gotWM)
 		wantRes, gotRes = one.Drain(wantRes), batch.Drain(gotRes)
 		i += n
 	}
-	if !slices.Equal(want, got) || !slices.Equal(want, gotMarked) {
+	if !slices.Equal(want, got) {
 		t.Fatal("IngestBatch outcomes differ from Ingest's")
 	}
-	if !slices.Equal(wantWM, gotWM) {
-		t.Fatal("IngestBatchWatermarks: the watermarks differ from Ingest's, event by event")
+	if !slices.Equal(wantMixed, gotMarked) || !slices.Equal(wantWM, gotWM) {
+		t.Fatal("IngestMerged: the outcomes or watermarks differ from Ingest's, event by event")
+	}
+	if ms, mm := mixedOne.Stats(), marks.Stats(); ms != mm {
+		t.Fatalf("IngestMerged: stats %+v, one at a time %+v", mm, ms)
 	}
 	if !slices.Equal(wantRes, gotRes) || len(wantRes) == 0 {
 		t.Fatalf("results differ: %d vs %d", len(wantRes), len(gotRes))

@@ -5,7 +5,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
+	"math/rand/v2"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -259,5 +262,22 @@ func TestPackedIDsStayIntactAndAllocateLess(t *testing.T) {
 	line := Event{ID: "0c0f403a-beca-77db1decc360-17", Device: "d", Category: "c", Time: 1, M1: 1}.AppendJSON(nil)
 	if a := testing.AllocsPerRun(1000, func() { _, _ = d.Decode(line) }); a > 0.1 {
 		t.Fatalf("%.2f allocations per decode with packed ids", a)
+	}
+}
+
+// parseFloat is strconv.ParseFloat, bit for bit, on its fast path and off it.
+func TestParseFloatMatchesStrconv(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 9))
+	ins := []string{"0", "-0", "-0.0", "0.5", "5.", ".5", "1e3", "+5", "123456789012345", "1234567890123456",
+		"0.0000000000000000000001", "0.00000000000000000000001", "20.172056831", "-469.363914301", "1.7976931348623157", "x", "1.2.3"}
+	for range 200_000 {
+		ins = append(ins, strconv.FormatFloat((r.Float64()-0.5)*math.Pow(10, float64(r.IntN(30)-12)), 'f', r.IntN(16), 64))
+	}
+	for _, in := range ins {
+		want, werr := strconv.ParseFloat(in, 64)
+		got, gerr := parseFloat([]byte(in))
+		if (werr == nil) != (gerr == nil) || math.Float64bits(want) != math.Float64bits(got) {
+			t.Fatalf("%q: got %v (%v), strconv %v (%v)", in, got, gerr, want, werr)
+		}
 	}
 }

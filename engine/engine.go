@@ -104,20 +104,29 @@ const batchRun = 16
 // fetches the dedup slots of a run of events together (their cache misses
 // overlap instead of coming one after the other).
 func (e *Engine) IngestBatch(p int32, arrivals []int64, evs []Event, out []Outcome) []Outcome {
-	out, _ = e.ingestBatch(p, arrivals, evs, out, nil)
+	out, _ = e.ingestBatch(p, nil, arrivals, evs, out, nil)
 	return out
 }
 
-// IngestBatchWatermarks is IngestBatch that also appends to wms the
-// watermark right after each event: the one a late event met, as if the
-// events had been ingested one at a time.
-func (e *Engine) IngestBatchWatermarks(p int32, arrivals []int64, evs []Event, out []Outcome, wms []int64) ([]Outcome, []int64) {
-	return e.ingestBatch(p, arrivals, evs, out, &wms)
+// IngestMerged is IngestBatch of consecutive events of several partitions,
+// the i-th read from parts[i] at arrivals[i] (a merged read's order), that
+// also appends to wms the watermark right after each event: the one a late
+// event met. Outcomes and watermarks are those of Ingest one at a time.
+func (e *Engine) IngestMerged(parts []int32, arrivals []int64, evs []Event, out []Outcome, wms []int64) ([]Outcome, []int64) {
+	if len(parts) != len(evs) || len(arrivals) != len(evs) {
+		panic("engine: IngestMerged wants one partition and one arrival per event")
+	}
+	return e.ingestBatch(0, parts, arrivals, evs, out, &wms)
 }
 
-func (e *Engine) ingestBatch(p int32, arrivals []int64, evs []Event, out []Outcome, wms *[]int64) ([]Outcome, []int64) {
+// ingestBatch is IngestBatch (parts nil: every event from p) and
+// IngestMerged (wms not nil).
+func (e *Engine) ingestBatch(p int32, parts []int32, arrivals []int64, evs []Event, out []Outcome, wms *[]int64) ([]Outcome, []int64) {
 	if len(evs) == 0 {
-		return out, nil
+		if wms == nil {
+			return out, nil
+		}
+		return out, *wms
 	}
 	if len(arrivals) != len(evs) && len(arrivals) != 1 {
 		panic("engine: IngestBatch wants one arrival, or one per event")
@@ -127,6 +136,9 @@ func (e *Engine) ingestBatch(p int32, arrivals []int64, evs []Event, out []Outco
 			return arrivals[0]
 		}
 		return arrivals[i]
+	}
+	if parts != nil {
+		p = parts[0]
 	}
 	part := e.partition(p)
 	done := 0
@@ -141,6 +153,10 @@ func (e *Engine) ingestBatch(p int32, arrivals []int64, evs []Event, out []Outco
 			e.seen.touch(fps[:n])
 		}
 		for i := range n {
+			if parts != nil && parts[done+i] != p {
+				p = parts[done+i]
+				part = e.partition(p) // after any partition it adds: the pointer stays valid
+			}
 			out = append(out, e.ingest(part, arrival(done+i), &evs[i], fps[i]))
 			if wms != nil {
 				*wms = append(*wms, e.wm)

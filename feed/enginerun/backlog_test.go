@@ -29,9 +29,9 @@ func TestMergedReadPausesPartitionsFarAhead(t *testing.T) {
 	r.cl = cl
 	paused := func() []int32 { return cl.PauseFetchPartitions(nil)["ev"] }
 	for i := range pauseAbove + 1 {
-		r.parts[0].queue.push(record{part: 0, offset: int64(i), ts: int64(i)})
+		r.parts[0].queue.push(queuedEvent{part: 0, offset: int64(i), ts: int64(i)})
 	}
-	r.parts[1].queue.push(record{part: 1, ts: 1})
+	r.parts[1].queue.push(queuedEvent{part: 1, ts: 1})
 	r.throttle()
 	if got := paused(); !slices.Equal(got, []int32{0}) {
 		t.Fatalf("paused %v with %d records queued in partition 0: want [0]", got, r.parts[0].queue.len())
@@ -44,7 +44,7 @@ func TestMergedReadPausesPartitionsFarAhead(t *testing.T) {
 		t.Fatalf("paused %v once partition 0's queue drained", got)
 	}
 	for range pauseAbove + 1 {
-		r.parts[1].queue.push(record{part: 1})
+		r.parts[1].queue.push(queuedEvent{part: 1})
 	}
 	r.throttle()
 	r.parts[1].owned = false // revoked

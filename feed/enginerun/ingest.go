@@ -32,7 +32,8 @@ func (r *Runner) take(p *partition, h headers, rec record) {
 	}
 	r.book.st.Consumed++
 	if r.cfg.Merge {
-		p.queue.push(rec)                 // recycled once released
+		p.queue.push(queueEvent(r.dec, &rec))
+		rec.recycle()
 		if r.merge.queuedSince.IsZero() { // no clock read per record
 			r.merge.queued(r.now())
 		}
@@ -64,20 +65,30 @@ func (r *Runner) afterRecords(ctx context.Context) {
 // the engine gets next.
 func (r *Runner) ingest(p int32, arrival int64, rec *record) {
 	ev, err := r.dec.Decode(rec.value)
+	r.add(p, arrival, rec.offset, ev, err)
+}
+
+// add puts the event decoded from the record at offset of partition p,
+// read at arrival, into the batch the engine gets next; a record that did
+// not decode (err) is counted and said once per distinct error.
+func (r *Runner) add(p int32, arrival, offset int64, ev engine.Event, err error) {
 	if err != nil {
 		r.book.st.Malformed++
 		if msg := err.Error(); msg != r.book.lastMalformed {
 			r.book.lastMalformed = msg
-			r.log(bus.Warn, fmt.Sprintf("%s/%d@%d skipped: %v", r.cfg.Events, rec.part, rec.offset, err))
+			r.log(bus.Warn, fmt.Sprintf("%s/%d@%d skipped: %v", r.cfg.Events, p, offset, err))
 		}
 		return
 	}
 	b := &r.batch
-	if len(b.evs) > 0 && b.part != p {
+	if len(b.evs) > 0 && b.part != p && !r.cfg.Merge {
 		r.flushBatch()
 	}
 	b.part = p
-	b.evs, b.arrivals, b.offsets = append(b.evs, ev), append(b.arrivals, arrival), append(b.offsets, rec.offset)
+	b.evs, b.arrivals, b.offsets = append(b.evs, ev), append(b.arrivals, arrival), append(b.offsets, offset)
+	if r.cfg.Merge {
+		b.parts = append(b.parts, p)
+	}
 	if len(b.evs) >= maxBatch {
 		r.flushBatch()
 	}
@@ -87,9 +98,10 @@ func (r *Runner) ingest(p int32, arrival int64, rec *record) {
 const maxBatch = 512
 
 // ingestBatch is what the engine gets next: consecutive events of one
-// partition, with their arrivals and offsets.
+// partition (of several in the merged read), with their arrivals and offsets.
 type ingestBatch struct {
 	part     int32
+	parts    []int32 // merged read: the partition of each event
 	evs      []engine.Event
 	arrivals []int64
 	offsets  []int64
@@ -109,7 +121,7 @@ func (r *Runner) flushBatch() {
 	}
 	now := r.eng.Now()
 	if r.cfg.Merge {
-		b.outcomes, b.wms = r.eng.IngestBatchWatermarks(b.part, b.arrivals, b.evs, b.outcomes[:0], b.wms[:0])
+		b.outcomes, b.wms = r.eng.IngestMerged(b.parts, b.arrivals, b.evs, b.outcomes[:0], b.wms[:0])
 	} else {
 		b.outcomes = r.eng.IngestBatch(b.part, b.arrivals, b.evs, b.outcomes[:0])
 	}
@@ -132,51 +144,67 @@ func (r *Runner) flushBatch() {
 				if !eventTime {
 					t = now
 				}
-				r.commits.opened(b.part, engine.WindowEnd(t, win), b.offsets[i])
+				p := b.part
+				if r.cfg.Merge {
+					p = b.parts[i]
+				}
+				r.commits.opened(p, engine.WindowEnd(t, win), b.offsets[i])
 			}
 		}
 	}
 	clear(b.evs) // let the ids go
-	b.evs, b.arrivals, b.offsets = b.evs[:0], b.arrivals[:0], b.offsets[:0]
+	b.evs, b.arrivals, b.offsets, b.parts = b.evs[:0], b.arrivals[:0], b.offsets[:0], b.parts[:0]
 }
 
 // releaseMerged feeds the engine queued records in merged order, as far as
 // every partition's bound allows, each with the caught-up flags the queues
-// give at its time. Consecutive records of one partition that set the same
-// flags go to the engine as one batch: setting the same flags again between
-// two of them would change nothing there.
+// give at its time. Consecutive records that set the same flags go to the
+// engine as one batch, whatever their partitions: setting the same flags
+// again between two of them would change nothing there. Once next has
+// chosen a partition, its records go while its run limit allows them (next
+// would choose them again), and while every partition is caught up for
+// them their flags need no computing.
 func (r *Runner) releaseMerged() {
 	run := &r.mergedRun
 	run.applied = false
 	collect := run.collect
 	for {
-		p := r.merge.next(r.parts)
+		p, lim := r.merge.nextRun(r.parts)
 		if p == nil {
 			break
 		}
-		run.next = run.next[:0]
-		rec := pop(r.parts, p, collect)
-		if !run.applied || p.id != run.part || !slices.Equal(run.flags, run.next) {
-			r.flushBatch()
-			for _, f := range run.next {
-				r.eng.SetCaughtUp(f.part, f.caughtUp)
+		for {
+			q := p.queue.pop()
+			allCaughtUp := q.ts < lim.othersTs && (p.queue.len() == 0 || p.queue.front().ts > q.ts)
+			if !allCaughtUp || !run.applied || !run.allCaughtUp {
+				run.next = run.next[:0]
+				caughtUpAt(r.parts, q.ts, collect)
+				if !run.applied || !slices.Equal(run.flags, run.next) {
+					r.flushBatch()
+					for _, f := range run.next {
+						r.eng.SetCaughtUp(f.part, f.caughtUp)
+					}
+					run.applied = true
+					run.flags = append(run.flags[:0], run.next...)
+				}
+				run.allCaughtUp = allCaughtUp
 			}
-			run.part, run.applied = p.id, true
-			run.flags = append(run.flags[:0], run.next...)
+			r.add(p.id, q.ts, q.offset, q.ev, q.err)
+			if p.queue.len() == 0 || !lim.allows(p.queue.front()) {
+				break
+			}
 		}
-		r.ingest(p.id, rec.ts, &rec)
-		rec.recycle()
 	}
 	r.flushBatch()
 }
 
-// mergedRun is the run of merged records being batched: their partition
-// and the caught-up flags set for them.
+// mergedRun is the run of merged records being batched: the caught-up
+// flags set for them.
 type mergedRun struct {
-	part    int32
-	applied bool // flags are set in the engine
-	flags   []caughtUpFlag
-	next    []caughtUpFlag // the flags of the record just popped
+	applied     bool // flags are set in the engine
+	allCaughtUp bool // and every one of them is true
+	flags       []caughtUpFlag
+	next        []caughtUpFlag // the flags of the record just popped
 }
 
 type caughtUpFlag struct {

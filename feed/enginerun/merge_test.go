@@ -11,7 +11,7 @@ import (
 
 func queued(p *partition, tss ...int64) {
 	for i, ts := range tss {
-		p.queue.push(record{part: p.id, offset: int64(i), ts: ts, key: []byte{'k'}})
+		p.queue.push(queuedEvent{part: p.id, offset: int64(i), ts: ts, key: "k"})
 	}
 }
 

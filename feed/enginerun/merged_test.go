@@ -18,8 +18,8 @@ import (
 // alone.
 func releaseOneAtATime(r *Runner) {
 	for p := r.merge.next(r.parts); p != nil; p = r.merge.next(r.parts) {
-		rec := pop(r.parts, p, r.eng.SetCaughtUp)
-		r.ingest(p.id, rec.ts, &rec)
+		q := pop(r.parts, p, r.eng.SetCaughtUp)
+		r.add(p.id, q.ts, q.offset, q.ev, q.err)
 		r.flushBatch()
 	}
 }

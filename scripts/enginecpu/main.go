@@ -158,6 +158,9 @@ func engineRun(o options, i int, parts int32) (perf.RoleFigures, error) {
 	f.Wall = time.Since(start)
 	user, sys, cpuErr := perf.ProcessCPU(cmd.Process.Pid) // before the stop: shutdown is not counted
 	f.User, f.System = user, sys
+	// The summary the engine prints when stopped is its last status: let a
+	// status period or two pass so it includes the last fetch.
+	time.Sleep(200 * time.Millisecond)
 	_ = cmd.Process.Signal(syscall.SIGTERM)
 	var exitErr error
 	select {
