@@ -49,7 +49,7 @@ func (c *appConfig) bind(b *binder) {
 	c.clock.bindClock(b)
 	bindDuration(b, &c.duration, "how long the run lasts, 0 = until the input ends or you quit (virtual time under --clock virtual)")
 	c.local.bind(b)
-	b.in(grpPeers).value(repeatedValue{&c.peers}, "peer", "", "run a real engine beside ours and judge it too, repeatable: flink, kstreams, kstreams-eos, spark (see `streamtop peers list`)")
+	b.in(grpPeers).value(repeatedValue{&c.peers}, "peer", "", "run the real engine `NAME` beside ours and judge it too, repeatable: flink, kstreams, kstreams-eos, spark (streamtop peers list shows them)")
 	c.report.bind(b)
 	bindFPS(b, &c.fps)
 	c.kafka.bind(b)

@@ -48,7 +48,7 @@ func defaultPeersBenchConfig() peersBenchConfig {
 
 func (c *peersBenchConfig) bind(b *binder) {
 	b.in(grpPeers)
-	b.value(repeatedValue{&c.names}, "peer", "", "the peers measured, repeatable (default flink and kstreams; spark when named)")
+	b.value(repeatedValue{&c.names}, "peer", "", "the peer `NAME` measured, repeatable (default flink and kstreams; spark when named)")
 	b.str(&c.topic, "topic", "", "the generated events topic (written once, when it is not there)")
 	b.integer(&c.devices, "devices", "", "devices of the generated topic")
 	b.integer(&c.perDev, "events", "e", "original events per device of the generated topic")
