@@ -64,7 +64,11 @@ func checkBench(t *testing.T, res map[string]any, target float64) {
 	if got := p["events_per_sec"].(float64); !(got > 0) || p["target_events_per_sec"] != target {
 		t.Errorf("pipeline ran at %v events/s (asked %v): %v", got, target, p)
 	}
-	if p["latency_samples"].(float64) == 0 || p["rss_max_mb"].(float64) <= 0 || p["cpu_cores"].(float64) <= 0 {
+	// Latency is measured on events the engine catches up with after the
+	// warm-up: on a loaded machine it may never catch up in a short run,
+	// and then the lag says so instead.
+	measured := p["latency_samples"].(float64) > 0 || p["lag_max"].(float64) > 0
+	if !measured || p["rss_max_mb"].(float64) <= 0 || p["cpu_cores"].(float64) <= 0 {
 		t.Errorf("pipeline figures missing: %v", p)
 	}
 	s := res["screen"].(map[string]any)

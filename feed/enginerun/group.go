@@ -61,11 +61,14 @@ func (r *Runner) handleRebalance(ctx context.Context, rb rebalance) {
 	}
 	// Either way the engine restarts from the commits: windows built from
 	// partitions this instance no longer reads would be emitted partial.
-	st := r.book.st
+	st, carried := r.book.st, r.book.carried
+	stats := r.eng.Stats()
 	if err := r.reset(r.run, r.tag); err != nil {
 		r.log(bus.Error, err.Error())
 	}
 	r.book.st = st // the counters go on across a rebalance
+	r.book.carried = carried
+	r.book.carry(stats)
 	for _, p := range r.parts {
 		p.restart()
 	}

@@ -326,3 +326,21 @@ func TestRunnerReadsPartitionsAddedWhileItRuns(t *testing.T) {
 	}
 	m.done <- nil // for the cleanup
 }
+
+// A rebalance discards the engine's state, not its counts: a member's
+// accepted events go on across it (defect: a member stopped just after a
+// rebalance said it had accepted 0 of the 2104 events it had read).
+func TestCountsGoOnAcrossARebalance(t *testing.T) {
+	g := newGroupRig(t, 4)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	a := g.member(ctx, "a")
+	g.produce(ctx, 100)
+	a.waitFor(t, ctx, "a to accept every event", func(st *bus.EngineStatus) bool { return st.Stats.Accepted >= 100*rigDevices })
+	b := g.member(ctx, "b")
+	b.waitFor(t, ctx, "b to be assigned partitions", func(st *bus.EngineStatus) bool { return owned(st) > 0 })
+	a.waitFor(t, ctx, "a to give partitions up", func(st *bus.EngineStatus) bool { return owned(st) < int(g.parts) })
+	if st := a.latest.Peek().Engine; st.Stats.Accepted < 100*rigDevices {
+		t.Fatalf("after the rebalance a says it accepted %d of the %d events it took", st.Stats.Accepted, 100*rigDevices)
+	}
+}

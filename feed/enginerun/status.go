@@ -24,6 +24,20 @@ type statusBook struct {
 	lastMalformed string
 	lastSinkErr   string
 	unreachable   bool // the broker could not be reached at the last look
+	// carried are the event counts of engines this run discarded at a
+	// rebalance: the run's counts go on across it, as Consumed does.
+	carried engine.Stats
+}
+
+// carry adds a discarded engine's event counts to the run's.
+func (b *statusBook) carry(s engine.Stats) {
+	c := &b.carried
+	c.Accepted += s.Accepted
+	c.Duplicates += s.Duplicates
+	c.Late += s.Late
+	c.Future += s.Future
+	c.Shed += s.Shed
+	c.Emitted += s.Emitted
 }
 
 // late records a late event (the engine's side output), over the oldest
@@ -44,6 +58,7 @@ func (b *statusBook) late(ev *engine.Event, window, arrival, wm int64) {
 func (b *statusBook) newRun(n int) {
 	b.st = bus.EngineStatus{Run: n}
 	b.recent, b.recentNext = nil, 0
+	b.carried = engine.Stats{}
 }
 
 // snapshot returns the status at now.
@@ -59,6 +74,13 @@ func (b *statusBook) snapshot(now time.Time, run int, tag string, eng *engine.En
 	st := b.st
 	st.Run, st.Tag = run, tag
 	st.Config, st.Stats = eng.Config(), eng.Stats()
+	c := &b.carried
+	st.Stats.Accepted += c.Accepted
+	st.Stats.Duplicates += c.Duplicates
+	st.Stats.Late += c.Late
+	st.Stats.Future += c.Future
+	st.Stats.Shed += c.Shed
+	st.Stats.Emitted += c.Emitted
 	st.ClosedBefore = eng.ClosedBefore()
 	if st.ClosedBefore == math.MaxInt64 {
 		st.ClosedBefore = bus.Final
