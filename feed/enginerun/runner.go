@@ -275,8 +275,11 @@ func (r *Runner) poll(ctx context.Context, start map[int32]int64, out chan<- pol
 	}
 }
 
-// shutdown flushes what the engine owes when it is stopped.
+// shutdown flushes what the engine owes when it is stopped, and publishes
+// the final status: the last tick's may be up to a tick old (a role
+// stopped right after its last fetch reported fewer events than it read).
 func (r *Runner) shutdown() error {
+	defer func() { r.publishStatus(r.now()) }()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	if r.cfg.Group != "" && !r.finished && r.parts.owns() {
@@ -408,6 +411,11 @@ func (r *Runner) tick(ctx context.Context) {
 	if r.cfg.Group != "" && now.Sub(r.lastCommit) >= time.Second {
 		r.commit(ctx)
 	}
+	r.publishStatus(now)
+}
+
+// publishStatus publishes the status at now.
+func (r *Runner) publishStatus(now time.Time) {
 	r.bus.Publish(r.book.snapshot(now, r.run, r.tag, r.eng, r.finished, r.parts))
 }
 
