@@ -60,7 +60,8 @@ type Runner struct {
 	resParts  int32
 	topicID   [16]byte
 	finished  bool
-	arrival   int64 // real clock: when the fetch being handled arrived
+	arrival   int64    // real clock: when the fetch being handled arrived
+	gc        *gcTuner // nil unless Config.TuneGC
 
 	lastCommit time.Time
 
@@ -93,6 +94,9 @@ func New(cfg Config, deps Deps) (*Runner, error) {
 		rebalC: make(chan rebalance), done: make(chan struct{})}
 	if r.now == nil {
 		r.now = time.Now
+	}
+	if cfg.TuneGC {
+		r.gc = newGCTuner(machineMemory())
 	}
 	r.dec.PackIDs() // the engine keeps fingerprints; status.late clones the ids it keeps
 	r.produceCtx, r.cancelProduce = context.WithCancel(context.Background())
@@ -280,6 +284,7 @@ func (r *Runner) poll(ctx context.Context, start map[int32]int64, out chan<- pol
 // stopped right after its last fetch reported fewer events than it read).
 func (r *Runner) shutdown() error {
 	defer func() { r.publishStatus(r.now()) }()
+	defer r.gc.restore()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	if r.cfg.Group != "" && !r.finished && r.parts.owns() {
@@ -411,6 +416,7 @@ func (r *Runner) tick(ctx context.Context) {
 	if r.cfg.Group != "" && now.Sub(r.lastCommit) >= time.Second {
 		r.commit(ctx)
 	}
+	r.gc.tune(now)
 	r.publishStatus(now)
 }
 
