@@ -72,6 +72,7 @@ type Runner struct {
 
 	verified verdict // the last event run header verified, and what it said
 
+	resBlock     []byte             // where results' keys and values are written (resultBytes)
 	resultHdr    []kgo.RecordHeader // the run header of results, for run resultHdrTag
 	resultHdrTag string
 
