@@ -2,6 +2,7 @@ package engine_test
 
 import (
 	"math/rand/v2"
+	"os"
 	"runtime"
 	"slices"
 	"testing"
@@ -179,15 +180,16 @@ func BenchmarkDecodeEngine(b *testing.B) {
 	if err := f.DecodeLap(lines, d, 0); err != nil { // untimed: the tables grow
 		b.Fatal(err)
 	}
-	var tde, td time.Duration
+	var tde, td, cpu time.Duration
 	laps := 1
 	b.ReportAllocs()
 	for b.Loop() {
-		start := time.Now()
+		start, cpuStart := time.Now(), processCPU(b)
 		if err := f.DecodeLap(lines, d, laps); err != nil {
 			b.Fatal(err)
 		}
 		tde += time.Since(start)
+		cpu += processCPU(b) - cpuStart
 		start = time.Now()
 		if err := perf.DecodeAll(lines, d.Decode); err != nil {
 			b.Fatal(err)
@@ -199,6 +201,18 @@ func BenchmarkDecodeEngine(b *testing.B) {
 	b.ReportMetric(events/tde.Seconds(), "events/s")
 	b.ReportMetric(events/td.Seconds(), "decode-events/s")
 	b.ReportMetric(float64(td)/float64(tde), "decode-ratio")
+	// CPU time moves far less with the load of others than wall time: the
+	// figure to set beside the engine role's (scripts/engine-cpu.sh).
+	b.ReportMetric(float64(cpu.Microseconds())/events, "cpu-µs/event")
+}
+
+// processCPU is the CPU time the process has used (user + system).
+func processCPU(b *testing.B) time.Duration {
+	u, s, err := perf.ProcessCPU(os.Getpid())
+	if err != nil {
+		b.Fatal(err)
+	}
+	return u + s
 }
 
 // IngestBatch gives Ingest's outcomes, results and counters on the same
