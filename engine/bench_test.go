@@ -1,6 +1,8 @@
 package engine_test
 
 import (
+	"math/rand/v2"
+	"os"
 	"runtime"
 	"slices"
 	"testing"
@@ -178,15 +180,16 @@ func BenchmarkDecodeEngine(b *testing.B) {
 	if err := f.DecodeLap(lines, d, 0); err != nil { // untimed: the tables grow
 		b.Fatal(err)
 	}
-	var tde, td time.Duration
+	var tde, td, cpu time.Duration
 	laps := 1
 	b.ReportAllocs()
 	for b.Loop() {
-		start := time.Now()
+		start, cpuStart := time.Now(), processCPU(b)
 		if err := f.DecodeLap(lines, d, laps); err != nil {
 			b.Fatal(err)
 		}
 		tde += time.Since(start)
+		cpu += processCPU(b) - cpuStart
 		start = time.Now()
 		if err := perf.DecodeAll(lines, d.Decode); err != nil {
 			b.Fatal(err)
@@ -198,12 +201,24 @@ func BenchmarkDecodeEngine(b *testing.B) {
 	b.ReportMetric(events/tde.Seconds(), "events/s")
 	b.ReportMetric(events/td.Seconds(), "decode-events/s")
 	b.ReportMetric(float64(td)/float64(tde), "decode-ratio")
+	// CPU time moves far less with the load of others than wall time: the
+	// figure to set beside the engine role's (scripts/engine-cpu.sh).
+	b.ReportMetric(float64(cpu.Microseconds())/events, "cpu-µs/event")
+}
+
+// processCPU is the CPU time the process has used (user + system).
+func processCPU(b *testing.B) time.Duration {
+	u, s, err := perf.ProcessCPU(os.Getpid())
+	if err != nil {
+		b.Fatal(err)
+	}
+	return u + s
 }
 
 // IngestBatch gives Ingest's outcomes, results and counters on the same
 // events, with duplicates and late events, whatever the batch sizes; and
-// IngestMerged, on events of several partitions, the watermark after each
-// event as well.
+// IngestMerged, on events of several partitions with caught-up flags set
+// between them, the watermark after each event as well.
 func TestIngestBatchMatchesIngest(t *testing.T) {
 	evs := perf.Events(20_000, 7, 300)
 	for i := range evs {
@@ -215,6 +230,7 @@ func TestIngestBatchMatchesIngest(t *testing.T) {
 	batch, _ := engine.New(engine.DefaultConfig())
 	marks, _ := engine.New(engine.DefaultConfig())
 	mixedOne, _ := engine.New(engine.DefaultConfig()) // marks' events one at a time
+	rnd := rand.New(rand.NewPCG(3, 4))
 	var want, got, wantMixed, gotMarked []engine.Outcome
 	var wantWM, gotWM []int64
 	var wantRes, gotRes []engine.Result
@@ -231,13 +247,27 @@ func TestIngestBatchMatchesIngest(t *testing.T) {
 			want = append(want, one.Ingest(int32(i%2), arrivals[min(k, len(arrivals)-1)], ev))
 		}
 		got = batch.IngestBatch(int32(i%2), arrivals, evs[i:i+n], got)
+		if rnd.IntN(4) == 0 { // flags alone
+			f := engine.CaughtUpAt{Part: int32(rnd.IntN(2)), CaughtUp: rnd.IntN(2) == 0}
+			mixedOne.SetCaughtUp(f.Part, f.CaughtUp)
+			gotMarked, gotWM = marks.IngestMerged(nil, nil, nil, []engine.CaughtUpAt{f}, gotMarked, gotWM)
+		}
 		parts, each := make([]int32, n), make([]int64, n) // IngestMerged: a partition and an arrival each
-		for k := range parts {
-			parts[k], each[k] = int32((i+k/7)%2), arrivals[min(k, len(arrivals)-1)]
+		var flags []engine.CaughtUpAt                     // and caught-up flags set within the batch, after its last event too
+		for k := range n + 1 {
+			if rnd.IntN(5) == 0 {
+				f := engine.CaughtUpAt{Before: k, Part: int32(rnd.IntN(2)), CaughtUp: rnd.IntN(3) != 0}
+				flags = append(flags, f)
+				mixedOne.SetCaughtUp(f.Part, f.CaughtUp)
+			}
+			if k == n {
+				break
+			}
+			parts[k], each[k] = int32((i+k)/2500%2), arrivals[min(k, len(arrivals)-1)] // silent longer than idle in turns
 			wantMixed = append(wantMixed, mixedOne.Ingest(parts[k], each[k], evs[i+k]))
 			wantWM = append(wantWM, mixedOne.Watermark())
 		}
-		gotMarked, gotWM = marks.IngestMerged(parts, each, evs[i:i+n], gotMarked, gotWM)
+		gotMarked, gotWM = marks.IngestMerged(parts, each, evs[i:i+n], flags, gotMarked, gotWM)
 		wantRes, gotRes = one.Drain(wantRes), batch.Drain(gotRes)
 		i += n
 	}

@@ -54,48 +54,9 @@ func (d *Decoder) id(b []byte) string {
 	return unsafe.String(&d.ids[start], len(b))
 }
 
-// MaxInterned bounds each generation of an intern table: past it, new
-// strings are simply allocated (hostile input cannot grow the tables
-// without limit).
-const MaxInterned = 1 << 17
-
-// internGeneration is how many strings an intern table looks up before it
-// starts a new generation: a string not looked up during two generations
-// is dropped, so the strings of a burst of devices are released once it is
-// over (64 K events later at most twice), while the devices still sending
-// keep their string (and its address, by which the engine knows them).
-const internGeneration = 1 << 16
-
-// internTable interns strings in two generations: cur, and prev, from
-// which a string looked up moves back to cur.
-type internTable struct {
-	cur, prev map[string]string
-	lookups   int // since cur started
-}
-
 // NewDecoder returns a decoder with empty intern tables.
 func NewDecoder() *Decoder {
 	return &Decoder{devices: internTable{cur: map[string]string{}}, cats: internTable{cur: map[string]string{}}}
-}
-
-func (d *Decoder) intern(t *internTable, b []byte) string {
-	if d == nil {
-		return string(b)
-	}
-	if t.lookups++; t.lookups >= internGeneration {
-		t.prev, t.cur, t.lookups = t.cur, make(map[string]string, len(t.cur)/2), 0
-	}
-	if s, ok := t.cur[string(b)]; ok { // no allocation for the lookup
-		return s
-	}
-	s, ok := t.prev[string(b)]
-	if !ok {
-		s = string(b)
-	}
-	if len(t.cur) < MaxInterned {
-		t.cur[s] = s
-	}
-	return s
 }
 
 // Decode parses one event in either accepted form (see DecodeEvent).

@@ -104,24 +104,42 @@ const batchRun = 16
 // fetches the dedup slots of a run of events together (their cache misses
 // overlap instead of coming one after the other).
 func (e *Engine) IngestBatch(p int32, arrivals []int64, evs []Event, out []Outcome) []Outcome {
-	out, _ = e.ingestBatch(p, nil, arrivals, evs, out, nil)
+	out, _ = e.ingestBatch(p, nil, arrivals, evs, nil, out, nil)
 	return out
 }
 
 // IngestMerged is IngestBatch of consecutive events of several partitions,
 // the i-th read from parts[i] at arrivals[i] (a merged read's order), that
 // also appends to wms the watermark right after each event: the one a late
-// event met. Outcomes and watermarks are those of Ingest one at a time.
-func (e *Engine) IngestMerged(parts []int32, arrivals []int64, evs []Event, out []Outcome, wms []int64) ([]Outcome, []int64) {
+// event met. flags are SetCaughtUp calls made within the batch, in order
+// of their Before (a merged read's flags change from one record to the
+// next: ending the batch at each change left batches of one or two events,
+// whose dedup lookups could not overlap). Outcomes and watermarks are those
+// of Ingest one at a time with SetCaughtUp between.
+func (e *Engine) IngestMerged(parts []int32, arrivals []int64, evs []Event, flags []CaughtUpAt, out []Outcome, wms []int64) ([]Outcome, []int64) {
 	if len(parts) != len(evs) || len(arrivals) != len(evs) {
 		panic("engine: IngestMerged wants one partition and one arrival per event")
 	}
-	return e.ingestBatch(0, parts, arrivals, evs, out, &wms)
+	return e.ingestBatch(0, parts, arrivals, evs, flags, out, &wms)
+}
+
+// CaughtUpAt is a SetCaughtUp(Part, CaughtUp) within an IngestMerged batch,
+// made right before its event Before (after the last event when Before is
+// the batch's length).
+type CaughtUpAt struct {
+	Before   int
+	Part     int32
+	CaughtUp bool
 }
 
 // ingestBatch is IngestBatch (parts nil: every event from p) and
 // IngestMerged (wms not nil).
-func (e *Engine) ingestBatch(p int32, parts []int32, arrivals []int64, evs []Event, out []Outcome, wms *[]int64) ([]Outcome, []int64) {
+func (e *Engine) ingestBatch(p int32, parts []int32, arrivals []int64, evs []Event, flags []CaughtUpAt, out []Outcome, wms *[]int64) ([]Outcome, []int64) {
+	defer func() {
+		for _, f := range flags { // those after the last event
+			e.SetCaughtUp(f.Part, f.CaughtUp)
+		}
+	}()
 	if len(evs) == 0 {
 		if wms == nil {
 			return out, nil
@@ -153,6 +171,13 @@ func (e *Engine) ingestBatch(p int32, parts []int32, arrivals []int64, evs []Eve
 			e.seen.touch(fps[:n])
 		}
 		for i := range n {
+			if len(flags) > 0 && flags[0].Before <= done+i {
+				for len(flags) > 0 && flags[0].Before <= done+i {
+					e.SetCaughtUp(flags[0].Part, flags[0].CaughtUp)
+					flags = flags[1:]
+				}
+				part = e.partition(p) // SetCaughtUp may have added a partition
+			}
 			if parts != nil && parts[done+i] != p {
 				p = parts[done+i]
 				part = e.partition(p) // after any partition it adds: the pointer stays valid

@@ -117,7 +117,7 @@ func runEngine(ctx context.Context, cfg *engineConfig, s streams) error {
 	}
 	erc := enginerun.Config{Events: names.Events, Results: names.Results, Engine: ec,
 		Clock: cfg.clock.of(""), Group: cfg.eng.group, FromEnd: cfg.eng.fromEnd, NoKafkaResults: cfg.eng.resultsTo == "cassandra",
-		Merge: cfg.clock.virtual(""), RunKey: cfg.kafka.RunKey}
+		Merge: cfg.clock.virtual(""), RunKey: cfg.kafka.RunKey, TuneGC: true}
 	if cfg.cass.enabled() && cfg.eng.resultsTo != "kafka" {
 		store, err := openCassandra(ctx, cfg.cass, h.logf)
 		if err != nil {

@@ -10,6 +10,16 @@ import "github.com/streamtop/streamtop/feed/kafka"
 type commits struct {
 	minOpen map[int32]map[int64]int64 // partition → window end → earliest offset in it
 	floors  map[int32]kafka.Floor
+	// last is, by partition, the window opened last recorded and its
+	// earliest offset then: an event of that window at or after that offset
+	// changes nothing, so it needs no map lookups (most events go to their
+	// partition's newest window). Forgotten whenever minOpen loses entries.
+	last []lastOpened
+}
+
+type lastOpened struct {
+	end, off int64
+	ok       bool
 }
 
 func newCommits() *commits {
@@ -19,18 +29,33 @@ func newCommits() *commits {
 // opened records that the event at offset off of partition p went into the
 // window ending at end.
 func (c *commits) opened(p int32, end, off int64) {
+	if p >= 0 && int(p) < len(c.last) {
+		if l := c.last[p]; l.ok && l.end == end && off >= l.off {
+			return
+		}
+	}
 	m := c.minOpen[p]
 	if m == nil {
 		m = map[int64]int64{}
 		c.minOpen[p] = m
 	}
-	if o, ok := m[end]; !ok || off < o {
-		m[end] = off
+	o, ok := m[end]
+	if !ok || off < o {
+		m[end], o = off, off
+	}
+	if p >= 0 && p < maxLastOpened {
+		for int(p) >= len(c.last) {
+			c.last = append(c.last, lastOpened{})
+		}
+		c.last[p] = lastOpened{end: end, off: o, ok: true}
 	}
 }
 
+// maxLastOpened bounds the partitions opened remembers its last window for.
+const maxLastOpened = 1 << 12
+
 // newRun forgets the open windows (the floors stay: they name their run).
-func (c *commits) newRun() { clear(c.minOpen) }
+func (c *commits) newRun() { clear(c.minOpen); clear(c.last) }
 
 // floor returns the horizon a previous owner of p closed in run tag.
 func (c *commits) floor(p int32, tag string) (int64, bool) {
@@ -70,6 +95,7 @@ func (c *commits) offsets(ps partitions, closed int64, tag string) []kafka.Commi
 		for end, o := range c.minOpen[p.id] {
 			if end <= closed {
 				delete(c.minOpen[p.id], end)
+				clear(c.last)
 			} else {
 				off = min(off, o)
 			}

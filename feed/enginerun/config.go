@@ -46,6 +46,10 @@ type Config struct {
 	// SessionTimeout of the group membership: how fast a dead instance's
 	// partitions move [6s].
 	SessionTimeout time.Duration
+	// TuneGC lets the process collect less often while its heap is small
+	// next to the machine's memory (gc.go): for a process that is the
+	// engine role alone, as the collector's setting is the whole process's.
+	TuneGC bool
 }
 
 // DefaultConfig returns the defaults: SPEC §6's topics, SPEC §3's engine.

@@ -342,5 +342,35 @@ func TestCountsGoOnAcrossARebalance(t *testing.T) {
 	a.waitFor(t, ctx, "a to give partitions up", func(st *bus.EngineStatus) bool { return owned(st) < int(g.parts) })
 	if st := a.latest.Peek().Engine; st.Stats.Accepted < 100*rigDevices {
 		t.Fatalf("after the rebalance a says it accepted %d of the %d events it took", st.Stats.Accepted, 100*rigDevices)
+
+// A runner stopped before its next tick publishes its final status when it
+// stops: the role's summary is that status, and the last tick's missed
+// what was read after it (the role then reported fewer events than it read).
+func TestStoppedRunnerPublishesItsFinalStatus(t *testing.T) {
+	g := newGroupRig(t, 2)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	g.produce(ctx, 30)
+	g.end(ctx)
+	cfg := DefaultConfig()
+	cfg.Events, cfg.Results, cfg.RunKey, cfg.Clock = rigEvents, rigResults, g.key, bus.VirtualClock
+	cfg.Tick = time.Hour // no tick before the stop
+	m := startRunner(t, ctx, cfg, g.kc)
+	events := int64(30 * rigDevices)
+	for m.r.Read() < events+int64(g.parts) { // every event and end marker read
+		select {
+		case <-ctx.Done():
+			t.Fatalf("read %d of %d records", m.r.Read(), events+int64(g.parts))
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+	m.stop()
+	if err := <-m.done; err != nil {
+		t.Fatal(err)
+	}
+	m.done <- nil // for the cleanup
+	st := m.latest.Peek().Engine
+	if st == nil || st.Consumed != events || st.Produced == 0 || !st.Finished {
+		t.Fatalf("status after the stop: %+v, want %d events consumed, results produced, finished", st, events)
 	}
 }

@@ -106,7 +106,8 @@ type ingestBatch struct {
 	arrivals []int64
 	offsets  []int64
 	outcomes []engine.Outcome
-	wms      []int64 // merged read: the watermark after each event
+	wms      []int64             // merged read: the watermark after each event
+	flags    []engine.CaughtUpAt // merged read: caught-up flags set between its events
 }
 
 // flushBatch hands the batch to the engine and books the outcomes. The
@@ -116,12 +117,13 @@ type ingestBatch struct {
 // and a processing-time window with the engine's now after the batch.
 func (r *Runner) flushBatch() {
 	b := &r.batch
-	if len(b.evs) == 0 {
+	if len(b.evs) == 0 && len(b.flags) == 0 { // flags alone: set after records that did not decode
 		return
 	}
 	now := r.eng.Now()
 	if r.cfg.Merge {
-		b.outcomes, b.wms = r.eng.IngestMerged(b.parts, b.arrivals, b.evs, b.outcomes[:0], b.wms[:0])
+		b.outcomes, b.wms = r.eng.IngestMerged(b.parts, b.arrivals, b.evs, b.flags, b.outcomes[:0], b.wms[:0])
+		b.flags = b.flags[:0]
 	} else {
 		b.outcomes = r.eng.IngestBatch(b.part, b.arrivals, b.evs, b.outcomes[:0])
 	}
@@ -158,9 +160,9 @@ func (r *Runner) flushBatch() {
 
 // releaseMerged feeds the engine queued records in merged order, as far as
 // every partition's bound allows, each with the caught-up flags the queues
-// give at its time. Consecutive records that set the same flags go to the
-// engine as one batch, whatever their partitions: setting the same flags
-// again between two of them would change nothing there. Once next has
+// give at its time. The records go to the engine as one batch, whatever
+// their partitions, the flags set within it where they change (setting the
+// same flags again between two records would change nothing there). Once next has
 // chosen a partition, its records go while its run limit allows them (next
 // would choose them again), and while every partition is caught up for
 // them their flags need no computing.
@@ -180,9 +182,9 @@ func (r *Runner) releaseMerged() {
 				run.next = run.next[:0]
 				caughtUpAt(r.parts, q.ts, collect)
 				if !run.applied || !slices.Equal(run.flags, run.next) {
-					r.flushBatch()
-					for _, f := range run.next {
-						r.eng.SetCaughtUp(f.part, f.caughtUp)
+					b := &r.batch
+					for _, f := range run.next { // set by the engine right before the next event
+						b.flags = append(b.flags, engine.CaughtUpAt{Before: len(b.evs), Part: f.part, CaughtUp: f.caughtUp})
 					}
 					run.applied = true
 					run.flags = append(run.flags[:0], run.next...)

@@ -60,7 +60,8 @@ type Runner struct {
 	resParts  int32
 	topicID   [16]byte
 	finished  bool
-	arrival   int64 // real clock: when the fetch being handled arrived
+	arrival   int64    // real clock: when the fetch being handled arrived
+	gc        *gcTuner // nil unless Config.TuneGC
 
 	lastCommit time.Time
 
@@ -71,6 +72,7 @@ type Runner struct {
 
 	verified verdict // the last event run header verified, and what it said
 
+	resBlock     []byte             // where results' keys and values are written (resultBytes)
 	resultHdr    []kgo.RecordHeader // the run header of results, for run resultHdrTag
 	resultHdrTag string
 
@@ -93,6 +95,9 @@ func New(cfg Config, deps Deps) (*Runner, error) {
 		rebalC: make(chan rebalance), done: make(chan struct{})}
 	if r.now == nil {
 		r.now = time.Now
+	}
+	if cfg.TuneGC {
+		r.gc = newGCTuner(machineMemory())
 	}
 	r.dec.PackIDs() // the engine keeps fingerprints; status.late clones the ids it keeps
 	r.produceCtx, r.cancelProduce = context.WithCancel(context.Background())
@@ -275,8 +280,12 @@ func (r *Runner) poll(ctx context.Context, start map[int32]int64, out chan<- pol
 	}
 }
 
-// shutdown flushes what the engine owes when it is stopped.
+// shutdown flushes what the engine owes when it is stopped, and publishes
+// the final status: the last tick's may be up to a tick old (a role
+// stopped right after its last fetch reported fewer events than it read).
 func (r *Runner) shutdown() error {
+	defer func() { r.publishStatus(r.now()) }()
+	defer r.gc.restore()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	if r.cfg.Group != "" && !r.finished && r.parts.owns() {
@@ -408,6 +417,12 @@ func (r *Runner) tick(ctx context.Context) {
 	if r.cfg.Group != "" && now.Sub(r.lastCommit) >= time.Second {
 		r.commit(ctx)
 	}
+	r.gc.tune(now)
+	r.publishStatus(now)
+}
+
+// publishStatus publishes the status at now.
+func (r *Runner) publishStatus(now time.Time) {
 	r.bus.Publish(r.book.snapshot(now, r.run, r.tag, r.eng, r.finished, r.parts))
 }
 

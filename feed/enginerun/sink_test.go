@@ -97,3 +97,29 @@ func TestSinkFailingLogsOnceAndShutdownFails(t *testing.T) {
 		t.Error("the sink's error was never logged")
 	}
 }
+
+// A result's record key and value, written into shared blocks, are its
+// Key.String and AppendJSON, and stay so while later results fill the block
+// and the next ones (nothing handed out is written again).
+func TestResultBytesAreTheKeyAndJSONAndStay(t *testing.T) {
+	r := &Runner{}
+	type out struct {
+		key, value []byte
+		res        engine.Result
+	}
+	var all []out
+	for i := range 3000 { // several blocks
+		res := engine.Result{Key: engine.Key{Device: fmt.Sprintf("dev-%d\"é", i), Category: "cat|" + strings.Repeat("x", i%300),
+			WindowEnd: int64(i) * 5000}, Agg: engine.Agg{M1: int64(i), M2: float64(i) / 7, Count: 3}, Engine: "e", Incomplete: i%2 == 0}
+		k, v := r.resultBytes(&res)
+		all = append(all, out{k, v, res})
+	}
+	for i, o := range all {
+		if string(o.key) != o.res.Key.String() || string(o.value) != string(o.res.AppendJSON(nil)) {
+			t.Fatalf("result %d: key %q value %q, want %q and %q", i, o.key, o.value, o.res.Key.String(), o.res.AppendJSON(nil))
+		}
+		if cap(o.key) != len(o.key) || cap(o.value) != len(o.value) {
+			t.Fatalf("result %d: room to append into the block (key cap %d, value cap %d)", i, cap(o.key), cap(o.value))
+		}
+	}
+}
