@@ -342,6 +342,8 @@ func TestCountsGoOnAcrossARebalance(t *testing.T) {
 	a.waitFor(t, ctx, "a to give partitions up", func(st *bus.EngineStatus) bool { return owned(st) < int(g.parts) })
 	if st := a.latest.Peek().Engine; st.Stats.Accepted < 100*rigDevices {
 		t.Fatalf("after the rebalance a says it accepted %d of the %d events it took", st.Stats.Accepted, 100*rigDevices)
+	}
+}
 
 // A runner stopped before its next tick publishes its final status when it
 // stops: the role's summary is that status, and the last tick's missed
