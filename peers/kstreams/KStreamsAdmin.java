@@ -105,9 +105,9 @@ final class KStreamsAdmin implements AutoCloseable {
 
     /**
      * A fresh start, as kafka-streams-application-reset does it: deletes the application's internal
-     * topics (its state's changelogs and its repartition topic, from an earlier run of the same group)
-     * and the group's committed offsets, then commits the start offsets on the events topic. Only
-     * called when the group has no members.
+     * topics (its state's changelogs, from an earlier run of the same group) and the group's
+     * committed offsets, then commits the start offsets on the events topic. Only called when the
+     * group has no members.
      */
     void reset(Map<TopicPartition, Long> start, Set<String> internalTopics) throws Failure {
         List<String> stale = new ArrayList<>(get(admin.listTopics().names(), "list topics"));

@@ -41,8 +41,10 @@ import org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler.StreamThr
  * fresh as kafka-streams-application-reset would: it deletes its internal topics and committed offsets
  * from any earlier run, commits --start (earliest for partitions not listed) on the events topic, and
  * wipes its local state. With members (another instance running) it joins them as they are.
+ * <li>Keys: events keep their record key (SPEC §6: the device), so no repartition topic; an event with
+ * no key cannot be grouped, and a device sent under several keys gets split sums (both said at start).
  * <li>Bounded: records the end offsets at start; done once the group's committed offsets reach them on
- * the events topic and then on the repartition topic (a commit flushes the results first).
+ * the events topic (a commit flushes the results first).
  * </ul>
  */
 public final class KStreamsPeer {
@@ -158,8 +160,11 @@ public final class KStreamsPeer {
                 + j.lateness + " dedup=" + s.dedup() + " guarantee=" + j.guarantee + " grace=" + s.grace()
                 + " emit=on-update commit=1000ms cache=10MB");
         if (s.dedup()) {
-            PeerArgs.say("cannot dedup an id across device|category keys (ids are kept per device|category)");
+            PeerArgs.say("cannot dedup an id across partitions of the events topic (ids are kept per partition)");
         }
+        PeerArgs.say("cannot aggregate events with no record key (SPEC §6 keys events by device; they are dropped)");
+        PeerArgs.say("cannot merge a device's events sent under several record keys (sums are kept per record key,"
+                + " so that device's results would split)");
         IsolationLevel isolation = j.guarantee.equals("exactly_once_v2")
                 ? IsolationLevel.READ_COMMITTED : IsolationLevel.READ_UNCOMMITTED;
         try (KStreamsAdmin admin = new KStreamsAdmin(j.client, j.group, isolation)) {
@@ -180,7 +185,7 @@ public final class KStreamsPeer {
             if (members == 0 && !j.tempState) {
                 streams.cleanUp();
             }
-            return runStreams(streams, admin, j.group, j.bounded ? new Bounded(end, start) : null);
+            return runStreams(streams, admin, j.bounded ? new Bounded(end, start) : null);
         }
     }
 
@@ -205,8 +210,7 @@ public final class KStreamsPeer {
     }
 
     private static Set<String> internalTopics(String group) {
-        return Set.of(group + "-" + KStreamsTopology.REPARTITION + "-repartition",
-                group + "-" + KStreamsTopology.DEDUP_STORE + "-changelog",
+        return Set.of(group + "-" + KStreamsTopology.DEDUP_STORE + "-changelog",
                 group + "-" + KStreamsTopology.SUMS_STORE + "-changelog");
     }
 
@@ -236,7 +240,7 @@ public final class KStreamsPeer {
         return System.currentTimeMillis() - START_MS;
     }
 
-    private static int runStreams(KafkaStreams streams, KStreamsAdmin admin, String group, Bounded bounded)
+    private static int runStreams(KafkaStreams streams, KStreamsAdmin admin, Bounded bounded)
             throws KStreamsAdmin.Failure {
         streams.setStateListener((now, before) -> {
             if (now == KafkaStreams.State.RUNNING && READY.compareAndSet(false, true)) {
@@ -254,7 +258,7 @@ public final class KStreamsPeer {
         streams.start();
         boolean done = false;
         try {
-            done = await(admin, group, bounded);
+            done = await(admin, bounded);
         } finally {
             // Leaving the group (Kafka Streams stays a member until its session times out by default)
             // lets the next start find it empty and start fresh at once.
@@ -262,7 +266,8 @@ public final class KStreamsPeer {
                     CloseOptions.GroupMembershipOperation.LEAVE_GROUP).withTimeout(Duration.ofSeconds(8)));
             System.err.println("kstreams: " + (closed ? "closed" : "not closed in 8 s") + " after " + sinceStart()
                     + " ms; this process dropped " + KStreamsTopology.Judge.DUPLICATES.get() + " duplicates, "
-                    + KStreamsTopology.Judge.LATE.get() + " late events");
+                    + KStreamsTopology.Judge.LATE.get() + " late events, " + KStreamsTopology.Parse.NO_KEY.get()
+                    + " events with no key");
         }
         if (FAILED.get()) {
             System.err.println("streamtop peer kstreams: Kafka Streams stopped in state ERROR");
@@ -275,8 +280,7 @@ public final class KStreamsPeer {
     }
 
     /** Waits for SIGTERM or an error; bounded, also for the end. Returns true when a bounded run is done. */
-    private static boolean await(KStreamsAdmin admin, String group, Bounded bounded) throws KStreamsAdmin.Failure {
-        Map<TopicPartition, Long> repartitionEnd = null;
+    private static boolean await(KStreamsAdmin admin, Bounded bounded) throws KStreamsAdmin.Failure {
         long lastReport = System.currentTimeMillis();
         while (true) {
             try {
@@ -290,26 +294,14 @@ public final class KStreamsPeer {
             if (bounded == null || !READY.get()) {
                 continue;
             }
-            long behind;
-            if (repartitionEnd == null) {
-                behind = admin.behind(bounded.end(), bounded.start());
-                if (behind == 0) {
-                    String topic = group + "-" + KStreamsTopology.REPARTITION + "-repartition";
-                    repartitionEnd = admin.offsets(admin.partitions(topic, "repartition"), OffsetSpec.latest());
-                    System.err.println("kstreams: events committed to their end after " + sinceStart() + " ms");
-                    continue;
-                }
-            } else {
-                behind = admin.behind(repartitionEnd, Map.of());
-                if (behind == 0) {
-                    System.err.println("kstreams: results committed after " + sinceStart() + " ms");
-                    return true;
-                }
+            long behind = admin.behind(bounded.end(), bounded.start());
+            if (behind == 0) {
+                System.err.println("kstreams: events and their results committed after " + sinceStart() + " ms");
+                return true;
             }
             if (System.currentTimeMillis() - lastReport >= 1000) {
                 lastReport = System.currentTimeMillis();
-                System.err.println("kstreams: " + behind + " records not yet committed on the "
-                        + (repartitionEnd == null ? "events" : "repartition") + " topic");
+                System.err.println("kstreams: " + behind + " records not yet committed on the events topic");
             }
         }
     }

@@ -1,5 +1,6 @@
 package streamtop.peers;
 
+import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
@@ -9,11 +10,14 @@ import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Properties;
+import java.util.TreeMap;
 import java.util.concurrent.atomic.AtomicLong;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.common.header.Header;
 import org.apache.kafka.common.header.Headers;
+import org.apache.kafka.common.header.internals.RecordHeaders;
 import org.apache.kafka.common.serialization.Serde;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.common.utils.Bytes;
@@ -28,27 +32,27 @@ import org.apache.kafka.streams.kstream.Grouped;
 import org.apache.kafka.streams.kstream.KStream;
 import org.apache.kafka.streams.kstream.Materialized;
 import org.apache.kafka.streams.kstream.Produced;
-import org.apache.kafka.streams.kstream.Repartitioned;
 import org.apache.kafka.streams.kstream.TimeWindows;
 import org.apache.kafka.streams.processor.TimestampExtractor;
 import org.apache.kafka.streams.processor.api.ContextualFixedKeyProcessor;
-import org.apache.kafka.streams.processor.api.ContextualProcessor;
 import org.apache.kafka.streams.processor.api.FixedKeyProcessorContext;
 import org.apache.kafka.streams.processor.api.FixedKeyRecord;
-import org.apache.kafka.streams.processor.api.Record;
 import org.apache.kafka.streams.state.Stores;
 import org.apache.kafka.streams.state.WindowStore;
 import org.apache.kafka.streams.state.WindowStoreIterator;
 
 /**
- * The job in the Kafka Streams DSL: events (markers skipped, device time as the record time) are
- * re-keyed by device and category through one repartition topic; there a processor drops repeated ids
- * (a window store keyed by id) and the windowed aggregation sums them with grace; every update of a
- * window goes to the output topic as SPEC §3's result.
+ * The job in the Kafka Streams DSL, in one subtopology (no repartition topic): events (markers
+ * skipped, device time as the record time) keep their record key, the device (SPEC §6), so all of a
+ * device's events are in one task; there a processor drops repeated ids (a window store keyed by id)
+ * and the windowed aggregation keeps, per record key and window, the sums of each device|category;
+ * every update of a window goes to the output topic as SPEC §3's result, one per device and category
+ * in it. Re-keying by device|category would go through a repartition topic, where a task's stream
+ * time runs ahead of other partitions' late events (the source tasks replay their partitions one after
+ * another) and drops them although they are within grace.
  */
 final class KStreamsTopology {
     /** Names of the internal topics' stems: the application's own, so a fresh start may delete them. */
-    static final String REPARTITION = "by-device-category";
     static final String DEDUP_STORE = "dedup-ids";
     static final String SUMS_STORE = "window-sums";
 
@@ -59,40 +63,51 @@ final class KStreamsTopology {
 
     static Topology build(Settings s, Properties config, Runnable firstResult) {
         StreamsBuilder b = new StreamsBuilder(new TopologyConfig(new StreamsConfig(config)));
-        KStream<String, Event> keyed = b.stream(s.events(),
+        KStream<byte[], Event> events = b.stream(s.events(),
                         Consumed.with(Serdes.ByteArray(), Serdes.ByteArray())
                                 .withTimestampExtractor(new DeviceTime())
                                 .withOffsetResetPolicy(AutoOffsetReset.earliest()))
-                .process(Parse::new)
-                .repartition(Repartitioned.with(Serdes.String(), EVENT_SERDE).withName(REPARTITION));
+                .processValues(Parse::new);
         if (s.dedup()) {
             b.addStateStore(Stores.windowStoreBuilder(
                     Stores.persistentWindowStore(DEDUP_STORE, Duration.ofMillis(s.window() + s.grace()),
                             Duration.ofMillis(s.window()), false),
                     Serdes.String(), Serdes.Long()));
-            keyed = keyed.processValues(() -> new Judge(s.window(), s.grace(), true), DEDUP_STORE);
+            events = events.processValues(() -> new Judge(s.window(), s.grace(), true), DEDUP_STORE);
         } else {
-            keyed = keyed.processValues(() -> new Judge(s.window(), s.grace(), false));
+            events = events.processValues(() -> new Judge(s.window(), s.grace(), false));
         }
         AtomicLong emitted = new AtomicLong();
-        keyed.groupByKey(Grouped.with(Serdes.String(), EVENT_SERDE))
+        events.groupByKey(Grouped.keySerde(Serdes.ByteArray()))
                 .windowedBy(TimeWindows.ofSizeAndGrace(Duration.ofMillis(s.window()), Duration.ofMillis(s.grace())))
-                .aggregate(Sums::new, (k, e, sum) -> sum.add(e),
-                        Materialized.<String, Sums, WindowStore<Bytes, byte[]>>as(SUMS_STORE)
-                                .withKeySerde(Serdes.String()).withValueSerde(SUMS_SERDE))
+                .aggregate(TreeMap<String, Sums>::new, (k, e, sums) -> add(sums, e),
+                        Materialized.<byte[], TreeMap<String, Sums>, WindowStore<Bytes, byte[]>>as(SUMS_STORE)
+                                .withKeySerde(Serdes.ByteArray()).withValueSerde(WINDOW_SUMS_SERDE))
                 .toStream()
-                .map((wk, sum) -> {
+                .flatMap((wk, sums) -> {
+                    List<KeyValue<byte[], byte[]>> out = new ArrayList<>(sums == null ? 0 : sums.size());
+                    if (sums == null) {
+                        return out;
+                    }
                     if (emitted.getAndIncrement() == 0) {
                         firstResult.run();
                     }
-                    String device = deviceOf(wk.key());
-                    String category = categoryOf(wk.key());
                     long end = wk.window().end();
-                    return KeyValue.pair(Results.key(device, category, end),
-                            Results.json(end, device, category, sum.m1, sum.m2, sum.count, s.engine()));
+                    sums.forEach((key, sum) -> {
+                        String device = deviceOf(key);
+                        String category = categoryOf(key);
+                        out.add(KeyValue.pair(Results.key(device, category, end),
+                                Results.json(end, device, category, sum.m1, sum.m2, sum.count, s.engine())));
+                    });
+                    return out;
                 })
                 .to(s.output(), Produced.with(Serdes.ByteArray(), Serdes.ByteArray()));
         return b.build();
+    }
+
+    private static TreeMap<String, Sums> add(TreeMap<String, Sums> sums, Event e) {
+        sums.computeIfAbsent(keyOf(e), k -> new Sums()).add(e);
+        return sums;
     }
 
     /**
@@ -147,11 +162,20 @@ final class KStreamsTopology {
         }
     }
 
-    /** Skips markers, parses events (counting malformed ones), keys them by device and category, drops headers. */
-    static final class Parse extends ContextualProcessor<byte[], byte[], String, Event> {
+    /**
+     * Skips markers and records with no key (the aggregation cannot group them: counted, and the job
+     * says so at start), parses events (counting malformed ones), drops headers.
+     */
+    static final class Parse extends ContextualFixedKeyProcessor<byte[], byte[], Event> {
+        static final AtomicLong NO_KEY = new AtomicLong();
+
         @Override
-        public void process(Record<byte[], byte[]> r) {
+        public void process(FixedKeyRecord<byte[], byte[]> r) {
             if (Results.isMarker(r.value(), headerKeys(r.headers()))) {
+                return;
+            }
+            if (r.key() == null) {
+                NO_KEY.incrementAndGet();
                 return;
             }
             Event e;
@@ -163,7 +187,7 @@ final class KStreamsTopology {
                 Malformed.skip(where, ex.getMessage());
                 return;
             }
-            context().forward(new Record<>(keyOf(e), e, r.timestamp()));
+            context().forward(r.withValue(e).withHeaders(new RecordHeaders()));
         }
     }
 
@@ -173,9 +197,10 @@ final class KStreamsTopology {
      * with dedup drops an id accepted before whose window is still open. Ids live in a window store
      * (changelogged) keyed by id at their window's start, retained window + grace; an id whose window
      * has closed is forgotten, and a late event (dropped by the aggregation) is not remembered
-     * (SPEC §3). The store is per task, so copies of an id are matched only within one device|category.
+     * (SPEC §3). The store is per task, so copies of an id are matched only within one partition of
+     * the events topic (which holds all of a device's events).
      */
-    static final class Judge extends ContextualFixedKeyProcessor<String, Event, Event> {
+    static final class Judge extends ContextualFixedKeyProcessor<byte[], Event, Event> {
         static final AtomicLong LATE = new AtomicLong();
         static final AtomicLong DUPLICATES = new AtomicLong();
         private static final AtomicLong LAST_REPORT = new AtomicLong();
@@ -192,7 +217,7 @@ final class KStreamsTopology {
         }
 
         @Override
-        public void init(FixedKeyProcessorContext<String, Event> context) {
+        public void init(FixedKeyProcessorContext<byte[], Event> context) {
             super.init(context);
             if (dedup) {
                 ids = context.getStateStore(DEDUP_STORE);
@@ -200,7 +225,7 @@ final class KStreamsTopology {
         }
 
         @Override
-        public void process(FixedKeyRecord<String, Event> r) {
+        public void process(FixedKeyRecord<byte[], Event> r) {
             long t = r.timestamp();
             if (dedup && seen(r.value().id)) {
                 DUPLICATES.incrementAndGet();
@@ -267,17 +292,18 @@ final class KStreamsTopology {
                 return s;
             });
 
-    /** Events on the repartition topic: a compact binary form. */
-    static final Serde<Event> EVENT_SERDE = Serdes.serdeFrom(
-            (topic, e) -> {
-                ByteArrayOutputStream bytes = new ByteArrayOutputStream(64);
+    /** A window's sums per device|category key (keyOf): a count, then each key and its sums. */
+    static final Serde<TreeMap<String, Sums>> WINDOW_SUMS_SERDE = Serdes.serdeFrom(
+            (topic, sums) -> {
+                ByteArrayOutputStream bytes = new ByteArrayOutputStream(16 + 48 * sums.size());
                 try (DataOutputStream out = new DataOutputStream(bytes)) {
-                    out.writeUTF(e.id);
-                    out.writeUTF(e.device);
-                    out.writeUTF(e.category);
-                    out.writeLong(e.time);
-                    out.writeLong(e.m1);
-                    out.writeDouble(e.m2);
+                    out.writeInt(sums.size());
+                    for (Map.Entry<String, Sums> e : sums.entrySet()) {
+                        out.writeUTF(e.getKey());
+                        out.writeLong(e.getValue().m1);
+                        out.writeDouble(e.getValue().m2);
+                        out.writeLong(e.getValue().count);
+                    }
                 } catch (IOException ex) {
                     throw new UncheckedIOException(ex);
                 }
@@ -287,15 +313,17 @@ final class KStreamsTopology {
                 if (bytes == null) {
                     return null;
                 }
-                try (DataInputStream in = new DataInputStream(new java.io.ByteArrayInputStream(bytes))) {
-                    Event e = new Event();
-                    e.id = in.readUTF();
-                    e.device = in.readUTF();
-                    e.category = in.readUTF();
-                    e.time = in.readLong();
-                    e.m1 = in.readLong();
-                    e.m2 = in.readDouble();
-                    return e;
+                try (DataInputStream in = new DataInputStream(new ByteArrayInputStream(bytes))) {
+                    TreeMap<String, Sums> sums = new TreeMap<>();
+                    for (int n = in.readInt(); n > 0; n--) {
+                        String key = in.readUTF();
+                        Sums sum = new Sums();
+                        sum.m1 = in.readLong();
+                        sum.m2 = in.readDouble();
+                        sum.count = in.readLong();
+                        sums.put(key, sum);
+                    }
+                    return sums;
                 } catch (IOException ex) {
                     throw new UncheckedIOException(ex);
                 }
