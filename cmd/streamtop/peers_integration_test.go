@@ -19,6 +19,11 @@ import (
 // STREAMTOP_PEERS_SPARK=1.
 func itPeers(t *testing.T, e itEnv, names ...string) []string {
 	t.Helper()
+	if os.Getenv("STREAMTOP_REQUIRE_PEERS") == "" && os.Getenv("STREAMTOP_PEERS") != "1" {
+		// A plain `go test ./...` stays offline and quick: the peers are a
+		// few hundred MB from Maven Central and minutes of JVM time.
+		t.Skip("peers: set STREAMTOP_PEERS=1 (or STREAMTOP_REQUIRE_PEERS=1, as CI does) to run real engines")
+	}
 	var out []string
 	for _, n := range names {
 		if peers.Heavy(n) && os.Getenv("STREAMTOP_PEERS_SPARK") != "1" {
