@@ -192,13 +192,6 @@ func (e itEnv) start(t *testing.T, name string, args ...string) *proc {
 	return p
 }
 
-func tail(s string, n int) string {
-	if len(s) > n {
-		return "…" + s[len(s)-n:]
-	}
-	return s
-}
-
 // running reports whether the process has not exited.
 func (p *proc) running() bool {
 	select {

@@ -285,7 +285,7 @@ func (b *peersBench) ourRole(ctx context.Context, out, group string) (benchFigur
 	}
 	defer func() { _ = cmd.Process.Signal(syscall.SIGTERM); _ = cmd.Wait() }()
 	if err := perf.WaitFinalProgress(ctx, b.cfg.kafka.Config, out, b.parts); err != nil {
-		return benchFigure{}, fmt.Errorf("%w\n%s", err, lastBytes(errOut.String(), 2000))
+		return benchFigure{}, fmt.Errorf("%w\n%s", err, tail(errOut.String(), 2000))
 	}
 	user, sys, err := perf.ProcessCPU(cmd.Process.Pid)
 	return benchFigure{cpu: user + sys, wall: time.Since(start)}, err
@@ -437,8 +437,8 @@ func (b *peersBench) print(order []string, rows map[string][]benchFigure, wrong 
 	return err
 }
 
-// lastBytes is the end of s, at most n bytes.
-func lastBytes(s string, n int) string {
+// tail is the end of s, at most n bytes.
+func tail(s string, n int) string {
 	if len(s) > n {
 		return "…" + s[len(s)-n:]
 	}

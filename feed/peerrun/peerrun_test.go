@@ -50,21 +50,6 @@ func TestRingKeepsTheLastLines(t *testing.T) {
 	}
 }
 
-func TestParseStatCountsFieldsAfterTheName(t *testing.T) {
-	// The command name may hold spaces and parentheses.
-	line := "4242 (java (x) y) S 1 4240 4240 0 -1 4194560 100 0 0 0 250 50 7 3 20 0 30 0 12345 999999 512 18446744073709551615"
-	st, err := parseStat([]byte(line))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if st.pgrp != 4240 || st.utime != 250 || st.stime != 50 || st.cutime != 7 || st.cstime != 3 || st.rssPages != 512 {
-		t.Fatalf("parsed %+v", st)
-	}
-	if _, err := parseStat([]byte("1 (x) S 1 2")); err == nil {
-		t.Fatal("a short line parsed")
-	}
-}
-
 // The tests below supervise real processes (sh), not engines: what is
 // tested is the life of a child process, which no peer can be made to
 // show on demand (exiting 3, ignoring SIGTERM).

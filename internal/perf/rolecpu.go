@@ -3,13 +3,13 @@ package perf
 import (
 	"bufio"
 	"context"
-	"errors"
 	"fmt"
 	"math"
-	"os"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/streamtop/streamtop/internal/procstat"
 
 	"github.com/streamtop/streamtop/feed/kafka"
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -20,37 +20,14 @@ import (
 // moment its last result is on the results topic. CPU time, not wall time:
 // on a shared machine it moves far less with the load of others.
 
-// ClockTicks is the unit of utime and stime in /proc/<pid>/stat (USER_HZ,
-// 100 on every Linux streamtop runs on).
-const ClockTicks = 100
-
 // ProcessCPU returns the user and system CPU time process pid has used so
 // far, all its threads together (exited ones included).
 func ProcessCPU(pid int) (user, system time.Duration, err error) {
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	st, err := procstat.Read("/proc", pid)
 	if err != nil {
 		return 0, 0, fmt.Errorf("process cpu: %w", err)
 	}
-	// The command name (field 2) is in parentheses and may hold spaces:
-	// count fields after its closing parenthesis.
-	s := string(b)
-	i := strings.LastIndexByte(s, ')')
-	if i < 0 {
-		return 0, 0, fmt.Errorf("process cpu: /proc/%d/stat: no command name", pid)
-	}
-	f := strings.Fields(s[i+1:])
-	// After the name: state(3) ppid pgrp session tty_nr tpgid flags minflt
-	// cminflt majflt cmajflt utime(14) stime(15).
-	if len(f) < 13 {
-		return 0, 0, fmt.Errorf("process cpu: /proc/%d/stat: %d fields", pid, len(f))
-	}
-	ut, err1 := strconv.ParseInt(f[11], 10, 64)
-	st, err2 := strconv.ParseInt(f[12], 10, 64)
-	if err := errors.Join(err1, err2); err != nil {
-		return 0, 0, fmt.Errorf("process cpu: /proc/%d/stat: %w", pid, err)
-	}
-	tick := time.Second / ClockTicks
-	return time.Duration(ut) * tick, time.Duration(st) * tick, nil
+	return procstat.Ticks(st.Utime), procstat.Ticks(st.Stime), nil
 }
 
 // WaitFinalProgress reads the results topic from its start until a
