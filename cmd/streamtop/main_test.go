@@ -11,10 +11,10 @@ import (
 // shell that started them: every flag reads one, so a developer's
 // $STREAMTOP_BROKERS would otherwise change what the tests run against.
 // The test harness's own variables (STREAMTOP_TESTENV_*, STREAMTOP_REQUIRE_*,
-// STREAMTOP_PEERS_*) and the peers' tool settings (where the cache, the
+// STREAMTOP_PEERS and STREAMTOP_PEERS_*) and the peers' tool settings (where the cache, the
 // JDK and the Maven mirror are) stay.
 func TestMain(m *testing.M) {
-	keep := []string{"STREAMTOP_TESTENV", "STREAMTOP_REQUIRE_", "STREAMTOP_PEERS_", "STREAMTOP_CACHE", "STREAMTOP_JAVA_HOME", "STREAMTOP_MAVEN_REPO"}
+	keep := []string{"STREAMTOP_TESTENV", "STREAMTOP_REQUIRE_", "STREAMTOP_PEERS", "STREAMTOP_CACHE", "STREAMTOP_JAVA_HOME", "STREAMTOP_MAVEN_REPO"}
 	for _, kv := range os.Environ() {
 		name, _, _ := strings.Cut(kv, "=")
 		if strings.HasPrefix(name, "STREAMTOP_") && !slices.ContainsFunc(keep, func(k string) bool { return strings.HasPrefix(name, k) }) {
