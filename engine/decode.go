@@ -59,14 +59,27 @@ func NewDecoder() *Decoder {
 	return &Decoder{devices: internTable{cur: map[string]string{}}, cats: internTable{cur: map[string]string{}}}
 }
 
-// Decode parses one event in either accepted form (see DecodeEvent).
+// Decode parses one event in either accepted form (see DecodeEvent): the
+// injector's own layout on a fast path (canonical), anything else with the
+// general scanner.
 //
-// It is the hand-written decoder, and longer than the house's 80 lines on
+// scan is the hand-written decoder, and longer than the house's 80 lines on
 // purpose: one flat loop over the object's keys, its state in locals, is
 // what keeps it at one pass and one allocation; split into functions per
 // key, the state would have to travel through a struct (or escape), which
 // costs more than the whole scan of a typical event.
 func (d *Decoder) Decode(b []byte) (Event, error) {
+	if len(b) > 0 && b[0] == '{' {
+		if ev, ok := d.canonical(b); ok {
+			return ev, nil
+		}
+	}
+	return d.scan(b)
+}
+
+// scan is the general scanner behind Decode: any accepted form, and the
+// precise error for anything else.
+func (d *Decoder) scan(b []byte) (Event, error) {
 	b = bytes.TrimSpace(b)
 	if len(b) == 0 {
 		return Event{}, fmt.Errorf("%w event: empty", ErrMalformed)
