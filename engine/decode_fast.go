@@ -3,6 +3,7 @@ package engine
 import (
 	"bytes"
 	"encoding/binary"
+	"math"
 )
 
 // canonical decodes an event written exactly as our injector writes it:
@@ -10,8 +11,7 @@ import (
 //	{"id":"…","di":"…","dt":N,"c":"…","m1":N,"m2":N.N}
 //
 // no whitespace, keys in that order, strings of printable ASCII without
-// escapes, integers without exponents, m2 a plain decimal of at most 15
-// digits. It answers ok only when it is certain: on anything else (another
+// escapes, integers without exponents. It answers ok only when it is certain: on anything else (another
 // order, a null, an escape, a value out of range, an error of any kind) it
 // gives up at once and Decode reads the record with the general scanner,
 // which then gives the same event or the precise error. Nearly every
@@ -122,14 +122,15 @@ func (c *cursor) intAfter(prefix string) (int64, bool) {
 	return int64(v), true
 }
 
-// decimalAfter steps over prefix and reads a number of JSON's grammar with
-// no exponent and at most 15 digits, whose value is then exact as
-// parseFloat computes it: its digits as an integer, divided by a power of
-// ten.
+// decimalAfter steps over prefix and reads a number of JSON's grammar, as
+// parseFloat reads it: at most 15 digits and no exponent (nearly every
+// m2) computed here as parseFloat computes them, its digits as an integer
+// divided by a power of ten; any other number given to parseFloat itself.
 func (c *cursor) decimalAfter(prefix string) (float64, bool) {
 	if !c.lit(prefix) {
 		return 0, false
 	}
+	start := c.i
 	neg := c.i < len(c.b) && c.b[c.i] == '-'
 	if neg {
 		c.i++
@@ -138,22 +139,29 @@ func (c *cursor) decimalAfter(prefix string) (float64, bool) {
 	if n == 0 || (n > 1 && c.b[c.i-n] == '0') {
 		return 0, false
 	}
-	mant, frac := whole, 0
+	var f uint64
+	frac := 0
 	if c.i < len(c.b) && c.b[c.i] == '.' {
 		c.i++
-		var f uint64
 		if f, frac = c.digits(); frac == 0 {
 			return 0, false
 		}
-		if n+frac > 15 {
+	}
+	exp := c.i < len(c.b) && (c.b[c.i] == 'e' || c.b[c.i] == 'E')
+	if exp {
+		c.i++
+		if c.i < len(c.b) && (c.b[c.i] == '+' || c.b[c.i] == '-') {
+			c.i++
+		}
+		if _, e := c.digits(); e == 0 {
 			return 0, false
 		}
-		mant = whole*uint64(pow10[frac]) + f
 	}
-	if n+frac > 15 || c.i >= len(c.b) || c.b[c.i] == 'e' || c.b[c.i] == 'E' {
-		return 0, false
+	if exp || n+frac > 15 {
+		v, err := parseFloat(c.b[start:c.i])
+		return v, err == nil && !math.IsInf(v, 0) && !math.IsNaN(v)
 	}
-	v := float64(mant) / pow10[frac]
+	v := float64(whole*uint64(pow10[frac])+f) / pow10[frac]
 	if neg {
 		v = -v
 	}

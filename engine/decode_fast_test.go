@@ -113,6 +113,13 @@ var canonicalCases = []string{
 	`{"id":"i","di":"d","dt":1,"c":"` + strings.Repeat("c", 257) + `","m1":1,"m2":1}`,
 	`{"di":"d","id":"i","dt":1,"c":"c","m1":1,"m2":1}`,
 	`{"id":"i","di":"d","dt":1,"c":"c","m1":1,"m2":1.5,"x":1}`,
+	`{"id":"i","di":"d","dt":1,"c":"c","m1":1,"m2":431.77418934412345}`,
+	`{"id":"i","di":"d","dt":1,"c":"c","m1":1,"m2":-1.5e-7}`,
+	`{"id":"i","di":"d","dt":1,"c":"c","m1":1,"m2":1E+2}`,
+	`{"id":"i","di":"d","dt":1,"c":"c","m1":1,"m2":1e}`,
+	`{"id":"i","di":"d","dt":1,"c":"c","m1":1,"m2":1e999}`,
+	`{"id":"i","di":"d","dt":1,"c":"c","m1":1,"m2":1e-999}`,
+	`{"id":"i","di":"d","dt":1,"c":"c","m1":1,"m2":2e12}`,
 }
 
 // canonicalAgrees checks b: declined, or read as the general scanner reads it.
@@ -136,10 +143,11 @@ func TestCanonicalDeclinesOrAgrees(t *testing.T) {
 			taken++
 		}
 	}
-	// The first three are canonical; the test would pass vacuously if the
-	// fast path declined everything.
-	if taken < 3 {
-		t.Errorf("the fast path took %d of the cases, want at least the 3 canonical ones", taken)
+	// The first three are canonical, and the long and exponent forms of m2
+	// after them: the test would pass vacuously if the fast path declined
+	// everything.
+	if taken < 7 {
+		t.Errorf("the fast path took %d of the cases, want at least the 7 canonical ones", taken)
 	}
 }
 
