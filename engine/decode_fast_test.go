@@ -1,9 +1,11 @@
 package engine
 
 import (
+	"encoding/binary"
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -170,6 +172,29 @@ func TestPlainJSONBytes(t *testing.T) {
 	} {
 		if got := plainJSONBytes([]byte(c.s)); got != c.want {
 			t.Errorf("plainJSONBytes(%q) = %v, want %v", c.s, got, c.want)
+		}
+	}
+}
+
+func TestEightDigits(t *testing.T) {
+	for _, c := range []string{"00000000", "12345678", "99999999", "17672256", "1234567/", "1234567:", "a2345678", "12 45678", "\x00\x00\x00\x00\x00\x00\x00\x00"} {
+		x := binary.LittleEndian.Uint64([]byte(c))
+		want, err := strconv.ParseUint(c, 10, 64)
+		if got := eightDigits(x); got != (err == nil) {
+			t.Errorf("eightDigits(%q) = %v, want %v", c, got, err == nil)
+		} else if got && eightDigitsValue(x) != want {
+			t.Errorf("eightDigitsValue(%q) = %d, want %d", c, eightDigitsValue(x), want)
+		}
+	}
+	// Every byte value at every position, the others digits.
+	for pos := range 8 {
+		for b := range 256 {
+			s := []byte("31415926")
+			s[pos] = byte(b)
+			_, err := strconv.ParseUint(string(s), 10, 64)
+			if got := eightDigits(binary.LittleEndian.Uint64(s)); got != (err == nil) {
+				t.Fatalf("eightDigits(%q) = %v", s, got)
+			}
 		}
 	}
 }
