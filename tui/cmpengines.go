@@ -30,6 +30,7 @@ type engineVerdict struct {
 	counts     []int // the listed exceptions' causes per kind
 	causes     string
 	m1         map[engine.Key]string // m1 down at each listed key ("—": none); nil until asked
+	settle     settling              // whether its settled score is the verdict yet
 }
 
 // set formats cs unless it is the status already formatted; it reports

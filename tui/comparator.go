@@ -48,6 +48,8 @@ type comparatorPane struct {
 	others       []string                  // names of the other engines with a verdict, as in cmpRow.others
 	engine       *bus.EngineStatus
 	peers        map[string]*bus.PeerStatus
+	injector     *bus.InjectorStatus // for when the verdicts settle
+	clock        string              // the run's clock: "real" or "virtual"
 	board        []boardRow
 	log          peerLog
 	showLog      bool
@@ -70,6 +72,9 @@ func newComparatorPane(st *styles) *comparatorPane {
 // nil). Rows are formatted and filtered here, not in View.
 func (p *comparatorPane) SetSnapshot(s *bus.Snapshot) {
 	verdicts := p.syncEngines(s)
+	if p.settle(s) {
+		verdicts = true
+	}
 	if !verdicts && (!p.hasPeers() || (s.Engine == p.engine && !p.peersChanged(s.Peers))) {
 		p.engine, p.peers = s.Engine, s.Peers
 		return
@@ -371,6 +376,9 @@ func (p *comparatorPane) body() []string {
 func (p *comparatorPane) summary(cw int) []string {
 	st, s := p.st, p.cur.cs
 	r := &s.Report
+	if set := p.cur.settle; !set.ready {
+		return p.settlingSummary(cw, set)
+	}
 	score := st.good.Render(r.Settled.String())
 	if r.Settled.Exceptions > 0 {
 		score = st.bad.Render(r.Settled.String())

@@ -18,20 +18,7 @@ func TestGolden(t *testing.T) {
 			checkGeometry(t, m.View().Content, sz.w, sz.h)
 			got := plain(t, m)
 			checkGeometry(t, got, sz.w, sz.h)
-			path := filepath.Join("testdata", fmt.Sprintf("view_%dx%d.golden", sz.w, sz.h))
-			if *update {
-				if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want, err := os.ReadFile(path)
-			if err != nil {
-				t.Fatalf("%v (run go test ./tui/ -run TestGolden -update)", err)
-			}
-			checkGeometry(t, string(want), sz.w, sz.h)
-			if got != string(want) {
-				t.Errorf("view differs from %s (rerun with -update if intended)\n--- got ---\n%s\n--- want ---\n%s", path, got, want)
-			}
+			checkGolden(t, fmt.Sprintf("view_%dx%d.golden", sz.w, sz.h), got, sz.w, sz.h)
 			for _, s := range []string{"streamtop", "broker 127.0.0.1:40123", "run 1", "running",
 				"dup 5% on", "late 1% on", "ooo off", "rate 20/s/device", "mode event", "dedup on", "W 1s",
 				"3 exceptions out of 80", "provisional 5/96", "pending 16", "5 rows"} {
@@ -40,5 +27,24 @@ func TestGolden(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// checkGolden compares a w×h view with testdata/name, which -update rewrites.
+func checkGolden(t *testing.T, name, got string, w, h int) {
+	t.Helper()
+	path := filepath.Join("testdata", name)
+	if *update {
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test ./tui/ -run %s -update)", err, t.Name())
+	}
+	checkGeometry(t, string(want), w, h)
+	if got != string(want) {
+		t.Errorf("view differs from %s (rerun with -update if intended)\n--- got ---\n%s\n--- want ---\n%s", path, got, want)
 	}
 }

@@ -64,6 +64,12 @@ func (r *boardRow) scores(v *engineVerdict) {
 	rep := &cs.Report
 	r.settled = strconv.Itoa(rep.Settled.Exceptions) + "/" + strconv.Itoa(rep.Settled.Keys)
 	r.bad = rep.Settled.Exceptions > 0
+	if !v.settle.ready { // a score over the earliest keys alone would mislead
+		r.settled, r.bad = "settling "+strconv.Itoa(int(v.settle.progress*100))+"%", false
+		if v.settle.real {
+			r.settled = "in " + fmtClock(v.settle.left.Round(time.Second))
+		}
+	}
 	r.prov = strconv.Itoa(rep.Provisional.Exceptions) + "/" + strconv.Itoa(rep.Provisional.Keys)
 	r.pending = strconv.Itoa(rep.Pending)
 	r.rate = ftoa(cs.ResultRate, 1)
