@@ -20,7 +20,6 @@ type logPane struct {
 	paneBase
 	rows []logRow
 	lost int64
-	skip int64 // statuses the bus coalesced before the screen read them
 	last int   // len(Logs) at the last update, to skip re-sanitizing
 	seq  uint64
 }
@@ -29,9 +28,6 @@ func newLogPane(st *styles) *logPane { return &logPane{paneBase: paneBase{st: st
 
 // SetSnapshot keeps the tail of the snapshot's log.
 func (p *logPane) SetSnapshot(s bus.Snapshot) {
-	if s.Coalesced != p.skip {
-		p.skip, p.dirty = s.Coalesced, true
-	}
 	if s.Seq == p.seq && len(s.Logs) == p.last && s.LogsLost == p.lost {
 		return
 	}
@@ -54,12 +50,11 @@ func (p *logPane) View() string { return joinLines(p.lines()) }
 func (p *logPane) lines() []string {
 	if p.dirty || len(p.cache) != p.h {
 		title := "Log"
+		// The screen draws the newest status of each role and merges the
+		// ones before it (Snapshot.Coalesced): that is by design, not a
+		// loss, so the title does not count them.
 		if p.lost > 0 {
-			title += " · " + strconv.FormatInt(p.lost, 10) + " lost"
-		}
-		if p.skip > 0 {
-			// The screen draws the newest status; what it skipped is counted.
-			title += " · screen skipped " + strconv.FormatInt(p.skip, 10) + " stale statuses"
+			title += " · " + strconv.FormatInt(p.lost, 10) + " older entries not kept"
 		}
 		p.cache = box(p.st, title, p.body(), p.w, p.h, false)
 		p.dirty = false
