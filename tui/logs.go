@@ -20,7 +20,7 @@ type logPane struct {
 	paneBase
 	rows []logRow
 	lost int64
-	last int   // len(Logs) at the last update, to skip re-sanitizing
+	last int // len(Logs) at the last update, to skip re-sanitizing
 	seq  uint64
 }
 
