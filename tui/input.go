@@ -6,7 +6,8 @@ import (
 	"github.com/streamtop/streamtop/feed/bus"
 )
 
-// The keys that only act on the controls, each with its action.
+// The keys that only act on the controls, each with its action (r, the
+// reset, asks first: see key).
 func (k *KeyMap) actions() []struct {
 	binding *key.Binding
 	action  bus.Action
@@ -19,7 +20,7 @@ func (k *KeyMap) actions() []struct {
 		{&k.Mode, bus.NextMode}, {&k.Dedup, bus.ToggleDedup},
 		{&k.WatermarkDown, bus.WatermarkDown}, {&k.WatermarkUp, bus.WatermarkUp},
 		{&k.RateUp, bus.RateUp}, {&k.RateDown, bus.RateDown},
-		{&k.Pause, bus.TogglePause}, {&k.Reset, bus.Reset},
+		{&k.Pause, bus.TogglePause},
 	}
 }
 
@@ -40,6 +41,17 @@ func (m *Model) key(msg tea.KeyPressMsg) tea.Cmd {
 		return m.filterKey(msg)
 	}
 	km := &m.keys
+	if m.confirmReset { // the key after r: y resets, any other cancels
+		m.confirmReset = false
+		if msg.String() == "y" || msg.String() == "Y" {
+			m.apply(bus.Reset)
+		}
+		return nil
+	}
+	if key.Matches(msg, km.Reset) {
+		m.confirmReset = true // a reset throws the run away: asked first
+		return nil
+	}
 	for _, a := range km.actions() {
 		if key.Matches(msg, *a.binding) {
 			m.apply(a.action)

@@ -53,7 +53,7 @@ func DefaultKeyMap() KeyMap {
 		RateUp:        b([]string{"+", "="}, "+", "rate up"),
 		RateDown:      b([]string{"-"}, "-", "rate down"),
 		Pause:         b([]string{"space"}, "space", "pause/resume"),
-		Reset:         b([]string{"r"}, "r", "reset the run"),
+		Reset:         b([]string{"r"}, "r", "reset the run (asks first)"),
 		Confirm:       b([]string{"enter"}, "enter", "confirm run end"),
 		NextPane:      b([]string{"tab"}, "tab", "next pane"),
 		PrevPane:      b([]string{"shift+tab"}, "shift+tab", "previous pane"),

@@ -98,10 +98,11 @@ type Model struct {
 	panes [numPanes]pane
 	focus int
 
-	filtering  bool
-	filterText string
-	showHelp   bool
-	problem    *bus.LogEntry // the newest warning or error, shown in the footer for a while
+	filtering    bool
+	confirmReset bool // r was pressed: the next key confirms (y) or cancels
+	filterText   string
+	showHelp     bool
+	problem      *bus.LogEntry // the newest warning or error, shown in the footer for a while
 
 	// Layout, computed in Update.
 	tooSmall   bool

@@ -58,7 +58,6 @@ func TestKeysTakeEffect(t *testing.T) {
 		{"=", "rate 20/s", "rate 50/s"},
 		{"-", "rate 20/s", "rate 10/s"},
 		{"space", "running", "paused"},
-		{"r", "run 1", "run 2"},
 	}
 	for _, sz := range sizes {
 		for _, c := range cases {
@@ -88,6 +87,29 @@ func TestKeysTakeEffect(t *testing.T) {
 					t.Fatalf("after a frame: %q missing", c.after)
 				}
 			})
+		}
+	}
+}
+
+// r throws the run away, so it asks first: y resets, any other key keeps
+// the run (and does nothing else).
+func TestResetAsksFirst(t *testing.T) {
+	for _, sz := range sizes {
+		m := newTestModel(t, testControls(t), testSnapshot(), sz.w, sz.h)
+		press(m, "r")
+		asked := plain(t, m)
+		checkGeometry(t, asked, sz.w, sz.h)
+		if !strings.Contains(asked, "reset the run?") || !strings.Contains(asked, "run 1") {
+			t.Fatalf("%dx%d after r: no question, or the run already reset\n%s", sz.w, sz.h, asked)
+		}
+		press(m, "d") // cancels, and is not taken as the dup toggle
+		kept := plain(t, m)
+		if strings.Contains(kept, "reset the run?") || !strings.Contains(kept, "run 1") || !strings.Contains(kept, "dup 5% on") {
+			t.Fatalf("%dx%d after r d: want the run kept and dup unchanged\n%s", sz.w, sz.h, kept)
+		}
+		press(m, "r", "y")
+		if got := plain(t, m); !strings.Contains(got, "run 2") || strings.Contains(got, "reset the run?") {
+			t.Fatalf("%dx%d after r y: want run 2\n%s", sz.w, sz.h, got)
 		}
 	}
 }

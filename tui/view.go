@@ -122,6 +122,9 @@ const problemShown = 10 * time.Second
 // recent problem.
 func (m *Model) footer(w int) string {
 	switch {
+	case m.confirmReset:
+		return m.st.warn.Render("reset the run? its events, truth and verdict start again from zero") +
+			m.st.value.Render("  y") + m.st.faint.Render(" reset · any other key: keep the run")
 	case m.problem != nil && !m.filtering && !m.awaiting():
 		style := m.st.warn
 		if m.problem.Level >= bus.Error {
