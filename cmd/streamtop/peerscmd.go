@@ -84,7 +84,7 @@ func (c *peersRunConfig) profiles() profileFlags { return c.prof }
 // newPeersCommand is `streamtop peers`: list, fetch, run.
 func newPeersCommand(s streams) *cobra.Command {
 	c := &cobra.Command{Use: "peers", GroupID: "tools", Short: "Real stream engines judged beside ours: list, fetch, run",
-		Long: `streamtop peers — reference jobs for Apache Flink, Kafka Streams, Spark and Storm (SPEC §9), each reading the events topic and writing results to a topic of its own (aggregates.NAME), judged like our engine (streamtop compare -D topic:aggregates.NAME).
+		Long: `streamtop peers — reference jobs for Apache Flink, Kafka Streams, Spark and Storm (docs/semantics.md §9), each reading the events topic and writing results to a topic of its own (aggregates.NAME), judged like our engine (streamtop compare -D topic:aggregates.NAME).
 
 Jobs are embedded in this binary; their jars are downloaded from Maven Central ($STREAMTOP_MAVEN_REPO for a mirror) and checked against pinned SHA-256 sums, then compiled with a JDK 17 ($STREAMTOP_JAVA_HOME); Spark's pyspark goes into a hash-checked venv. Everything is cached in $STREAMTOP_CACHE (default ~/.cache/streamtop).`,
 		Args: noArgs}

@@ -35,7 +35,7 @@ streamtop -b k1:9092 -c c1`},
 		example: `streamtop engine -b k1:9092 -g streamtop-engine -l 10m
 streamtop engine -b k1:9092 -c c1 --results-to both`},
 	"rates": {use: "rates", group: "roles", short: "The BTC→CNY rate pipeline between its four topics",
-		long:    `streamtop rates — the BTC→CNY rate pipeline between its four topics: ticks in, rates, variations and alerts out (SPEC §5).`,
+		long:    `streamtop rates — the BTC→CNY rate pipeline between its four topics: ticks in, rates, variations and alerts out (docs/semantics.md §5).`,
 		example: `streamtop rates -b k1:9092 --source https://example.org/btc-cny.json --interval 10s`},
 	"compare": {use: "compare", group: "roles", short: "Judge downstreams against the truth in Cassandra",
 		long: `streamtop compare — judges one or more downstreams against the truth in Cassandra: "N exceptions out of M" each. Waits for the verdict to be final (or --timeout), or with --follow keeps judging live.`,
