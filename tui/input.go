@@ -41,6 +41,9 @@ func (m *Model) key(msg tea.KeyPressMsg) tea.Cmd {
 		return m.filterKey(msg)
 	}
 	km := &m.keys
+	if m.showHelp && m.helpKey(msg) {
+		return nil
+	}
 	if m.confirmReset { // the key after r: y resets, any other cancels
 		m.confirmReset = false
 		if msg.String() == "y" || msg.String() == "Y" {

@@ -100,6 +100,7 @@ type Model struct {
 
 	filtering    bool
 	confirmReset bool // r was pressed: the next key confirms (y) or cancels
+	helpScroll   int  // the help's first line shown
 	filterText   string
 	showHelp     bool
 	problem      *bus.LogEntry // the newest warning or error, shown in the footer for a while

@@ -110,7 +110,38 @@ func (m *Model) fullHelp(w, h int) []string {
 		}
 		body = append(body, strings.Split(b, "\n")...)
 	}
-	return box(m.st, "Keys · ? or esc closes", body, w, h, true)
+	body = append(append(body, ""), m.glossaryLines(cw)...)
+	title := "Keys and terms · ? or esc closes"
+	if rows := h - 2; len(body) > rows {
+		m.helpScroll = min(max(m.helpScroll, 0), len(body)-rows)
+		body = body[m.helpScroll:]
+		title = "Keys and terms · ↑↓ j k pgup pgdn g G scroll · ? or esc closes"
+	} else {
+		m.helpScroll = 0
+	}
+	return box(m.st, title, body, w, h, true)
+}
+
+// helpKey scrolls the help while it is shown; it reports whether it took
+// the key.
+func (m *Model) helpKey(msg tea.KeyPressMsg) bool {
+	switch msg.String() {
+	case "up", "k":
+		m.helpScroll--
+	case "down", "j":
+		m.helpScroll++
+	case "pgup":
+		m.helpScroll -= 10
+	case "pgdown", "space":
+		m.helpScroll += 10
+	case "home", "g":
+		m.helpScroll = 0
+	case "end", "G":
+		m.helpScroll = 1 << 30 // clamped when drawn
+	default:
+		return false
+	}
+	return true
 }
 
 // problemShown is how long the footer shows a new warning or error: the
