@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"math"
 	"strconv"
 
 	"github.com/streamtop/streamtop/feed/bus"
@@ -14,6 +15,7 @@ type injectorPane struct {
 	status   *bus.InjectorStatus
 	settings bus.Settings
 	replay   string // sanitized
+	observed bool   // the settings are fractions observed on the topics (watch), not knobs
 }
 
 func newInjectorPane(st *styles) *injectorPane {
@@ -66,6 +68,17 @@ func toggleItems(st *styles, s bus.Settings) []string {
 	return []string{t(s.Dup, "dup"), t(s.Late, "late"), t(s.OOO, "ooo")}
 }
 
+// observedItems renders what a watcher sees of the injector's faults: the
+// share of each among the events read so far, not the knobs (it cannot
+// know whether one is on).
+func observedItems(st *styles, s bus.Settings) []string {
+	pct := func(tg bus.Toggle, name string) string {
+		return name + " " + strconv.FormatFloat(math.Round(tg.P*1000)/10, 'f', -1, 64) + "%"
+	}
+	return []string{st.label.Render("observed ") + st.value.Render(pct(s.Dup, "dup")),
+		st.value.Render(pct(s.Late, "late")), st.value.Render(pct(s.OOO, "ooo"))}
+}
+
 func (p *injectorPane) body() []string {
 	st := p.st
 	cw, ch := contentSize(p.w, p.h)
@@ -78,6 +91,10 @@ func (p *injectorPane) body() []string {
 	} else {
 		lines = st.cells.pack(toggleItems(st, p.settings), sep, cw)
 		knobs = []string{st.value.Render("rate " + strconv.FormatFloat(p.settings.Rate, 'f', -1, 64) + "/s/device")}
+		if p.observed {
+			lines, knobs = st.cells.pack(observedItems(st, p.settings), sep, cw), []string{
+				kv(st, "observed rate", strconv.FormatFloat(p.settings.Rate, 'f', -1, 64)+"/s/device")}
+		}
 		if s != nil {
 			knobs = append(knobs, kv(st, "devices", strconv.Itoa(s.Devices)))
 		}

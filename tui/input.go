@@ -24,6 +24,21 @@ func (k *KeyMap) actions() []struct {
 	}
 }
 
+// isControl reports whether msg is a key that changes the run (a knob,
+// the reset, the confirmation).
+func (m *Model) isControl(msg tea.KeyPressMsg) bool {
+	km := &m.keys
+	if key.Matches(msg, km.Reset) || key.Matches(msg, km.Confirm) {
+		return true
+	}
+	for _, a := range km.actions() {
+		if key.Matches(msg, *a.binding) {
+			return true
+		}
+	}
+	return false
+}
+
 func (m *Model) setFocus(i int) {
 	m.panes[m.focus].SetFocused(false)
 	m.focus = (i%numPanes + numPanes) % numPanes
@@ -42,6 +57,11 @@ func (m *Model) key(msg tea.KeyPressMsg) tea.Cmd {
 	}
 	km := &m.keys
 	if m.showHelp && m.helpKey(msg) {
+		return nil
+	}
+	m.refused = ""
+	if m.readOnly && m.isControl(msg) {
+		m.refused = msg.String()
 		return nil
 	}
 	if m.confirmReset { // the key after r: y resets, any other cancels

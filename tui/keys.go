@@ -103,6 +103,25 @@ func (k KeyMap) shortHelp(peers bool) []key.Binding {
 	return k.short
 }
 
+// viewOnly is the short help of a read-only screen: no control key.
+func (k KeyMap) viewOnly(peers bool) []key.Binding {
+	b := []key.Binding{k.Help, k.Quit, k.NextPane, k.Filter}
+	if peers {
+		b = append(b, k.Engine, k.PeerLog)
+	}
+	return b
+}
+
+// readOnlyHelp is the "?" screen of a read-only screen: the keys that
+// only look.
+func (k KeyMap) readOnlyHelp() [][]key.Binding {
+	return [][]key.Binding{
+		{k.Filter, k.Esc, k.Help, k.Quit},
+		{k.NextPane, k.PrevPane, k.Up, k.Down, k.PageUp, k.PageDown},
+		{k.Engine, k.PeerLog, k.Legend},
+	}
+}
+
 // FullHelp is the "?" screen: every key, in columns.
 func (k KeyMap) FullHelp() [][]key.Binding {
 	return [][]key.Binding{

@@ -32,6 +32,10 @@ type Options struct {
 	Source     func() bus.Snapshot // required: called once per frame
 	FPS        int                 // frames per second [20]; 1–60
 	Title      string              // header and window title ["streamtop"]
+	// ReadOnly: the run belongs to other hosts (watch): control keys are
+	// not offered, pressing one says so, and the injector's figures are
+	// shown as observed from the topics, not as settings.
+	ReadOnly bool
 }
 
 // The screen is designed for at least this size.
@@ -99,8 +103,10 @@ type Model struct {
 	focus int
 
 	filtering    bool
-	confirmReset bool // r was pressed: the next key confirms (y) or cancels
-	helpScroll   int  // the help's first line shown
+	confirmReset bool   // r was pressed: the next key confirms (y) or cancels
+	helpScroll   int    // the help's first line shown
+	readOnly     bool   // Options.ReadOnly
+	refused      string // the control key last pressed in read-only mode, said in the footer until the next key
 	filterText   string
 	showHelp     bool
 	problem      *bus.LogEntry // the newest warning or error, shown in the footer for a while
@@ -155,6 +161,7 @@ func New(opts Options) (*Model, error) {
 	m.inj, m.eng, m.cmp, m.rates = newInjectorPane(m.st), newEnginePane(m.st), newComparatorPane(m.st), newRatesPane(m.st)
 	m.logs = newLogPane(m.st)
 	m.panes = [numPanes]pane{m.inj, m.eng, m.cmp, m.rates}
+	m.readOnly, m.inj.observed = opts.ReadOnly, opts.ReadOnly
 	m.panes[m.focus].SetFocused(true)
 	m.filter.Prompt = "/ "
 	m.filter.Placeholder = "filter rows (enter applies, esc clears)"

@@ -91,7 +91,11 @@ func (m *Model) fullHelp(w, h int) []string {
 	hm.SetWidth(0)
 	var blocks []string
 	var cur [][]key.Binding
-	for _, g := range m.keys.FullHelp() {
+	groups := m.keys.FullHelp()
+	if m.readOnly {
+		groups = m.keys.readOnlyHelp()
+	}
+	for _, g := range groups {
 		try := append(slices.Clone(cur), g)
 		if len(cur) > 0 && m.st.cells.widest(hm.FullHelpView(try)) > cw {
 			blocks = append(blocks, hm.FullHelpView(cur))
@@ -153,6 +157,11 @@ const problemShown = 10 * time.Second
 // recent problem.
 func (m *Model) footer(w int) string {
 	switch {
+	case m.refused != "":
+		return m.st.warn.Render("read-only: "+m.refused+" changes nothing here, the run belongs to the injector's host") +
+			m.st.faint.Render("  · ? help")
+	case m.readOnly && !m.filtering:
+		return m.help.ShortHelpView(m.keys.viewOnly(m.cmp.hasPeers())) + m.st.faint.Render(" • read-only: watching")
 	case m.confirmReset:
 		return m.st.warn.Render("reset the run? its events, truth and verdict start again from zero") +
 			m.st.value.Render("  y") + m.st.faint.Render(" reset · any other key: keep the run")

@@ -1,0 +1,80 @@
+package tui
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
+	"github.com/streamtop/streamtop/feed/bus"
+)
+
+// countingController counts the actions it was asked for.
+type countingController struct {
+	s       bus.Settings
+	applied int
+}
+
+func (c *countingController) Apply(bus.Action) bus.Settings { c.applied++; return c.s }
+func (c *countingController) Load() bus.Settings            { return c.s }
+
+// readOnlyModel is a watch screen: the settings are observed fractions.
+func readOnlyModel(t *testing.T, w, h int) (*Model, *countingController) {
+	t.Helper()
+	ctl := &countingController{s: bus.Settings{Rate: 20, Dup: bus.NewToggle(0.034), Late: bus.NewToggle(0.01), OOO: bus.NewToggle(0),
+		Dedup: true, WatermarkLag: time.Second}}
+	snap := testSnapshot()
+	m, err := New(Options{Controller: ctl, Source: func() bus.Snapshot { return snap }, ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.Update(tea.WindowSizeMsg{Width: w, Height: h})
+	m.Update(frameMsg{t: frameTime})
+	return m, ctl
+}
+
+// watch is read-only: no control key is offered, pressing one says so and
+// changes nothing, and what it infers from the topics reads as observed,
+// never as a setting ("ooo 3.4% on").
+func TestReadOnlyScreen(t *testing.T) {
+	for _, sz := range sizes {
+		m, ctl := readOnlyModel(t, sz.w, sz.h)
+		got := plain(t, m)
+		checkGeometry(t, got, sz.w, sz.h)
+		footer := got[strings.LastIndex(strings.TrimRight(got, "\n"), "\n")+1:]
+		for _, k := range []string{"reset", "dedup", "pause", "faults", " r ", " d "} {
+			if strings.Contains(footer, k) {
+				t.Errorf("%dx%d: the footer offers %q: %q", sz.w, sz.h, k, footer)
+			}
+		}
+		if !strings.Contains(footer, "read-only") {
+			t.Errorf("%dx%d: the footer does not say read-only: %q", sz.w, sz.h, footer)
+		}
+		inj := ansi.Strip(m.inj.View())
+		if strings.Contains(inj, "% on") || strings.Contains(inj, " off") || !strings.Contains(inj, "observed") || !strings.Contains(inj, "dup 3.4%") {
+			t.Errorf("%dx%d: the injector's figures read as settings:\n%s", sz.w, sz.h, inj)
+		}
+		for _, k := range []string{"d", "r", "space", "t", "+"} {
+			press(m, k)
+			after := plain(t, m)
+			if !strings.Contains(after, "read-only: "+k+" changes nothing") {
+				t.Errorf("%dx%d: pressing %q does not say it changes nothing", sz.w, sz.h, k)
+			}
+			if strings.Contains(after, "reset the run?") {
+				t.Errorf("%dx%d: r asks to reset in read-only mode", sz.w, sz.h)
+			}
+		}
+		if ctl.applied != 0 {
+			t.Errorf("%dx%d: %d actions applied in read-only mode", sz.w, sz.h, ctl.applied)
+		}
+		press(m, "tab") // a view key still works, and clears the note
+		if strings.Contains(plain(t, m), "changes nothing") {
+			t.Errorf("%dx%d: the note stays after a view key", sz.w, sz.h)
+		}
+		press(m, "?")
+		if help := plain(t, m); strings.Contains(help, "reset the run") || strings.Contains(help, "dedup on/off") {
+			t.Errorf("%dx%d: the help lists control keys:\n%s", sz.w, sz.h, help)
+		}
+	}
+}
