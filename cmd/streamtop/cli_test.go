@@ -296,3 +296,31 @@ func TestSIGHUPLeavesTheAlternateScreen(t *testing.T) {
 		t.Fatal("SIGHUP did not stop the screen")
 	}
 }
+
+// Started with standard output not a terminal (a file, a pipe), the screen
+// commands refuse with a pointer to what works there, before starting
+// anything: escape codes in a file help no one.
+func TestScreenWantsATerminal(t *testing.T) {
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{nil, "streamtop --headless"},
+		{[]string{"--peer", "flink"}, "streamtop --headless"},
+		{[]string{"watch", "-b", "127.0.0.1:1"}, "streamtop compare --follow"},
+	} {
+		f, err := os.Create(filepath.Join(t.TempDir(), "out"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var stderr bytes.Buffer
+		code := run(c.args, strings.NewReader(""), f, &stderr)
+		f.Close()
+		if code != exitUsage || !strings.Contains(stderr.String(), "standard output is not a terminal") || !strings.Contains(stderr.String(), c.want) {
+			t.Errorf("%v into a file: exit %d, stderr %q; want exit %d pointing to %s", c.args, code, stderr.String(), exitUsage, c.want)
+		}
+		if out, _ := os.ReadFile(f.Name()); len(out) > 0 {
+			t.Errorf("%v wrote %q into the file", c.args, out)
+		}
+	}
+}

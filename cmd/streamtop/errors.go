@@ -6,6 +6,8 @@ import (
 	"io"
 	"strings"
 
+	"github.com/charmbracelet/x/term"
+
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 )
@@ -170,4 +172,16 @@ func noArgs(c *cobra.Command, args []string) error {
 		msg += "\n\nDid you mean this?\n\t" + strings.Join(s, "\n\t")
 	}
 	return inCommand(c, usageErr(errors.New(msg)))
+}
+
+// needTerminal refuses to draw the screen into something that is not a
+// terminal (a file, a pipe): the output would be escape codes no one can
+// read, and a run meant for a file wants --headless. Streams a test hands
+// in (not an *os.File) are taken as they are.
+func needTerminal(out io.Writer, headless string) error {
+	f, ok := out.(interface{ Fd() uintptr })
+	if !ok || term.IsTerminal(f.Fd()) {
+		return nil
+	}
+	return usageErr(fmt.Errorf("standard output is not a terminal, and the screen needs one: %s", headless))
 }

@@ -25,6 +25,11 @@ var stopSignals = []os.Signal{os.Interrupt, syscall.SIGTERM, syscall.SIGHUP}
 // runApp is `streamtop`: every role in one process, on the screen or
 // headless.
 func runApp(ctx context.Context, cfg *appConfig, s streams) error {
+	if !cfg.local.headless {
+		if err := needTerminal(s.out, "run `streamtop --headless` for a report instead (--report text|json|csv)"); err != nil {
+			return err
+		}
+	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	if err := fetchAppPeers(ctx, cfg.peers, s); err != nil {
@@ -160,8 +165,17 @@ func runScreen(ctx context.Context, cancel context.CancelFunc, a *app, s streams
 	if err := firstError(runErr, roleErr); err != nil {
 		return err
 	}
-	if final := a.judge.Final(); final != nil {
-		snap := a.latest.Peek()
+	snap := a.latest.Peek()
+	final := a.judge.Final()
+	if final == nil && snap.Compare != nil {
+		// Quit before the verdict was final: the report of what is known,
+		// which says it is not final and what is still pending.
+		if err := writeReport(s.out, a.cfg.report.format, reportOf(a, snap.Compare, snap.Engine, 0)); err != nil {
+			return fmt.Errorf("report: %w", err)
+		}
+		return nil
+	}
+	if final != nil {
 		if err := writeReport(s.out, a.cfg.report.format, reportOf(a, final, snap.Engine, 0)); err != nil {
 			return fmt.Errorf("report: %w", err)
 		}
@@ -184,7 +198,8 @@ func runProgram(ctx context.Context, m tea.Model, fps int, s streams) error {
 		opts = append(opts, tea.WithInput(s.in))
 	}
 	if s.out != io.Writer(os.Stdout) {
-		opts = append(opts, tea.WithOutput(s.out))
+		// A writer handed in (a test's) has no terminal to ask the size of.
+		opts = append(opts, tea.WithOutput(s.out), tea.WithWindowSize(120, 40))
 	}
 	p := tea.NewProgram(m, opts...)
 	hup := make(chan os.Signal, 1)

@@ -103,10 +103,14 @@ func writeText(w io.Writer, r report) error {
 			fmt.Fprintf(&b, "  NO VERDICT: %s\n", compare.Printable(v.Err))
 		}
 		fmt.Fprintf(&b, "\nExceptions: device-time truth vs %s (Δ = truth − downstream)\n", compare.Printable(v.Downstream))
-		if len(v.Report.Exceptions) == 0 && v.Report.Unlisted == 0 {
+		rows, open := listedRows(v)
+		if len(rows) == 0 && v.Report.Unlisted == 0 {
 			b.WriteString("(none)\n")
 		} else {
-			writeRows(&b, v.Report.Exceptions)
+			writeRows(&b, rows)
+		}
+		if open > 0 {
+			fmt.Fprintf(&b, "(and %d in windows still open on both sides, not listed: they differ only because neither side has finished them)\n", open)
 		}
 		if n := v.Report.Unlisted; n > 0 {
 			fmt.Fprintf(&b, "(and %d older exceptions, counted in the score, no longer listed: a long run keeps the latest %d)\n", n, compare.MaxListed)
@@ -115,10 +119,32 @@ func writeText(w io.Writer, r report) error {
 			b.WriteString("\nPending: the downstream reported these incomplete\n")
 			writeRows(&b, v.Report.PendingRows)
 		}
-		fmt.Fprintf(&b, "\n%s\n", v.Report.Settled)
+		if v.Final {
+			fmt.Fprintf(&b, "\n%s\n", v.Report.Settled)
+		} else {
+			fmt.Fprintf(&b, "\nnot final: %s among the keys settled so far, %d keys pending\n", v.Report.Settled, v.Report.Pending)
+		}
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// listedRows are the exception rows a text report lists: in a verdict not
+// final, those in windows still open on both sides (the engine has not
+// emitted them, the truth may still change) are only counted, as on the
+// screen.
+func listedRows(v *bus.CompareStatus) (rows []compare.Row, open int) {
+	if v.Final {
+		return v.Report.Exceptions, 0
+	}
+	for _, r := range v.Report.Exceptions {
+		if !r.Settled && !r.TruthFinal && !r.DownFinal {
+			open++
+			continue
+		}
+		rows = append(rows, r)
+	}
+	return rows, open
 }
 
 // rowHeader titles the text report's columns; Δ is truth − downstream

@@ -49,6 +49,9 @@ func round3(f float64) float64 { return float64(int64(f*1000+0.5)) / 1000 }
 
 // runWatch is `streamtop watch`.
 func runWatch(ctx context.Context, cfg *watchConfig, s streams) error {
+	if err := needTerminal(s.out, "`streamtop compare --follow` judges a running pipeline without a screen"); err != nil {
+		return err
+	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	eventBus := bus.NewBus()
@@ -63,7 +66,7 @@ func runWatch(ctx context.Context, cfg *watchConfig, s streams) error {
 	}
 	go publishWatchStatus(ctx, cfg, eventBus, &failed)
 	m, err := tui.New(tui.Options{Controller: watchController{latest}, Source: latest.Snapshot, FPS: cfg.fps,
-		Title: "streamtop watch"})
+		Title: "streamtop watch", ReadOnly: true})
 	if err != nil {
 		return err
 	}

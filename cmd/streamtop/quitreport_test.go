@@ -1,0 +1,73 @@
+package main
+
+import (
+	"bytes"
+	"io"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// syncBuffer is a bytes.Buffer safe for the screen's writer and the test.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// q during a run restores the terminal, then prints the report of what is
+// known, which says it is not final: nothing seen on the screen is lost by
+// quitting.
+func TestQuitMidRunPrintsAProvisionalReport(t *testing.T) {
+	in, keys := io.Pipe()
+	out := &syncBuffer{}
+	var errb bytes.Buffer
+	done := make(chan int, 1)
+	go func() {
+		done <- run([]string{"--seed", "34", "--devices", "1", "--fps", "10"}, in, out, &errb)
+	}()
+	deadline := time.After(2 * time.Minute)
+	for !strings.Contains(out.String(), "pending") { // the comparator has a status
+		select {
+		case code := <-done:
+			t.Fatalf("the screen ended by itself (exit %d): %s", code, errb.String())
+		case <-deadline:
+			t.Fatal("the comparator never showed a status")
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+	if _, err := keys.Write([]byte("q")); err != nil {
+		t.Fatal(err)
+	}
+	var code int
+	select {
+	case code = <-done:
+	case <-deadline:
+		t.Fatal("q did not end the run")
+	}
+	keys.Close()
+	all := out.String()
+	restored := strings.LastIndex(all, "\x1b[?1049l") // the alternate screen left
+	if code != 0 || restored < 0 {
+		t.Fatalf("exit %d, screen restored at %d; stderr %s", code, restored, errb.String())
+	}
+	report := all[restored:]
+	t.Logf("the report after the screen:\n%s", report)
+	for _, want := range []string{"streamtop report", "NOT FINAL", "not final:", "keys pending"} {
+		if !strings.Contains(report, want) {
+			t.Errorf("the report after the screen lacks %q:\n%s", want, report)
+		}
+	}
+}
