@@ -50,7 +50,7 @@ func TestChart(t *testing.T) {
 }
 
 func TestFitPackBox(t *testing.T) {
-	st := newStyles(true, false, ansi.GraphemeWidth)
+	st := newStyles("", true, false, ansi.GraphemeWidth)
 	for _, w := range []int{0, 1, 5, 20} {
 		if got := ansi.StringWidth(st.cells.fit(st.bad.Render("温度 ≥ 50 — long text here"), w)); got != w {
 			t.Errorf("fit to %d gave %d cells", w, got)
@@ -78,7 +78,7 @@ func TestInkPaintsAsRender(t *testing.T) {
 	texts := []string{"", "sent", "12 345", "温度 ≥ 50", "a\tb", "two\nlines", "cr\r", "\x1b[1mbold\x1b[m", "\x00"}
 	for _, dark := range []bool{true, false} {
 		for _, noColor := range []bool{true, false} {
-			st := newStyles(dark, noColor, ansi.WcWidth)
+			st := newStyles("", dark, noColor, ansi.WcWidth)
 			for _, c := range []struct {
 				name  string
 				style lipgloss.Style
@@ -103,7 +103,7 @@ func TestInkPaintsAsRender(t *testing.T) {
 // TestCellRuleCuts: fit and clip hold to their width under both rules, on
 // styled text with emoji ZWJ sequences, and keep the styles' closing codes.
 func TestCellRuleCuts(t *testing.T) {
-	st := newStyles(true, false, ansi.WcWidth)
+	st := newStyles("", true, false, ansi.WcWidth)
 	s := st.bad.Render("abc " + family + family + " " + rainbow + " xyz")
 	for _, m := range []ansi.Method{ansi.WcWidth, ansi.GraphemeWidth} {
 		c := cellRule{m}

@@ -36,6 +36,10 @@ type Options struct {
 	// not offered, pressing one says so, and the injector's figures are
 	// shown as observed from the topics, not as settings.
 	ReadOnly bool
+	// Theme is the palette: "auto" or "" (dark or light from the
+	// terminal's background; none under NO_COLOR), "dark", "light",
+	// "16" (the terminal's own 16 colours) or "none".
+	Theme string
 }
 
 // The screen is designed for at least this size.
@@ -106,6 +110,7 @@ type Model struct {
 	confirmReset bool   // r was pressed: the next key confirms (y) or cancels
 	helpScroll   int    // the help's first line shown
 	readOnly     bool   // Options.ReadOnly
+	theme        string // Options.Theme
 	refused      string // the control key last pressed in read-only mode, said in the footer until the next key
 	filterText   string
 	showHelp     bool
@@ -156,8 +161,9 @@ func New(opts Options) (*Model, error) {
 		width:   minWidth,     // until the first WindowSizeMsg
 		height:  minHeight,
 		focus:   paneComparator,
+		theme:   opts.Theme,
 	}
-	m.st = newStyles(m.isDark, m.noColor, m.cells)
+	m.st = newStyles(m.theme, m.isDark, m.noColor, m.cells)
 	m.inj, m.eng, m.cmp, m.rates = newInjectorPane(m.st), newEnginePane(m.st), newComparatorPane(m.st), newRatesPane(m.st)
 	m.logs = newLogPane(m.st)
 	m.panes = [numPanes]pane{m.inj, m.eng, m.cmp, m.rates}
@@ -197,7 +203,7 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case tea.BackgroundColorMsg:
 		if d := msg.IsDark(); d != m.isDark {
 			m.isDark = d
-			m.st = newStyles(d, m.noColor, m.cells)
+			m.st = newStyles(m.theme, d, m.noColor, m.cells)
 			m.applyStyles()
 		}
 	case tea.ModeReportMsg:
@@ -207,7 +213,7 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		if msg.Mode == ansi.ModeUnicodeCore && m.cells != ansi.GraphemeWidth &&
 			(msg.Value == ansi.ModeReset || msg.Value == ansi.ModeSet || msg.Value == ansi.ModePermanentlySet) {
 			m.cells = ansi.GraphemeWidth
-			m.st = newStyles(m.isDark, m.noColor, m.cells)
+			m.st = newStyles(m.theme, m.isDark, m.noColor, m.cells)
 			m.applyStyles()
 		}
 	case tea.KeyPressMsg:

@@ -75,7 +75,7 @@ func (s *styles) withInks() *styles {
 	return s
 }
 
-func newStyles(isDark, noColor bool, cells ansi.Method) *styles {
+func newStyles(theme string, isDark, noColor bool, cells ansi.Method) *styles {
 	n := lipgloss.NewStyle
 	s := &styles{noColor: noColor, cells: cellRule{cells}}
 	if noColor {
