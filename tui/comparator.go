@@ -252,13 +252,6 @@ func (p *comparatorPane) columns(cw int, visible []int) []column {
 		cols[4].width = max(cols[4].width, min(p.st.cells.width(p.cur.name), engineColMax(cw)))
 		cols = slices.Insert(cols, 5, p.engineColumns(cw, visible)...)
 	}
-	if cw >= 90 {
-		cols = append(cols,
-			column{title: "Δm2", width: 9, right: true, cell: func(r *cmpRow) string { return r.dm2 }},
-			column{title: "n truth", width: 7, right: true, cell: func(r *cmpRow) string { return r.ntruth }},
-			column{title: "n down", width: 6, right: true, cell: func(r *cmpRow) string { return r.ndown }},
-		)
-	}
 	used := func() int {
 		n := len(cols) - 1 // separators
 		for _, c := range cols {
@@ -266,13 +259,23 @@ func (p *comparatorPane) columns(cw int, visible []int) []column {
 		}
 		return n
 	}
+	devW := p.deviceWidth(visible)
+	// Δm2 and the counts come after the whole device id and the causes'
+	// short form: an id cut for them would be cut beside room.
+	if extras := 9 + 7 + 6 + 3; cw >= 90 && cw-used()-devW-1-p.causeWidth(visible, true)-1 >= extras {
+		cols = append(cols,
+			column{title: "Δm2", width: 9, right: true, cell: func(r *cmpRow) string { return r.dm2 }},
+			column{title: "n truth", width: 7, right: true, cell: func(r *cmpRow) string { return r.ntruth }},
+			column{title: "n down", width: 6, right: true, cell: func(r *cmpRow) string { return r.ndown }},
+		)
+	}
 	// Dated window ends can leave no room for every column: the rightmost
 	// go first.
 	for len(cols) > 3 && used()+minDeviceW > cw {
 		cols = cols[:len(cols)-1]
 	}
-	cols[1].width = min(max(cw-used(), minDeviceW), 28)
-	return p.withCause(cols, cw-(used()-cols[1].width)-1, visible)
+	cols[1].width = min(max(cw-used(), minDeviceW), devW)
+	return p.withCause(cols, cw-(used()-cols[1].width)-1, visible, devW)
 }
 
 // minCauseW is the least room the cause column is shown in.
@@ -281,15 +284,14 @@ const minCauseW = 4
 // withCause adds the cause column when room cells (the device's and the
 // cause's, less a separator) allow: the device keeps up to 8 cells while
 // the cause needs them, and the cause is shortened to fit.
-func (p *comparatorPane) withCause(cols []column, room int, visible []int) []column {
+func (p *comparatorPane) withCause(cols []column, room int, visible []int, devW int) []column {
 	if room < minDeviceW+minCauseW {
 		return cols
 	}
-	want := len("cause")
-	for _, i := range visible {
-		want = max(want, p.st.cells.width(p.cur.rows[i].cause))
-	}
-	dev := min(max(room-want, min(8, room-minCauseW), minDeviceW), 28)
+	want, short := p.causeWidth(visible, false), p.causeWidth(visible, true)
+	// The device in full first, while the causes keep their short form;
+	// then the causes grow to their full form.
+	dev := min(max(room-short, min(8, room-minCauseW), minDeviceW), devW)
 	w := min(room-dev, want)
 	cols[1].width = dev
 	return append(cols, column{title: "cause", width: w, cell: func(r *cmpRow) string {
@@ -301,6 +303,31 @@ func (p *comparatorPane) withCause(cols []column, room int, visible []int) []col
 		}
 		return r.causeTiny
 	}})
+}
+
+// causeWidth is the room the cause column wants for the visible rows: their
+// widest cause in full, or in its short form.
+func (p *comparatorPane) causeWidth(visible []int, short bool) int {
+	w := len("cause")
+	for _, i := range visible {
+		c := p.cur.rows[i].cause
+		if short {
+			c = p.cur.rows[i].causeShort
+		}
+		w = max(w, p.st.cells.width(c))
+	}
+	return w
+}
+
+// deviceWidth is the room the device column wants: its widest visible id
+// in full (a UUID is 36 cells), the title's at least. Rows clip only when
+// the pane is narrower than that.
+func (p *comparatorPane) deviceWidth(visible []int) int {
+	w := len("device")
+	for _, i := range visible {
+		w = max(w, p.st.cells.width(p.cur.rows[i].device))
+	}
+	return w
 }
 
 // endWidth is the width of the window-end column: the time of day when

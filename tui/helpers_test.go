@@ -224,3 +224,8 @@ func checkGeometry(t testing.TB, content string, w, h int) {
 		}
 	}
 }
+
+// testSnap is a snapshot a helper built, to hand on.
+type testSnap bus.Snapshot
+
+func (s testSnap) Snapshot() bus.Snapshot { return bus.Snapshot(s) }

@@ -1,0 +1,42 @@
+package tui
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/charmbracelet/x/ansi"
+)
+
+const uuidDev = "51b0eff7-0c0f-403a-beca-77db1decc360"
+
+// uuidSnapshot is testSnapshot with UUID device ids, as the injector makes them.
+func uuidSnapshot() (snap testSnap) {
+	s := testSnapshot()
+	cs := *s.Compare
+	cs.Report.Exceptions = append(cs.Report.Exceptions[:0:0], cs.Report.Exceptions...)
+	for i := range cs.Report.Exceptions {
+		cs.Report.Exceptions[i].Device = uuidDev[:35] + string(rune('0'+i))
+	}
+	s.Compare = &cs
+	return testSnap(s)
+}
+
+// Device ids are cut only when the pane has no room for them: at 200
+// columns every id shows in full, with the cause beside it.
+func TestDeviceIdsWhole(t *testing.T) {
+	m := newTestModel(t, testControls(t), uuidSnapshot().Snapshot(), 200, 60)
+	pane := ansi.Strip(m.cmp.View())
+	for i := range 5 {
+		id := uuidDev[:35] + string(rune('0'+i))
+		if !strings.Contains(pane, id) {
+			t.Errorf("device %s cut at 200 columns:\n%s", id, pane)
+		}
+	}
+	if !strings.Contains(pane, "late dropped (1)") {
+		t.Errorf("no cause beside the whole ids:\n%s", pane)
+	}
+	m = newTestModel(t, testControls(t), uuidSnapshot().Snapshot(), 80, 24)
+	if pane := ansi.Strip(m.cmp.View()); !strings.Contains(pane, "51b0") {
+		t.Errorf("at 80 columns the device column is gone:\n%s", pane)
+	}
+}
