@@ -28,6 +28,8 @@ type KeyMap struct {
 	Down     key.Binding
 	PageUp   key.Binding
 	PageDown key.Binding
+	Top      key.Binding
+	Bottom   key.Binding
 	Help     key.Binding
 	Quit     key.Binding
 	Esc      key.Binding
@@ -62,10 +64,12 @@ func DefaultKeyMap() KeyMap {
 		PeerLog:       b([]string{"L"}, "L", "a peer's log (comparator focused)"),
 		// Never matched (RateUp has "=" too): help renders enabled bindings only.
 		Legend:   b([]string{"="}, "=", "in an engine's column: not an exception for that engine"),
-		Up:       b([]string{"up"}, "↑", "scroll up"),
-		Down:     b([]string{"down"}, "↓", "scroll down"),
+		Up:       b([]string{"up", "k"}, "↑/k", "scroll up"),
+		Down:     b([]string{"down", "j"}, "↓/j", "scroll down"),
 		PageUp:   b([]string{"pgup"}, "pgup", "page up"),
 		PageDown: b([]string{"pgdown"}, "pgdown", "page down"),
+		Top:      b([]string{"g", "home"}, "g/home", "first row"),
+		Bottom:   b([]string{"G", "end"}, "G/end", "last row"),
 		Help:     b([]string{"?"}, "?", "toggle help"),
 		Quit:     b([]string{"q", "ctrl+c"}, "q", "quit"),
 		Esc:      b([]string{"esc"}, "esc", "clear filter/close"),
@@ -117,7 +121,7 @@ func (k KeyMap) viewOnly(peers bool) []key.Binding {
 func (k KeyMap) readOnlyHelp() [][]key.Binding {
 	return [][]key.Binding{
 		{k.Filter, k.Esc, k.Help, k.Quit},
-		{k.NextPane, k.PrevPane, k.Up, k.Down, k.PageUp, k.PageDown},
+		{k.NextPane, k.PrevPane, k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom},
 		{k.Engine, k.PeerLog, k.Legend},
 	}
 }
@@ -128,7 +132,7 @@ func (k KeyMap) FullHelp() [][]key.Binding {
 		{k.Dup, k.Late, k.OOO, k.Mode, k.Dedup},
 		{k.WatermarkDown, k.WatermarkUp, k.RateUp, k.RateDown, k.Pause},
 		{k.Reset, k.Confirm, k.Filter, k.Esc, k.Help, k.Quit},
-		{k.NextPane, k.PrevPane, k.Up, k.Down, k.PageUp, k.PageDown},
+		{k.NextPane, k.PrevPane, k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom},
 		{k.Engine, k.PeerLog, k.Legend},
 	}
 }

@@ -259,6 +259,14 @@ func TestScroll(t *testing.T) {
 	if got := ansi.Strip(m.cmp.View()); !strings.Contains(got, "40–44/45") {
 		t.Fatalf("up did not scroll back:\n%s", got)
 	}
+	for _, c := range []struct{ key, want string }{
+		{"g", "1–5/45"}, {"G", "41–45/45"}, {"k", "40–44/45"}, {"j", "41–45/45"}, {"home", "1–5/45"}, {"end", "41–45/45"},
+	} {
+		press(m, c.key)
+		if got := ansi.Strip(m.cmp.View()); !strings.Contains(got, c.want) {
+			t.Fatalf("%s: want %s:\n%s", c.key, c.want, got)
+		}
+	}
 	// Focus moves with tab; the engine list then takes the keys.
 	press(m, "tab")
 	if m.focus != paneRates {
@@ -269,7 +277,7 @@ func TestScroll(t *testing.T) {
 		t.Fatalf("focus %d after shift+tab twice, want engine", m.focus)
 	}
 	press(m, "down")
-	if got := ansi.Strip(m.cmp.View()); !strings.Contains(got, "40–44/45") {
+	if got := ansi.Strip(m.cmp.View()); !strings.Contains(got, "41–45/45") {
 		t.Fatalf("down on the engine pane scrolled the comparator:\n%s", got)
 	}
 	checkGeometry(t, m.View().Content, 80, 24)

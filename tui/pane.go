@@ -68,6 +68,10 @@ func (s *scroller) handle(msg tea.KeyPressMsg, km *KeyMap) bool {
 		s.offset -= page
 	case key.Matches(msg, km.PageDown):
 		s.offset += page
+	case key.Matches(msg, km.Top):
+		s.offset = 0
+	case key.Matches(msg, km.Bottom):
+		s.offset = s.total // clamped below
 	default:
 		return false
 	}

@@ -78,6 +78,10 @@ func (l *peerLog) scroll(msg tea.KeyPressMsg, km *KeyMap) bool {
 		l.back += page
 	case key.Matches(msg, km.PageDown):
 		l.back -= page
+	case key.Matches(msg, km.Top): // the oldest line
+		l.back = len(l.lines)
+	case key.Matches(msg, km.Bottom): // the newest
+		l.back = 0
 	default:
 		return false
 	}
