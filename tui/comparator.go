@@ -54,7 +54,7 @@ type comparatorPane struct {
 	log          peerLog
 	showLog      bool
 	shown        []int // indices of the followed engine's rows passing the filter
-	filter       string
+	filter       rowFilter
 	input        string // the filter input's view while it has focus
 	inputOn      bool
 	scroll       scroller
@@ -137,10 +137,10 @@ func signed(n int64) string {
 	return itoa(n)
 }
 
-// SetFilter sets the case-insensitive substring rows must contain.
-func (p *comparatorPane) SetFilter(f string) {
-	f = strings.ToLower(strings.TrimSpace(f))
-	if f == p.filter {
+// SetFilter sets the filter as typed (see rowFilter).
+func (p *comparatorPane) SetFilter(typed string) {
+	f := newRowFilter(typed)
+	if f.text == p.filter.text {
 		return
 	}
 	p.filter, p.dirty = f, true
@@ -159,7 +159,7 @@ func (p *comparatorPane) applyFilter() {
 	p.shown = p.shown[:0]
 	rows := p.cur.rows
 	for i := range rows {
-		if p.filter == "" || strings.Contains(rows[i].search, p.filter) || strings.Contains(rows[i].engines, p.filter) {
+		if p.filter.keeps(rows[i].search, rows[i].engines) {
 			p.shown = append(p.shown, i)
 		}
 	}
@@ -467,8 +467,8 @@ func (p *comparatorPane) status(from, to int) string {
 	if p.hasPeers() {
 		status = p.cur.name + ": " + status
 	}
-	if p.filter != "" {
-		status += " (filter: " + sanitize(p.filter) + ")"
+	if d := p.filter.describe(); d != "" {
+		status += " (filter: " + sanitize(d) + ")"
 	}
 	if pos := p.scroll.position(from, to); pos != "" {
 		status += " · " + pos

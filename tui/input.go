@@ -138,6 +138,7 @@ func (m *Model) filterKey(msg tea.KeyPressMsg) tea.Cmd {
 	default:
 		m.filter, cmd = m.filter.Update(msg)
 		m.cmp.SetInput(m.filter.View(), true)
+		m.cmp.SetFilter(m.filter.Value()) // as you type
 	}
 	return cmd
 }

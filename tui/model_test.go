@@ -224,7 +224,7 @@ func TestFilter(t *testing.T) {
 	}
 	// Case-insensitive, and esc while typing leaves with no filter.
 	press(m, "/", "D", "E", "V", "-", "7", "F", "enter")
-	if !strings.Contains(ansi.Strip(m.cmp.View()), "3 rows (filter: dev-7f)") {
+	if !strings.Contains(ansi.Strip(m.cmp.View()), "3 rows (filter: DEV-7F)") {
 		t.Errorf("case-insensitive filter:\n%s", ansi.Strip(m.cmp.View()))
 	}
 	press(m, "/", "x", "esc")

@@ -154,7 +154,7 @@ func TestFilterMatchesEngineNames(t *testing.T) {
 	m := newTestModel(t, testControls(t), peerSnapshot(), 120, 40)
 	press(m, "/", "F", "l", "i", "n", "k", "enter")
 	got := cmpText(m)
-	if !strings.Contains(got, "streamtop: 3 rows (filter: flink)") {
+	if !strings.Contains(got, "streamtop: 3 rows (filter: Flink)") {
 		t.Fatalf("filter by engine name:\n%s", got)
 	}
 	for _, want := range []string{"00:00:20", "00:00:35", "00:01:05"} {

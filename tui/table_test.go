@@ -40,3 +40,18 @@ func TestDeviceIdsWhole(t *testing.T) {
 		t.Errorf("at 80 columns the device column is gone:\n%s", pane)
 	}
 }
+
+// The filter applies as it is typed, takes a regular expression, and "!"
+// inverts it.
+func TestFilterAsYouType(t *testing.T) {
+	m := newTestModel(t, testControls(t), testSnapshot(), 120, 40)
+	press(m, "/", "m", "i", "s", "s")
+	if got := ansi.Strip(m.cmp.View()); !strings.Contains(got, "dev-7f3a cat-1") || strings.Contains(got, "dev-19c4") {
+		t.Errorf("not filtered while typing:\n%s", got)
+	}
+	press(m, "esc", "/", "!", "c", "a", "t", "-", "[", "1", "2", "]", "enter")
+	got := ansi.Strip(m.cmp.View())
+	if !strings.Contains(got, "2 rows (filter: !cat-[12])") || strings.Contains(got, " cat-1 ") || strings.Contains(got, " cat-2 ") {
+		t.Errorf("an inverted regular expression:\n%s", got)
+	}
+}
