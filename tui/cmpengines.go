@@ -227,7 +227,7 @@ func (p *comparatorPane) engineColumns(cw int, visible []int) []column {
 				w = max(w, p.st.cells.width(r.others[j]))
 			}
 		}
-		cols[j] = column{title: name, width: min(max(w, 4), most), right: true, cell: func(r *cmpRow) string {
+		cols[j] = column{sort: numSortKeys, title: name, width: min(max(w, 4), most), right: true, cell: func(r *cmpRow) string {
 			if j < len(r.others) {
 				return r.others[j]
 			}

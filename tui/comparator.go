@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -25,11 +26,14 @@ type cmpRow struct {
 	device, category   string
 	truth, down, delta string
 	dm2, ntruth, ndown string
-	cause              string // SPEC §4's cause, in full
-	causeShort         string // its short form, for a narrow column
-	causeTiny          string // its kind alone, for the narrowest
-	search             string // lower-case full rendering, for the filter
-	key                engine.Key
+	// For sorting: m1 truth, m1 down and Δm1 as numbers (math.MinInt64
+	// where there is none).
+	truthN, downN, deltaN int64
+	cause                 string // SPEC §4's cause, in full
+	causeShort            string // its short form, for a narrow column
+	causeTiny             string // its kind alone, for the narrowest
+	search                string // lower-case full rendering, for the filter
+	key                   engine.Key
 	// With peers: the other engines' m1 at this key ("=": not an exception
 	// there), and the names of the engines listing it (lower case).
 	others  []string
@@ -55,6 +59,7 @@ type comparatorPane struct {
 	showLog      bool
 	shown        []int // indices of the followed engine's rows passing the filter
 	filter       rowFilter
+	order        tableSort
 	input        string // the filter input's view while it has focus
 	inputOn      bool
 	scroll       scroller
@@ -95,20 +100,20 @@ func (p *comparatorPane) SetSnapshot(s *bus.Snapshot) {
 
 func newCmpRow(r compare.Row) cmpRow {
 	dash := "—"
-	c := cmpRow{settled: r.Settled, end: r.WindowEnd, endYear: time.UnixMilli(r.WindowEnd).UTC().Year(),
+	c := cmpRow{truthN: math.MinInt64, downN: math.MinInt64, deltaN: math.MinInt64, settled: r.Settled, end: r.WindowEnd, endYear: time.UnixMilli(r.WindowEnd).UTC().Year(),
 		endLong: fmtTime(r.WindowEnd, false, 0), device: sanitize(r.Device),
 		category: sanitize(r.Category), key: r.Key, truth: dash, down: dash, delta: dash,
 		dm2: dash, ntruth: dash, ndown: dash}
 	if r.HasTruth {
-		c.truth = itoa(r.Truth.M1)
+		c.truth, c.truthN = itoa(r.Truth.M1), r.Truth.M1
 		c.ntruth = itoa(r.Truth.Count)
 	}
 	if r.HasDown {
-		c.down = itoa(r.Down.M1)
+		c.down, c.downN = itoa(r.Down.M1), r.Down.M1
 		c.ndown = itoa(r.Down.Count)
 	}
 	if r.HasTruth && r.HasDown {
-		c.delta = signed(r.DeltaM1())
+		c.delta, c.deltaN = signed(r.DeltaM1()), r.DeltaM1()
 		c.dm2 = strconv.FormatFloat(r.DeltaM2(), 'f', 2, 64)
 		if r.DeltaM2() >= 0 {
 			c.dm2 = "+" + c.dm2
@@ -163,6 +168,7 @@ func (p *comparatorPane) applyFilter() {
 			p.shown = append(p.shown, i)
 		}
 	}
+	p.order.apply(rows, p.shown)
 }
 
 // HandleKey toggles a peer's log and scrolls the exception table (or the
@@ -178,11 +184,21 @@ func (p *comparatorPane) HandleKey(msg tea.KeyPressMsg, km *KeyMap) bool {
 		}
 		return false
 	}
-	if p.scroll.handle(msg, km) {
-		p.dirty = true
-		return true
+	switch {
+	case key.Matches(msg, km.Sort):
+		p.order = p.order.next()
+	case key.Matches(msg, km.SortReverse):
+		p.order = p.order.reversed()
+	default:
+		if p.scroll.handle(msg, km) {
+			p.dirty = true
+			return true
+		}
+		return false
 	}
-	return false
+	p.applyFilter()
+	p.dirty = true
+	return true
 }
 
 // View renders the pane at its size.
@@ -211,6 +227,7 @@ func (p *comparatorPane) lines() []string {
 
 // column is one column of the exception table.
 type column struct {
+	sort  sortKey // numSortKeys: the table cannot be sorted by it
 	title string
 	width int
 	right bool
@@ -228,17 +245,17 @@ func (p *comparatorPane) columns(cw int, visible []int) []column {
 	short := cw < 70 || (len(p.others) > 0 && cw < 90)
 	endW := p.endWidth(short, visible)
 	cols := []column{
-		{title: "  window_end", width: endW + 2, cell: func(r *cmpRow) string {
+		{sort: byEnd, title: "  window_end", width: endW + 2, cell: func(r *cmpRow) string {
 			if r.settled {
 				return "  " + fmtTime(r.end, short, p.year)
 			}
 			return "~ " + fmtTime(r.end, short, p.year)
 		}},
-		{title: "device", width: 0, cell: func(r *cmpRow) string { return r.device }},
-		{title: "category", width: 8, cell: func(r *cmpRow) string { return r.category }},
-		{title: "m1 truth", width: 8, right: true, cell: func(r *cmpRow) string { return r.truth }},
-		{title: "m1 down", width: 8, right: true, cell: func(r *cmpRow) string { return r.down }},
-		{title: "Δm1", width: 6, right: true, cell: func(r *cmpRow) string { return r.delta }},
+		{sort: byDevice, title: "device", width: 0, cell: func(r *cmpRow) string { return r.device }},
+		{sort: byCategory, title: "category", width: 8, cell: func(r *cmpRow) string { return r.category }},
+		{sort: byTruth, title: "m1 truth", width: 8, right: true, cell: func(r *cmpRow) string { return r.truth }},
+		{sort: byDown, title: "m1 down", width: 8, right: true, cell: func(r *cmpRow) string { return r.down }},
+		{sort: byDelta, title: "Δm1", width: 6, right: true, cell: func(r *cmpRow) string { return r.delta }},
 	}
 	if short {
 		cols[0].title = "  end"
@@ -252,6 +269,11 @@ func (p *comparatorPane) columns(cw int, visible []int) []column {
 		cols[4].width = max(cols[4].width, min(p.st.cells.width(p.cur.name), engineColMax(cw)))
 		cols = slices.Insert(cols, 5, p.engineColumns(cw, visible)...)
 	}
+	for i := range cols { // room for the sorted column's arrow
+		if cols[i].sort == p.order.by && cols[i].sort != byDevice {
+			cols[i].width = max(cols[i].width, p.st.cells.width(cols[i].title)+1)
+		}
+	}
 	used := func() int {
 		n := len(cols) - 1 // separators
 		for _, c := range cols {
@@ -264,9 +286,9 @@ func (p *comparatorPane) columns(cw int, visible []int) []column {
 	// short form: an id cut for them would be cut beside room.
 	if extras := 9 + 7 + 6 + 3; cw >= 90 && cw-used()-devW-1-p.causeWidth(visible, true)-1 >= extras {
 		cols = append(cols,
-			column{title: "Δm2", width: 9, right: true, cell: func(r *cmpRow) string { return r.dm2 }},
-			column{title: "n truth", width: 7, right: true, cell: func(r *cmpRow) string { return r.ntruth }},
-			column{title: "n down", width: 6, right: true, cell: func(r *cmpRow) string { return r.ndown }},
+			column{sort: numSortKeys, title: "Δm2", width: 9, right: true, cell: func(r *cmpRow) string { return r.dm2 }},
+			column{sort: numSortKeys, title: "n truth", width: 7, right: true, cell: func(r *cmpRow) string { return r.ntruth }},
+			column{sort: numSortKeys, title: "n down", width: 6, right: true, cell: func(r *cmpRow) string { return r.ndown }},
 		)
 	}
 	// Dated window ends can leave no room for every column: the rightmost
@@ -294,7 +316,7 @@ func (p *comparatorPane) withCause(cols []column, room int, visible []int, devW 
 	dev := min(max(room-short, min(8, room-minCauseW), minDeviceW), devW)
 	w := min(room-dev, want)
 	cols[1].width = dev
-	return append(cols, column{title: "cause", width: w, cell: func(r *cmpRow) string {
+	return append(cols, column{sort: byCause, title: "cause", width: w, cell: func(r *cmpRow) string {
 		switch {
 		case p.st.cells.width(r.cause) <= w:
 			return r.cause
@@ -434,6 +456,9 @@ func (p *comparatorPane) table(lines []string, cw, room int) ([]string, int, int
 	titles := make([]string, len(cols))
 	for i, c := range cols {
 		titles[i] = c.title
+		if c.sort == p.order.by {
+			titles[i] += p.order.arrow()
+		}
 	}
 	lines = append(lines, st.colHeader.Render(renderCells(st.cells, cols, titles)))
 	cells := make([]string, len(cols))
@@ -469,6 +494,9 @@ func (p *comparatorPane) status(from, to int) string {
 	}
 	if d := p.filter.describe(); d != "" {
 		status += " (filter: " + sanitize(d) + ")"
+	}
+	if !p.order.isDefault() {
+		status += " · " + p.order.describe()
 	}
 	if pos := p.scroll.position(from, to); pos != "" {
 		status += " · " + pos

@@ -30,9 +30,12 @@ type KeyMap struct {
 	PageDown key.Binding
 	Top      key.Binding
 	Bottom   key.Binding
-	Help     key.Binding
-	Quit     key.Binding
-	Esc      key.Binding
+	// Sort and SortReverse order the exception table (comparator focused).
+	Sort        key.Binding
+	SortReverse key.Binding
+	Help        key.Binding
+	Quit        key.Binding
+	Esc         key.Binding
 
 	// Footer entries: terser help, some standing for several keys
 	// (display only, never matched); peerShort are added while peers run.
@@ -63,16 +66,18 @@ func DefaultKeyMap() KeyMap {
 		Engine:        b([]string{"e"}, "e", "exceptions of the next engine"),
 		PeerLog:       b([]string{"L"}, "L", "a peer's log (comparator focused)"),
 		// Never matched (RateUp has "=" too): help renders enabled bindings only.
-		Legend:   b([]string{"="}, "=", "in an engine's column: not an exception for that engine"),
-		Up:       b([]string{"up", "k"}, "↑/k", "scroll up"),
-		Down:     b([]string{"down", "j"}, "↓/j", "scroll down"),
-		PageUp:   b([]string{"pgup"}, "pgup", "page up"),
-		PageDown: b([]string{"pgdown"}, "pgdown", "page down"),
-		Top:      b([]string{"g", "home"}, "g/home", "first row"),
-		Bottom:   b([]string{"G", "end"}, "G/end", "last row"),
-		Help:     b([]string{"?"}, "?", "toggle help"),
-		Quit:     b([]string{"q", "ctrl+c"}, "q", "quit"),
-		Esc:      b([]string{"esc"}, "esc", "clear filter/close"),
+		Legend:      b([]string{"="}, "=", "in an engine's column: not an exception for that engine"),
+		Up:          b([]string{"up", "k"}, "↑/k", "scroll up"),
+		Down:        b([]string{"down", "j"}, "↓/j", "scroll down"),
+		PageUp:      b([]string{"pgup"}, "pgup", "page up"),
+		PageDown:    b([]string{"pgdown"}, "pgdown", "page down"),
+		Top:         b([]string{"g", "home"}, "g/home", "first row"),
+		Bottom:      b([]string{"G", "end"}, "G/end", "last row"),
+		Sort:        b([]string{"s"}, "s", "sort by the next column"),
+		SortReverse: b([]string{"S"}, "S", "reverse the sort"),
+		Help:        b([]string{"?"}, "?", "toggle help"),
+		Quit:        b([]string{"q", "ctrl+c"}, "q", "quit"),
+		Esc:         b([]string{"esc"}, "esc", "clear filter/close"),
 
 		short: []key.Binding{
 			b([]string{"?"}, "?", "help"),
@@ -122,7 +127,7 @@ func (k KeyMap) readOnlyHelp() [][]key.Binding {
 	return [][]key.Binding{
 		{k.Filter, k.Esc, k.Help, k.Quit},
 		{k.NextPane, k.PrevPane, k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom},
-		{k.Engine, k.PeerLog, k.Legend},
+		{k.Engine, k.PeerLog, k.Legend, k.Sort, k.SortReverse},
 	}
 }
 
@@ -133,6 +138,6 @@ func (k KeyMap) FullHelp() [][]key.Binding {
 		{k.WatermarkDown, k.WatermarkUp, k.RateUp, k.RateDown, k.Pause},
 		{k.Reset, k.Confirm, k.Filter, k.Esc, k.Help, k.Quit},
 		{k.NextPane, k.PrevPane, k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom},
-		{k.Engine, k.PeerLog, k.Legend},
+		{k.Engine, k.PeerLog, k.Legend, k.Sort, k.SortReverse},
 	}
 }

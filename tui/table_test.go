@@ -55,3 +55,48 @@ func TestFilterAsYouType(t *testing.T) {
 		t.Errorf("an inverted regular expression:\n%s", got)
 	}
 }
+
+// rowOrder is the devices and categories of the table's rows, top down.
+func rowOrder(m *Model) []string {
+	var out []string
+	for _, l := range strings.Split(ansi.Strip(m.cmp.View()), "\n") {
+		if f := strings.Fields(strings.Trim(l, "┃ ")); len(f) > 3 && strings.HasPrefix(f[len(f)-1], "") && strings.Contains(l, "dev-") {
+			for _, w := range f {
+				if strings.HasPrefix(w, "cat-") {
+					out = append(out, w)
+				}
+			}
+		}
+	}
+	return out
+}
+
+// Newest exceptions first by default; s sorts by the next column, S
+// reverses, and the header and status line say so.
+func TestSort(t *testing.T) {
+	m := newTestModel(t, testControls(t), testSnapshot(), 120, 40)
+	// testSnapshot's rows by window end: cat-2 (00:20), cat-1, cat-3, cat-2, cat-4 (01:05).
+	if got := strings.Join(rowOrder(m), " "); got != "cat-4 cat-2 cat-3 cat-1 cat-2" {
+		t.Fatalf("default order %q, want newest first", got)
+	}
+	if v := ansi.Strip(m.cmp.View()); !strings.Contains(v, "window_end↓") {
+		t.Errorf("the sorted column is not marked:\n%s", v)
+	}
+	press(m, "s", "s") // device, then category (A→Z)
+	if got := strings.Join(rowOrder(m), " "); got != "cat-1 cat-2 cat-2 cat-3 cat-4" {
+		t.Errorf("by category: %q", got)
+	}
+	press(m, "S")
+	v := ansi.Strip(m.cmp.View())
+	if got := strings.Join(rowOrder(m), " "); got != "cat-4 cat-3 cat-2 cat-2 cat-1" {
+		t.Errorf("by category, reversed: %q", got)
+	}
+	if !strings.Contains(v, "category↓") || !strings.Contains(v, "by category ↓") {
+		t.Errorf("the order is not said:\n%s", v)
+	}
+	press(m, "s", "s", "s") // truth, down, Δm1 (largest first)
+	v = ansi.Strip(m.cmp.View())
+	if !strings.Contains(v, "by Δm1 ↓") || strings.Index(v, "+42") > strings.Index(v, "-42") {
+		t.Errorf("by Δm1: +42 should come before -42:\n%s", v)
+	}
+}

@@ -140,7 +140,8 @@ func TestDatedRowWidensTheTableOnlyWhenShown(t *testing.T) {
 	}
 	press(m, "pgdown")
 	got = plain(t, m)
-	for _, s := range []string{"2–6/6", "   2025-12-31 23:59:55 dev-7… cat-2    40     — ┃", "~ 00:01:05            dev-7… cat-4   260   219 ┃"} {
+	// Newest first: the dated row (the oldest) is the last.
+	for _, s := range []string{"2–6/6", "   2025-12-31 23:59:55 dev-7… cat-2    40     — ┃", "   00:00:20            dev-1… cat-2   312   270 ┃"} {
 		if !strings.Contains(got, s) {
 			t.Fatalf("scrolled table lacks %q\n%s", s, got)
 		}
