@@ -29,6 +29,9 @@ func (m *Model) header(w int) string {
 		case r.State == bus.AwaitingConfirm || r.State == bus.Stopping:
 			in.style = styleBad
 		}
+		if m.frozen {
+			in.state, in.style = "FROZEN (f resumes)", styleWarn
+		}
 		in.elapsed, in.left = "—", "—"
 		if r.Duration == 0 {
 			in.left = "∞"

@@ -86,6 +86,8 @@ func (m *Model) key(msg tea.KeyPressMsg) tea.Cmd {
 		return tea.Quit
 	case key.Matches(msg, km.Help):
 		m.showHelp = !m.showHelp
+	case key.Matches(msg, km.Freeze):
+		m.frozen = !m.frozen
 	case key.Matches(msg, km.Esc):
 		switch {
 		case m.showHelp:

@@ -33,6 +33,7 @@ type KeyMap struct {
 	// Sort and SortReverse order the exception table (comparator focused).
 	Sort        key.Binding
 	SortReverse key.Binding
+	Freeze      key.Binding // the display holds still while the run goes on
 	Help        key.Binding
 	Quit        key.Binding
 	Esc         key.Binding
@@ -75,6 +76,7 @@ func DefaultKeyMap() KeyMap {
 		Bottom:      b([]string{"G", "end"}, "G/end", "last row"),
 		Sort:        b([]string{"s"}, "s", "sort by the next column"),
 		SortReverse: b([]string{"S"}, "S", "reverse the sort"),
+		Freeze:      b([]string{"f"}, "f", "freeze/resume the display"),
 		Help:        b([]string{"?"}, "?", "toggle help"),
 		Quit:        b([]string{"q", "ctrl+c"}, "q", "quit"),
 		Esc:         b([]string{"esc"}, "esc", "clear filter/close"),
@@ -125,7 +127,7 @@ func (k KeyMap) viewOnly(peers bool) []key.Binding {
 // only look.
 func (k KeyMap) readOnlyHelp() [][]key.Binding {
 	return [][]key.Binding{
-		{k.Filter, k.Esc, k.Help, k.Quit},
+		{k.Filter, k.Esc, k.Help, k.Quit, k.Freeze},
 		{k.NextPane, k.PrevPane, k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom},
 		{k.Engine, k.PeerLog, k.Legend, k.Sort, k.SortReverse},
 	}
@@ -136,7 +138,7 @@ func (k KeyMap) FullHelp() [][]key.Binding {
 	return [][]key.Binding{
 		{k.Dup, k.Late, k.OOO, k.Mode, k.Dedup},
 		{k.WatermarkDown, k.WatermarkUp, k.RateUp, k.RateDown, k.Pause},
-		{k.Reset, k.Confirm, k.Filter, k.Esc, k.Help, k.Quit},
+		{k.Reset, k.Confirm, k.Filter, k.Esc, k.Help, k.Quit, k.Freeze},
 		{k.NextPane, k.PrevPane, k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom},
 		{k.Engine, k.PeerLog, k.Legend, k.Sort, k.SortReverse},
 	}

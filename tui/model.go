@@ -111,6 +111,7 @@ type Model struct {
 	helpScroll   int    // the help's first line shown
 	readOnly     bool   // Options.ReadOnly
 	theme        string // Options.Theme
+	frozen       bool   // f: the display holds its last frame while the run goes on
 	refused      string // the control key last pressed in read-only mode, said in the footer until the next key
 	filterText   string
 	showHelp     bool
@@ -231,6 +232,12 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 // frame reads one snapshot and the settings in force, and schedules the
 // next frame, or quits when the run is stopping.
 func (m *Model) frame(t time.Time) tea.Cmd {
+	if m.frozen { // the display holds still; the run goes on
+		if r := m.source().Run; r != nil && r.State == bus.Stopping {
+			return tea.Quit
+		}
+		return m.tick()
+	}
 	m.now = t
 	m.snap = m.source()
 	m.settings = m.ctl.Load()

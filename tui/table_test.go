@@ -3,6 +3,10 @@ package tui
 import (
 	"strings"
 	"testing"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+	"github.com/streamtop/streamtop/feed/bus"
 
 	"github.com/charmbracelet/x/ansi"
 )
@@ -98,5 +102,34 @@ func TestSort(t *testing.T) {
 	v = ansi.Strip(m.cmp.View())
 	if !strings.Contains(v, "by Δm1 ↓") || strings.Index(v, "+42") > strings.Index(v, "-42") {
 		t.Errorf("by Δm1: +42 should come before -42:\n%s", v)
+	}
+}
+
+// f freezes the display while the run goes on: new snapshots do not show
+// until f again, and the header says it is frozen.
+func TestFreeze(t *testing.T) {
+	snap := testSnapshot()
+	cur := snap
+	m, err := New(Options{Controller: testControls(t), Source: func() bus.Snapshot { return cur }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.Update(tea.WindowSizeMsg{Width: 120, Height: 40})
+	m.Update(frameMsg{t: frameTime})
+	press(m, "f")
+	later := testSnapshot()
+	in := *later.Injector
+	in.Sent = 999999
+	later.Injector = &in
+	cur = later
+	m.Update(frameMsg{t: frameTime.Add(time.Second)})
+	got := plain(t, m)
+	if strings.Contains(got, "999999") || !strings.Contains(got, "FROZEN") {
+		t.Fatalf("frozen display moved, or does not say it is frozen:\n%s", got)
+	}
+	press(m, "f")
+	m.Update(frameMsg{t: frameTime.Add(2 * time.Second)})
+	if got := plain(t, m); !strings.Contains(got, "999999") || strings.Contains(got, "FROZEN") {
+		t.Fatalf("f did not resume:\n%s", got)
 	}
 }
