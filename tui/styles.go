@@ -9,12 +9,12 @@ import (
 	"github.com/charmbracelet/x/ansi"
 )
 
-// styles is every style the screen uses, built once per background
+// styles is every style the screen uses, built once per theme, background
 // (isDark) and colour policy (NO_COLOR). Meaning never rests on colour
 // alone: the focused pane also gets a thick border, provisional rows a "~",
 // so the screen still reads under the ASCII profile or NO_COLOR.
 type styles struct {
-	noColor bool
+	noColor bool     // no colour at all: bold, faint and reverse only
 	cells   cellRule // how text is measured: the renderer's rule
 
 	header    lipgloss.Style // "streamtop"
@@ -75,71 +75,53 @@ func (s *styles) withInks() *styles {
 	return s
 }
 
+// newStyles builds the styles of a theme (see Options.Theme) for the
+// terminal's background (isDark) and NO_COLOR; an unknown theme is "auto".
 func newStyles(theme string, isDark, noColor bool, cells ansi.Method) *styles {
-	n := lipgloss.NewStyle
-	s := &styles{noColor: noColor, cells: cellRule{cells}}
-	if noColor {
-		s.header = n().Bold(true)
-		s.title = n().Bold(true)
-		s.label = n().Faint(true)
-		s.value = n()
-		s.faint = n().Faint(true)
-		s.sep = n().Faint(true)
-		s.good = n()
-		s.bad = n().Bold(true)
-		s.warn = n().Bold(true)
-		s.banner = n().Bold(true).Reverse(true)
-		s.colHeader = n().Bold(true)
-		s.border = n().Faint(true)
-		s.focused = n().Bold(true)
-		s.chart = n()
-		s.help = help.Styles{
-			Ellipsis:       n().Faint(true),
-			ShortKey:       n().Bold(true),
-			ShortDesc:      n(),
-			ShortSeparator: n().Faint(true),
-			FullKey:        n().Bold(true),
-			FullDesc:       n(),
-			FullSeparator:  n().Faint(true),
-		}
-		in := textinput.DefaultStyles(isDark)
-		for _, st := range []*textinput.StyleState{&in.Focused, &in.Blurred} {
-			st.Placeholder = n().Faint(true)
-			st.Suggestion = n().Faint(true)
-			st.Prompt = n().Bold(true)
-			st.Text = n()
-		}
-		in.Cursor.Color = nil
-		in.Cursor.Blink = false
-		s.input = in
-		return s.withInks()
+	p := pickPalette(theme, isDark, noColor)
+	s := &styles{noColor: p == nil, cells: cellRule{cells}}
+	if p == nil {
+		return s.plain().withInks()
 	}
-	ld := lipgloss.LightDark(isDark)
-	c := lipgloss.Color
-	accent := ld(c("#5A4FCF"), c("#9D8CFF"))
-	dim := ld(c("#8A8A8A"), c("#6C6C6C"))
-	text := ld(c("#1C1C1C"), c("#E4E4E4"))
-	green := ld(c("#1F8A3B"), c("#5FD787"))
-	red := ld(c("#C0262D"), c("#FF6B6B"))
-	yellow := ld(c("#9A6A00"), c("#FFD75F"))
+	return s.painted(p).withInks()
+}
 
-	s.header = n().Bold(true).Foreground(accent)
-	s.title = n().Bold(true).Foreground(accent)
-	s.label = n().Foreground(dim)
-	s.value = n().Foreground(text)
-	s.faint = n().Foreground(dim)
-	s.sep = n().Foreground(dim)
-	s.good = n().Foreground(green)
-	s.bad = n().Bold(true).Foreground(red)
-	s.warn = n().Bold(true).Foreground(yellow)
-	s.banner = n().Bold(true).Reverse(true).Foreground(yellow)
-	s.colHeader = n().Bold(true).Foreground(text)
-	s.border = n().Foreground(dim)
-	s.focused = n().Bold(true).Foreground(accent)
-	s.chart = n().Foreground(accent)
-	s.help = help.DefaultStyles(isDark)
-	in := textinput.DefaultStyles(isDark)
+// plain: no colour at all, only bold, faint and reverse ("none", or
+// NO_COLOR under "auto").
+func (s *styles) plain() *styles {
+	n := lipgloss.NewStyle
+	s.header = n().Bold(true)
+	s.title = n().Bold(true)
+	s.label = n().Faint(true)
+	s.value = n()
+	s.faint = n().Faint(true)
+	s.sep = n().Faint(true)
+	s.good = n()
+	s.bad = n().Bold(true)
+	s.warn = n().Bold(true)
+	s.banner = n().Bold(true).Reverse(true)
+	s.colHeader = n().Bold(true)
+	s.border = n().Faint(true)
+	s.focused = n().Bold(true)
+	s.chart = n()
+	s.help = help.Styles{
+		Ellipsis:       n().Faint(true),
+		ShortKey:       n().Bold(true),
+		ShortDesc:      n(),
+		ShortSeparator: n().Faint(true),
+		FullKey:        n().Bold(true),
+		FullDesc:       n(),
+		FullSeparator:  n().Faint(true),
+	}
+	in := textinput.DefaultStyles(true) // every colour replaced below
+	for _, st := range []*textinput.StyleState{&in.Focused, &in.Blurred} {
+		st.Placeholder = n().Faint(true)
+		st.Suggestion = n().Faint(true)
+		st.Prompt = n().Bold(true)
+		st.Text = n()
+	}
+	in.Cursor.Color = nil
 	in.Cursor.Blink = false
 	s.input = in
-	return s.withInks()
+	return s
 }
