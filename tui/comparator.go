@@ -25,6 +25,7 @@ type cmpRow struct {
 	device, category   string
 	truth, down, delta string
 	dm2, ntruth, ndown string
+	m2truth, m2down    string
 	// For sorting: m1 truth, m1 down and Δm1 as numbers (math.MinInt64
 	// where there is none).
 	truthN, downN, deltaN int64
@@ -61,7 +62,8 @@ type comparatorPane struct {
 	order        tableSort
 	input        string // the filter input's view while it has focus
 	inputOn      bool
-	scroll       scroller
+	scroll       rowCursor
+	detail       bool // the selected row in full, in place of the table
 }
 
 func newComparatorPane(st *styles) *comparatorPane {
@@ -102,13 +104,15 @@ func newCmpRow(r compare.Row) cmpRow {
 	c := cmpRow{truthN: math.MinInt64, downN: math.MinInt64, deltaN: math.MinInt64, settled: r.Settled, end: r.WindowEnd, endYear: time.UnixMilli(r.WindowEnd).UTC().Year(),
 		endLong: fmtTime(r.WindowEnd, false, 0), device: sanitize(r.Device),
 		category: sanitize(r.Category), key: r.Key, truth: dash, down: dash, delta: dash,
-		dm2: dash, ntruth: dash, ndown: dash}
+		dm2: dash, ntruth: dash, ndown: dash, m2truth: dash, m2down: dash}
 	if r.HasTruth {
 		c.truth, c.truthN = itoa(r.Truth.M1), r.Truth.M1
+		c.m2truth = strconv.FormatFloat(r.Truth.M2, 'f', -1, 64)
 		c.ntruth = itoa(r.Truth.Count)
 	}
 	if r.HasDown {
 		c.down, c.downN = itoa(r.Down.M1), r.Down.M1
+		c.m2down = strconv.FormatFloat(r.Down.M2, 'f', -1, 64)
 		c.ndown = itoa(r.Down.Count)
 	}
 	if r.HasTruth && r.HasDown {
@@ -148,7 +152,7 @@ func (p *comparatorPane) SetFilter(typed string) {
 		return
 	}
 	p.filter, p.dirty = f, true
-	p.scroll.offset = 0
+	p.scroll.reset()
 	p.applyFilter()
 }
 
@@ -215,7 +219,8 @@ func (p *comparatorPane) lines() []string {
 			title += " · " + p.cur.name
 		}
 		body := p.body
-		if p.showLog {
+		switch {
+		case p.showLog:
 			body = p.logBody
 		}
 		p.cache = box(p.st, title, body(), p.w, p.h, p.focused)
@@ -302,18 +307,20 @@ func (p *comparatorPane) table(lines []string, cw, room int) ([]string, int, int
 	}
 	lines = append(lines, st.colHeader.Render(renderCells(st.cells, cols, titles)))
 	cells := make([]string, len(cols))
-	for _, i := range p.shown[from:to] {
+	for k, i := range p.shown[from:to] {
 		row := &p.cur.rows[i]
 		for j, c := range cols {
 			cells[j] = c.cell(row)
 		}
 		line := renderCells(st.cells, cols, cells)
+		style := st.faint
 		if row.settled {
-			line = st.value.Render(line)
-		} else {
-			line = st.faint.Render(line)
+			style = st.value
 		}
-		lines = append(lines, line)
+		if p.focused && from+k == p.scroll.at { // the selected row
+			style = style.Reverse(true)
+		}
+		lines = append(lines, style.Render(line))
 	}
 	if len(p.shown) == 0 {
 		if len(p.cur.rows) == 0 {

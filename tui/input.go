@@ -1,6 +1,8 @@
 package tui
 
 import (
+	"strconv"
+
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 	"github.com/streamtop/streamtop/feed/bus"
@@ -59,7 +61,7 @@ func (m *Model) key(msg tea.KeyPressMsg) tea.Cmd {
 	if m.showHelp && m.helpKey(msg) {
 		return nil
 	}
-	m.refused = ""
+	m.refused, m.notice = "", ""
 	if m.readOnly && m.isControl(msg) {
 		m.refused = msg.String()
 		return nil
@@ -92,16 +94,35 @@ func (m *Model) key(msg tea.KeyPressMsg) tea.Cmd {
 		switch {
 		case m.showHelp:
 			m.showHelp = false
+		case m.cmp.CloseDetail():
 		case m.cmp.CloseLog():
 		case m.filterText != "":
 			m.filterText = ""
 			m.filter.SetValue("")
 			m.cmp.SetFilter("")
 		}
-	case key.Matches(msg, km.Confirm):
-		if m.awaiting() {
-			m.apply(bus.ConfirmStop)
+	case key.Matches(msg, km.Confirm) && m.awaiting():
+		m.apply(bus.ConfirmStop)
+	case key.Matches(msg, km.Open):
+		m.setFocus(paneComparator)
+		if !m.cmp.OpenDetail() {
+			m.notice = "no row to open"
 		}
+	case key.Matches(msg, km.Copy), key.Matches(msg, km.CopyID):
+		text, what := m.cmp.rowText(), "the row"
+		if key.Matches(msg, km.CopyID) {
+			text, what = m.cmp.selectedDevice(), "the device id"
+		}
+		if text == "" {
+			m.notice = "no row to copy"
+			return nil
+		}
+		m.notice = "copied " + what + " to the clipboard (OSC 52: the terminal must allow it)"
+		return tea.SetClipboard(text)
+	case key.Matches(msg, km.Export):
+		header, rows := m.cmp.exportTable()
+		m.notice = "exporting " + strconv.Itoa(len(rows)) + " rows…"
+		return exportCmd(m.exportDir, m.cmp.cur.name, m.now, header, rows)
 	case key.Matches(msg, km.NextPane):
 		m.setFocus(m.focus + 1)
 	case key.Matches(msg, km.PrevPane):

@@ -34,6 +34,10 @@ type KeyMap struct {
 	Sort        key.Binding
 	SortReverse key.Binding
 	Freeze      key.Binding // the display holds still while the run goes on
+	Open        key.Binding // the selected row's details
+	Copy        key.Binding // the selected row, to the clipboard (OSC 52)
+	CopyID      key.Binding // its device id
+	Export      key.Binding // the table in view, to CSV and JSON files
 	Help        key.Binding
 	Quit        key.Binding
 	Esc         key.Binding
@@ -64,7 +68,7 @@ func DefaultKeyMap() KeyMap {
 		NextPane:      b([]string{"tab"}, "tab", "next pane"),
 		PrevPane:      b([]string{"shift+tab"}, "shift+tab", "previous pane"),
 		Filter:        b([]string{"/"}, "/", "filter exceptions"),
-		Engine:        b([]string{"e"}, "e", "exceptions of the next engine"),
+		Engine:        b([]string{"n"}, "n", "exceptions of the next engine"),
 		PeerLog:       b([]string{"L"}, "L", "a peer's log (comparator focused)"),
 		// Never matched (RateUp has "=" too): help renders enabled bindings only.
 		Legend:      b([]string{"="}, "=", "in an engine's column: not an exception for that engine"),
@@ -77,6 +81,10 @@ func DefaultKeyMap() KeyMap {
 		Sort:        b([]string{"s"}, "s", "sort by the next column"),
 		SortReverse: b([]string{"S"}, "S", "reverse the sort"),
 		Freeze:      b([]string{"f"}, "f", "freeze/resume the display"),
+		Open:        b([]string{"enter"}, "enter", "the selected row's details"),
+		Copy:        b([]string{"y"}, "y", "copy the selected row"),
+		CopyID:      b([]string{"Y"}, "Y", "copy its device id"),
+		Export:      b([]string{"e"}, "e", "export the table in view (CSV, JSON)"),
 		Help:        b([]string{"?"}, "?", "toggle help"),
 		Quit:        b([]string{"q", "ctrl+c"}, "q", "quit"),
 		Esc:         b([]string{"esc"}, "esc", "clear filter/close"),
@@ -95,7 +103,7 @@ func DefaultKeyMap() KeyMap {
 			b([]string{"/"}, "/", "filter"),
 		},
 		peerShort: []key.Binding{
-			b([]string{"e"}, "e", "engine"),
+			b([]string{"n"}, "n", "engine"),
 			b([]string{"L"}, "L", "peer log"),
 		},
 	}
@@ -130,6 +138,7 @@ func (k KeyMap) readOnlyHelp() [][]key.Binding {
 		{k.Filter, k.Esc, k.Help, k.Quit, k.Freeze},
 		{k.NextPane, k.PrevPane, k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom},
 		{k.Engine, k.PeerLog, k.Legend, k.Sort, k.SortReverse},
+		{k.Open, k.Copy, k.CopyID, k.Export},
 	}
 }
 
@@ -141,5 +150,6 @@ func (k KeyMap) FullHelp() [][]key.Binding {
 		{k.Reset, k.Confirm, k.Filter, k.Esc, k.Help, k.Quit, k.Freeze},
 		{k.NextPane, k.PrevPane, k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom},
 		{k.Engine, k.PeerLog, k.Legend, k.Sort, k.SortReverse},
+		{k.Open, k.Copy, k.CopyID, k.Export},
 	}
 }

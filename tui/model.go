@@ -40,6 +40,9 @@ type Options struct {
 	// terminal's background; none under NO_COLOR), "dark", "light",
 	// "16" (the terminal's own 16 colours) or "none".
 	Theme string
+	// ExportDir is where e writes the table in view ["." : the working
+	// directory].
+	ExportDir string
 }
 
 // The screen is designed for at least this size.
@@ -112,6 +115,8 @@ type Model struct {
 	readOnly     bool   // Options.ReadOnly
 	theme        string // Options.Theme
 	frozen       bool   // f: the display holds its last frame while the run goes on
+	notice       string // what the last key did (an export, a copy), in the footer until the next key
+	exportDir    string // Options.ExportDir
 	refused      string // the control key last pressed in read-only mode, said in the footer until the next key
 	filterText   string
 	showHelp     bool
@@ -164,6 +169,10 @@ func New(opts Options) (*Model, error) {
 		focus:   paneComparator,
 		theme:   opts.Theme,
 	}
+	m.exportDir = opts.ExportDir
+	if m.exportDir == "" {
+		m.exportDir = "."
+	}
 	m.st = newStyles(m.theme, m.isDark, m.noColor, m.cells)
 	m.inj, m.eng, m.cmp, m.rates = newInjectorPane(m.st), newEnginePane(m.st), newComparatorPane(m.st), newRatesPane(m.st)
 	m.logs = newLogPane(m.st)
@@ -199,6 +208,11 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	switch msg := msg.(type) {
 	case frameMsg:
 		cmd = m.frame(msg.t)
+	case exportedMsg:
+		m.notice = "exported " + strconv.Itoa(msg.rows) + " rows to " + msg.csv + " and " + msg.json
+		if msg.err != nil {
+			m.notice = "export failed: " + msg.err.Error()
+		}
 	case tea.WindowSizeMsg:
 		m.width, m.height = max(msg.Width, 0), max(msg.Height, 0)
 	case tea.BackgroundColorMsg:

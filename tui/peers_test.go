@@ -69,7 +69,7 @@ func TestNoPeersLookAsBefore(t *testing.T) {
 		if got := plain(t, m); got != string(want) {
 			t.Fatalf("%dx%d: empty peer maps changed the view\n%s", sz.w, sz.h, got)
 		}
-		press(m, "e", "L")
+		press(m, "n", "L")
 		if got := plain(t, m); got != string(want) {
 			t.Fatalf("%dx%d: e or L changed a view without peers\n%s", sz.w, sz.h, got)
 		}
@@ -114,7 +114,7 @@ func TestEngineKeyCycles(t *testing.T) {
 		t.Error("a column for kstreams, which has no verdict")
 	}
 
-	press(m, "e")
+	press(m, "n")
 	got = cmpText(m)
 	if !strings.Contains(got, "Comparator · flink (topic aggregates.flink)") || !strings.Contains(got, "flink: 2 rows") ||
 		!strings.Contains(got, "▸ flink") {
@@ -131,17 +131,17 @@ func TestEngineKeyCycles(t *testing.T) {
 		t.Errorf("flink's row: its m1 301 first, then ours 270: %q", l)
 	}
 
-	press(m, "e")
+	press(m, "n")
 	got = cmpText(m)
 	if !strings.Contains(got, "▸ kstreams") || !strings.Contains(got, "no verdict from kstreams yet") {
 		t.Fatalf("e did not follow kstreams:\n%s", got)
 	}
-	press(m, "e")
+	press(m, "n")
 	if got = cmpText(m); !strings.Contains(got, "▸ streamtop") || !strings.Contains(got, "streamtop: 5 rows") {
 		t.Fatalf("e did not come back to ours:\n%s", got)
 	}
 	// e acts whatever pane is focused; the choice survives new frames.
-	press(m, "tab", "e")
+	press(m, "tab", "n")
 	m.Update(frameMsg{t: frameTime.Add(time.Second)})
 	if got = cmpText(m); !strings.Contains(got, "flink: 2 rows") {
 		t.Fatalf("e on another pane, then a frame:\n%s", got)
@@ -194,7 +194,7 @@ func TestPeerLogToggle(t *testing.T) {
 		t.Errorf("the table is still shown:\n%s", got)
 	}
 	checkOnlySGR(t, m.View().Content)
-	press(m, "e") // in the log view: the next peer
+	press(m, "n") // in the log view: the next peer
 	if got = cmpText(m); !strings.Contains(got, "log of flink") || !strings.Contains(got, "MiniCluster started") {
 		t.Fatalf("e in the log view:\n%s", got)
 	}
@@ -218,7 +218,7 @@ func TestPeerLogScrolls(t *testing.T) {
 	}
 	snap.Peers = map[string]*bus.PeerStatus{"flink": &fl, "kstreams": snap.Peers["kstreams"]}
 	m := newTestModel(t, testControls(t), snap, 80, 24)
-	press(m, "e", "L")
+	press(m, "n", "L")
 	got := cmpText(m)
 	if !strings.Contains(got, "line 1999") || !strings.Contains(got, "500 lines") {
 		t.Fatalf("not the newest lines:\n%s", got)
@@ -230,15 +230,15 @@ func TestPeerLogScrolls(t *testing.T) {
 	checkGeometry(t, m.View().Content, 80, 24)
 }
 
-// TestPeerKeysInHelpAndFooter: the footer lists e and L while peers run;
+// TestPeerKeysInHelpAndFooter: the footer lists n and L while peers run;
 // the full help lists them and says what "=" means.
 func TestPeerKeysInHelpAndFooter(t *testing.T) {
 	m := newTestModel(t, testControls(t), peerSnapshot(), 200, 50)
-	if f := plain(t, m); !strings.Contains(f, "e engine") || !strings.Contains(f, "L peer log") {
+	if f := plain(t, m); !strings.Contains(f, "n engine") || !strings.Contains(f, "L peer log") {
 		t.Errorf("footer at 200 lacks the peers' keys:\n%s", f)
 	}
 	m = newTestModel(t, testControls(t), peerSnapshot(), 80, 24)
-	if f := plain(t, m); !strings.Contains(f, "space r / tab e L") {
+	if f := plain(t, m); !strings.Contains(f, "space r / tab n L") {
 		t.Errorf("footer at 80 lacks the peers' keys:\n%s", f)
 	}
 	press(m, "?")
@@ -288,7 +288,7 @@ func TestPeerWidths(t *testing.T) {
 						t.Errorf("scoreboard lacks %q:\n%s", want, got)
 					}
 				}
-				for _, k := range []string{"e", "e", "L", "e", "down", "L", "e", "?"} {
+				for _, k := range []string{"n", "n", "L", "n", "down", "L", "n", "?"} {
 					press(m, k)
 					checkEmojiLayout(t, m, method, sz.w, sz.h)
 				}
@@ -316,7 +316,7 @@ func TestPeerOddInputs(t *testing.T) {
 		src := s
 		m.source = func() bus.Snapshot { return src }
 		m.Update(frameMsg{t: frameTime})
-		for _, k := range []string{"e", "L", "down", "e", "L"} {
+		for _, k := range []string{"n", "L", "down", "n", "L"} {
 			press(m, k)
 			checkGeometry(t, m.View().Content, 80, 24)
 		}
@@ -350,7 +350,7 @@ func TestPeerStringsSanitized(t *testing.T) {
 	snap.Peers, snap.PeerCompares = peers, verdicts
 	for _, sz := range []struct{ w, h int }{{80, 24}, {120, 40}} {
 		m := newTestModel(t, testControls(t), snap, sz.w, sz.h)
-		for _, k := range []string{"", "e", "L", "e", "L", "e"} {
+		for _, k := range []string{"", "n", "L", "n", "L", "n"} {
 			if k != "" {
 				press(m, k)
 			}

@@ -138,7 +138,7 @@ func TestDatedRowWidensTheTableOnlyWhenShown(t *testing.T) {
 			t.Fatalf("compact table lacks %q\n%s", s, got)
 		}
 	}
-	press(m, "pgdown")
+	press(m, "G")
 	got = plain(t, m)
 	// Newest first: the dated row (the oldest) is the last.
 	for _, s := range []string{"2–6/6", "   2025-12-31 23:59:55 dev-7… cat-2    40     — ┃", "   00:00:20            dev-1… cat-2   312   270 ┃"} {

@@ -68,9 +68,15 @@ func (m *Model) layout() {
 			m.cmp.SetInput(m.filter.View(), true)
 		}
 	}
-	if m.showHelp {
+	switch {
+	case m.showHelp:
 		m.helpBox = m.fullHelp(w, rows)
-	} else {
+	case m.cmp.detail:
+		// The row in full, over the whole screen: at 80 columns the pane
+		// alone would cut it.
+		cw, _ := contentSize(w, rows)
+		m.helpBox = box(m.st, "Row details · "+m.cmp.cur.name+" · esc back", m.cmp.detailLines(cw), w, rows, true)
+	default:
 		m.helpBox = nil
 		for _, p := range m.panes {
 			p.lines()
@@ -157,6 +163,8 @@ const problemShown = 10 * time.Second
 // recent problem.
 func (m *Model) footer(w int) string {
 	switch {
+	case m.notice != "":
+		return m.st.value.Render(m.notice) + m.st.faint.Render("  · ? help")
 	case m.refused != "":
 		return m.st.warn.Render("read-only: "+m.refused+" changes nothing here, the run belongs to the injector's host") +
 			m.st.faint.Render("  · ? help")
@@ -192,7 +200,7 @@ func (m *Model) footer(w int) string {
 	// Narrow: every key still listed, their meaning one "?" away.
 	keys := "d l o t u [ ] + - space r / tab"
 	if m.cmp.hasPeers() {
-		keys += " e L"
+		keys += " n L"
 	}
 	return m.help.ShortHelpView(short[:2]) + m.st.faint.Render(" • keys ") + m.st.value.Render(keys)
 }
