@@ -9,6 +9,7 @@ import (
 // glossary is what `?` says about each figure and word on the screen, in
 // plain language, after the keys (docs/semantics.md has the exact rules).
 var glossary = []struct{ term, text string }{
+	{"times", "the log's times are wall-clock times in the zone its title names (local unless --utc); window ends, watermarks, the injector's clock and alerts are event times, always in UTC, as windows are labelled"},
 	{"truth (dev)", "the sums the injector computes itself from every event it sent, windowed by each event's device time (when it happened): what a correct event-time engine must write"},
 	{"truth (send)", "the same events windowed by when they were sent: what a processing-time engine approaches"},
 	{"differ", "keys whose two truths differ: late and out-of-order events at work"},

@@ -25,6 +25,10 @@ var (
 	virtual0  = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC).UnixMilli()
 )
 
+// testZone is the local zone of the tests' screens: fixed, so the golden
+// views do not depend on the machine's.
+var testZone = time.FixedZone("CET", 3600)
+
 func ms(d time.Duration) int64 { return virtual0 + d.Milliseconds() }
 
 func testSettings() bus.Settings {
@@ -148,7 +152,7 @@ func testSnapshot() bus.Snapshot {
 // after one frame of snap.
 func newTestModel(t testing.TB, c Controller, snap bus.Snapshot, w, h int) *Model {
 	t.Helper()
-	m, err := New(Options{Controller: c, Source: func() bus.Snapshot { return snap }})
+	m, err := New(Options{Controller: c, Source: func() bus.Snapshot { return snap }, Location: testZone})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -20,11 +20,28 @@ type logPane struct {
 	paneBase
 	rows []logRow
 	lost int64
-	last int // len(Logs) at the last update, to skip re-sanitizing
+	loc  *time.Location // the zone wall-clock times are shown in
+	last int            // len(Logs) at the last update, to skip re-sanitizing
 	seq  uint64
 }
 
-func newLogPane(st *styles) *logPane { return &logPane{paneBase: paneBase{st: st, dirty: true}} }
+func newLogPane(st *styles, loc *time.Location) *logPane {
+	return &logPane{paneBase: paneBase{st: st, dirty: true}, loc: loc}
+}
+
+// zoneName names the zone the log's times are in: its abbreviation at the
+// newest entry (or now), "UTC" for UTC.
+func zoneName(loc *time.Location, rows []logRow) string {
+	at := time.Now()
+	if len(rows) > 0 {
+		at = rows[len(rows)-1].at
+	}
+	name, _ := at.In(loc).Zone()
+	if loc == time.UTC || name == "" {
+		return "times UTC"
+	}
+	return "local times (" + name + ")"
+}
 
 // SetSnapshot keeps the tail of the snapshot's log.
 func (p *logPane) SetSnapshot(s bus.Snapshot) {
@@ -49,7 +66,7 @@ func (p *logPane) View() string { return joinLines(p.lines()) }
 
 func (p *logPane) lines() []string {
 	if p.dirty || len(p.cache) != p.h {
-		title := "Log"
+		title := "Log · " + zoneName(p.loc, p.rows)
 		// The screen draws the newest status of each role and merges the
 		// ones before it (Snapshot.Coalesced): that is by design, not a
 		// loss, so the title does not count them.
@@ -78,7 +95,7 @@ func (p *logPane) body() []string {
 		case bus.Error:
 			lvl = st.bad.Render(r.level)
 		}
-		out = append(out, st.faint.Render(fmtWallTime(r.at, p.year))+" "+lvl+" "+st.label.Render(r.role)+" "+st.value.Render(r.text))
+		out = append(out, st.faint.Render(fmtWallTime(r.at, p.year, p.loc))+" "+lvl+" "+st.label.Render(r.role)+" "+st.value.Render(r.text))
 	}
 	return out
 }

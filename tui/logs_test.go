@@ -3,8 +3,11 @@ package tui
 import (
 	"strings"
 	"testing"
+	"time"
 
+	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
+	"github.com/streamtop/streamtop/feed/bus"
 )
 
 // Statuses the screen merged (it draws each role's newest) are by design:
@@ -21,5 +24,24 @@ func TestLogTitleReadsCalm(t *testing.T) {
 	m = newTestModel(t, testControls(t), snap, 120, 40)
 	if title := strings.SplitN(ansi.Strip(m.logs.View()), "\n", 2)[0]; !strings.Contains(title, "12 older entries not kept") {
 		t.Errorf("log title %q: want the entries not kept counted", title)
+	}
+}
+
+// The log's times say their zone: local by default, UTC when asked.
+func TestLogTimesSayTheirZone(t *testing.T) {
+	snap := testSnapshot()
+	m := newTestModel(t, testControls(t), snap, 120, 40) // local: CET in the tests
+	if title := strings.SplitN(ansi.Strip(m.logs.View()), "\n", 2)[0]; !strings.Contains(title, "local times (CET)") ||
+		!strings.Contains(ansi.Strip(m.logs.View()), "11:00:02 info") {
+		t.Errorf("local: %q", ansi.Strip(m.logs.View()))
+	}
+	m, err := New(Options{Controller: testControls(t), Source: func() bus.Snapshot { return snap }, Location: time.UTC})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.Update(tea.WindowSizeMsg{Width: 120, Height: 40})
+	m.Update(frameMsg{t: frameTime})
+	if v := ansi.Strip(m.logs.View()); !strings.Contains(v, "times UTC") || !strings.Contains(v, "10:00:02 info") {
+		t.Errorf("UTC: %q", v)
 	}
 }

@@ -40,6 +40,10 @@ type Options struct {
 	// terminal's background; none under NO_COLOR), "dark", "light",
 	// "16" (the terminal's own 16 colours) or "none".
 	Theme string
+	// Location is the zone wall-clock times (the log's) are shown in
+	// [time.Local]; event times and window labels are always UTC, as the
+	// semantics label windows.
+	Location *time.Location
 	// ExportDir is where e writes the table in view ["." : the working
 	// directory].
 	ExportDir string
@@ -175,7 +179,11 @@ func New(opts Options) (*Model, error) {
 	}
 	m.st = newStyles(m.theme, m.isDark, m.noColor, m.cells)
 	m.inj, m.eng, m.cmp, m.rates = newInjectorPane(m.st), newEnginePane(m.st), newComparatorPane(m.st), newRatesPane(m.st)
-	m.logs = newLogPane(m.st)
+	loc := opts.Location
+	if loc == nil {
+		loc = time.Local
+	}
+	m.logs = newLogPane(m.st, loc)
 	m.panes = [numPanes]pane{m.inj, m.eng, m.cmp, m.rates}
 	m.readOnly, m.inj.observed = opts.ReadOnly, opts.ReadOnly
 	m.panes[m.focus].SetFocused(true)

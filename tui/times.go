@@ -31,13 +31,13 @@ func fmtTime(ms int64, short bool, year int) string {
 	return t.Format(engine.WindowLayout)
 }
 
-// fmtWallTime renders a wall-clock instant (a log entry's) as the time of
-// day, with its date when not in year.
-func fmtWallTime(t time.Time, year int) string {
+// fmtWallTime renders a wall-clock instant (a log entry's) in loc as the
+// time of day, with its date when not in year.
+func fmtWallTime(t time.Time, year int, loc *time.Location) string {
 	if t.IsZero() {
 		return "--:--:--"
 	}
-	t = t.UTC()
+	t = t.In(loc)
 	if t.Year() == year {
 		return t.Format(time.TimeOnly)
 	}
