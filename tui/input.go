@@ -43,7 +43,14 @@ func (m *Model) isControl(msg tea.KeyPressMsg) bool {
 
 func (m *Model) setFocus(i int) {
 	m.panes[m.focus].SetFocused(false)
+	step := 1
+	if i < m.focus {
+		step = -1
+	}
 	m.focus = (i%numPanes + numPanes) % numPanes
+	if m.focus == paneLog && m.logH == 0 { // the log is hidden below some heights
+		m.focus = ((m.focus+step)%numPanes + numPanes) % numPanes
+	}
 	m.panes[m.focus].SetFocused(true)
 }
 

@@ -4,6 +4,8 @@ import (
 	"strconv"
 	"time"
 
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
 	"github.com/streamtop/streamtop/feed/bus"
 )
 
@@ -21,6 +23,7 @@ type logPane struct {
 	rows []logRow
 	lost int64
 	loc  *time.Location // the zone wall-clock times are shown in
+	back int            // lines scrolled back from the newest (focused: ↑ ↓ j k g G)
 	last int            // len(Logs) at the last update, to skip re-sanitizing
 	seq  uint64
 }
@@ -73,7 +76,10 @@ func (p *logPane) lines() []string {
 		if p.lost > 0 {
 			title += " · " + strconv.FormatInt(p.lost, 10) + " older entries not kept"
 		}
-		p.cache = box(p.st, title, p.body(), p.w, p.h, false)
+		if p.back > 0 {
+			title += " · " + strconv.Itoa(p.back) + " lines back (G: newest)"
+		}
+		p.cache = box(p.st, title, p.body(), p.w, p.h, p.focused)
 		p.dirty = false
 	}
 	return p.cache
@@ -85,7 +91,9 @@ func (p *logPane) body() []string {
 	if len(p.rows) == 0 {
 		return []string{st.faint.Render("no log entries")}
 	}
-	rows := p.rows[max(len(p.rows)-ch, 0):]
+	p.back = max(min(p.back, len(p.rows)-ch), 0)
+	end := len(p.rows) - p.back
+	rows := p.rows[max(end-ch, 0):end]
 	out := make([]string, 0, len(rows))
 	for _, r := range rows {
 		lvl := st.faint.Render(r.level)
@@ -98,4 +106,29 @@ func (p *logPane) body() []string {
 		out = append(out, st.faint.Render(fmtWallTime(r.at, p.year, p.loc))+" "+lvl+" "+st.label.Render(r.role)+" "+st.value.Render(r.text))
 	}
 	return out
+}
+
+// HandleKey scrolls the log back and forth while it has the focus.
+func (p *logPane) HandleKey(msg tea.KeyPressMsg, km *KeyMap) bool {
+	_, ch := contentSize(p.w, p.h)
+	page := max(ch-1, 1)
+	switch {
+	case key.Matches(msg, km.Up):
+		p.back++
+	case key.Matches(msg, km.Down):
+		p.back--
+	case key.Matches(msg, km.PageUp):
+		p.back += page
+	case key.Matches(msg, km.PageDown):
+		p.back -= page
+	case key.Matches(msg, km.Top):
+		p.back = len(p.rows)
+	case key.Matches(msg, km.Bottom):
+		p.back = 0
+	default:
+		return false
+	}
+	p.back = max(min(p.back, len(p.rows)-ch), 0)
+	p.dirty = true
+	return true
 }

@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -43,5 +44,32 @@ func TestLogTimesSayTheirZone(t *testing.T) {
 	m.Update(frameMsg{t: frameTime})
 	if v := ansi.Strip(m.logs.View()); !strings.Contains(v, "times UTC") || !strings.Contains(v, "10:00:02 info") {
 		t.Errorf("UTC: %q", v)
+	}
+}
+
+// Focus reaches the log pane (tab), whose lines then scroll back.
+func TestLogPaneTakesTheFocus(t *testing.T) {
+	snap := testSnapshot()
+	for i := range 30 {
+		snap.Logs = append(snap.Logs, bus.LogEntry{Time: wallStart.Add(time.Duration(40+i) * time.Second), Level: bus.Info, Role: "engine", Text: "line " + strconv.Itoa(i)})
+	}
+	m := newTestModel(t, testControls(t), snap, 120, 40)
+	press(m, "tab", "tab") // comparator → rates → log
+	if m.focus != paneLog {
+		t.Fatalf("focus %d after two tabs, want the log", m.focus)
+	}
+	before := ansi.Strip(m.logs.View())
+	press(m, "k", "k")
+	after := ansi.Strip(m.logs.View())
+	if before == after || !strings.Contains(after, "2 lines back") || strings.Contains(after, "line 29") {
+		t.Errorf("k did not scroll the log back:\n%s", after)
+	}
+	press(m, "G")
+	if got := ansi.Strip(m.logs.View()); !strings.Contains(got, "line 29") {
+		t.Errorf("G did not return to the newest:\n%s", got)
+	}
+	press(m, "tab")
+	if m.focus != paneInjector {
+		t.Errorf("focus %d after the log, want the injector", m.focus)
 	}
 }

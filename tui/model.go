@@ -63,6 +63,7 @@ const (
 	paneEngine
 	paneComparator
 	paneRates
+	paneLog
 	numPanes
 )
 
@@ -184,7 +185,7 @@ func New(opts Options) (*Model, error) {
 		loc = time.Local
 	}
 	m.logs = newLogPane(m.st, loc)
-	m.panes = [numPanes]pane{m.inj, m.eng, m.cmp, m.rates}
+	m.panes = [numPanes]pane{m.inj, m.eng, m.cmp, m.rates, m.logs}
 	m.readOnly, m.inj.observed = opts.ReadOnly, opts.ReadOnly
 	m.panes[m.focus].SetFocused(true)
 	m.filter.Prompt = "/ "
