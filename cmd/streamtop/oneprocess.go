@@ -24,18 +24,23 @@ var stopSignals = []os.Signal{os.Interrupt, syscall.SIGTERM, syscall.SIGHUP}
 
 // runApp is `streamtop`: every role in one process, on the screen or
 // headless.
-func runApp(ctx context.Context, cfg *appConfig, s streams) error {
+func runApp(ctx context.Context, cfg *appConfig, s streams) (err error) {
 	if !cfg.local.headless {
 		if err := needTerminal(s.out, "run `streamtop --headless` for a report instead (--report text|json|csv)"); err != nil {
 			return err
 		}
 	}
+	rec, err := openRecord(cfg.inj)
+	if err != nil {
+		return err
+	}
+	defer func() { err = closeRecord(rec, err) }()
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	if err := fetchAppPeers(ctx, cfg.peers, s); err != nil {
 		return err
 	}
-	a, err := newApp(ctx, *cfg, func(msg string) { fmt.Fprintf(s.err, "streamtop: %s\n", msg) })
+	a, err := newApp(ctx, *cfg, rec, func(msg string) { fmt.Fprintf(s.err, "streamtop: %s\n", msg) })
 	if err != nil {
 		return err
 	}
