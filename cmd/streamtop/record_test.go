@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -130,5 +131,34 @@ func TestRecordWriteErrorFailsTheRun(t *testing.T) {
 	}
 	if !strings.Contains(out.String(), "exceptions out of") {
 		t.Fatalf("no report:\n%s", out.String())
+	}
+}
+
+// The README's replay example works from a fresh clone: its exact command
+// line, on the sample file shipped in docs/, ends with a verdict.
+func TestReadmeReplayExampleRuns(t *testing.T) {
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const goRun = "go run ./cmd/streamtop "
+	var example string
+	for line := range strings.Lines(string(readme)) {
+		if strings.HasPrefix(line, goRun) && strings.Contains(line, "--replay docs/sample-events.jsonl") {
+			example = strings.TrimSpace(line)
+		}
+	}
+	if example == "" {
+		t.Fatal("README has no example replaying docs/sample-events.jsonl")
+	}
+	t.Chdir("../..") // where the README's commands run
+	args := strings.Fields(strings.TrimPrefix(example, goRun))
+	code, stdout, stderr := runCLI(args...)
+	if code != exitOK || !strings.HasPrefix(stdout, "status,window_end,") || !strings.Contains(stderr, " exceptions out of ") {
+		t.Fatalf("%s: exit %d\nstdout %s\nstderr %s", example, code, stdout, stderr)
+	}
+	var keys int
+	if _, err := fmt.Sscanf(stderr[strings.Index(stderr, " exceptions out of ")+1:], "exceptions out of %d", &keys); err != nil || keys == 0 {
+		t.Fatalf("verdict %q: want keys judged (%v)", stderr, err)
 	}
 }
