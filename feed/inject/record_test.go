@@ -3,6 +3,7 @@ package inject
 import (
 	"bytes"
 	"context"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -202,5 +203,23 @@ func TestRecorderIsClosedWhenTheInjectorStops(t *testing.T) {
 	}
 	if bad, err := r.Malformed(); bad != 0 || n != rec.Events() {
 		t.Fatalf("%d events read back, %d recorded, %d malformed (%v)", n, rec.Events(), bad, err)
+	}
+}
+
+// Recording costs no allocation per event once its line buffer has grown:
+// the encoding appends into it and the writer copies.
+func TestRecorderWritesWithoutAllocating(t *testing.T) {
+	g, err := sim.NewGenerator(sim.DefaultGeneratorConfig(), recordKnobs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	batch := make([]sim.Sent, 256)
+	for i := range batch {
+		batch[i], _ = g.Next()
+	}
+	rec := NewRecorder(io.Discard, "discard")
+	rec.write(batch)
+	if n := testing.AllocsPerRun(20, func() { rec.write(batch) }); n != 0 {
+		t.Fatalf("%v allocations per batch of %d", n, len(batch))
 	}
 }
