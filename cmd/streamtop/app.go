@@ -35,7 +35,8 @@ type app struct {
 	broker   *kafka.Embedded
 	addr     string
 	session  string
-	runKey   kafka.RunKey // shared by the roles: given, or random per process
+	runKey   kafka.RunKey     // shared by the roles: given, or random per process
+	record   *inject.Recorder // --record: the injector's events go there too; nil none
 	clients  []*kgo.Client
 	store    *cass.Store
 
@@ -62,8 +63,8 @@ func (a *app) failure() error {
 
 // newApp starts the broker (or joins the cluster), creates the topics and
 // builds every role. It does not start them: see start.
-func newApp(ctx context.Context, cfg appConfig, logf func(string)) (*app, error) {
-	a := &app{cfg: cfg, bus: bus.NewBus(), topics: cfg.topics.names}
+func newApp(ctx context.Context, cfg appConfig, rec *inject.Recorder, logf func(string)) (*app, error) {
+	a := &app{cfg: cfg, bus: bus.NewBus(), topics: cfg.topics.names, record: rec}
 	if err := a.build(ctx, logf); err != nil {
 		a.close()
 		return nil, err
@@ -272,7 +273,7 @@ func (a *app) buildInjector() error {
 		// engine by more than it keeps.
 		ic.Read, ic.MaxBacklog = a.read, kafka.EmbeddedMaxBacklog(cfg.topics.partitions)
 	}
-	ic.RunKey = a.runKey
+	ic.RunKey, ic.Record = a.runKey, a.record
 	ic.PublishStart = len(cfg.peers) > 0 // where each run begins: the peers start there
 	ic.PublishSent = true                // the judge's evidence for causes (and the original's raw_events)
 	a.injector, err = inject.New(ic, inject.Deps{Client: injCl, Bus: a.bus, Controls: a.controls})

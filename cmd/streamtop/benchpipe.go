@@ -67,7 +67,7 @@ func benchPipeline(ctx context.Context, cfg benchConfig, progress *progressLine)
 	var problems []string
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	a, err := newApp(ctx, cfg.app, func(s string) {
+	a, err := newApp(ctx, cfg.app, nil, func(s string) {
 		logMu.Lock()
 		problems = append(problems, s)
 		logMu.Unlock()

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/streamtop/streamtop/feed/bus"
+	"github.com/streamtop/streamtop/feed/inject"
 	"github.com/streamtop/streamtop/feed/sim"
 
 	"github.com/streamtop/streamtop/engine"
@@ -26,6 +27,7 @@ type injectorFlags struct {
 	start          time.Time
 	speed          float64
 	replay         string
+	record         string // write what is sent here, in the replay's form
 	eventFormat    string // json or pipe
 	linger         time.Duration
 }
@@ -49,6 +51,7 @@ func (i *injectorFlags) bind(b *binder, eventsUsage, speedUsage string) {
 	b.value(timeValue{&i.start}, "start", "", "virtual clock origin, RFC 3339")
 	b.float(&i.speed, "speed", "", speedUsage)
 	b.str(&i.replay, "replay", "", "replay this recorded `file` instead of generating (JSON lines with \"send\", or the original printed form)")
+	b.str(&i.record, "record", "", "write every event sent, with its send time, to `file` in the form --replay reads (JSON lines); the file holds the first run: a reset (r on the screen) ends the recording")
 	b.str(&i.eventFormat, "event-format", "", "events on the topic: json, or pipe (the original text form id|device|time|category|m1|m2)")
 	b.duration(&i.linger, "linger", "", "producer linger: batching delay before a produce request")
 }
@@ -94,11 +97,41 @@ func (i injectorFlags) validSource() error {
 		return fmt.Errorf("--event-format %q: want json or pipe", i.eventFormat)
 	}
 	if i.replay != "" {
-		if _, err := os.Stat(i.replay); err != nil {
+		in, err := os.Stat(i.replay)
+		if err != nil {
 			return fmt.Errorf("--replay: %w", err)
+		}
+		if out, err := os.Stat(i.record); err == nil && os.SameFile(in, out) {
+			return fmt.Errorf("--record %s is the --replay file: recording would truncate it", i.record)
 		}
 	}
 	return nil
+}
+
+// openRecord creates the --record file before the run starts: a path that
+// cannot be created is bad usage. nil when not recording.
+func openRecord(i injectorFlags) (*inject.Recorder, error) {
+	if i.record == "" {
+		return nil, nil
+	}
+	rec, err := inject.CreateRecorder(i.record)
+	if err != nil {
+		return nil, usageErr(fmt.Errorf("--%w", err))
+	}
+	return rec, nil
+}
+
+// closeRecord flushes and closes the --record file: an error writing it
+// fails a run that went through (it would otherwise end 0 or 3, the file
+// short).
+func closeRecord(rec *inject.Recorder, err error) error {
+	if rec == nil {
+		return err
+	}
+	if cerr := rec.Close(); cerr != nil && (err == nil || errors.Is(err, errExceptions)) {
+		return cerr
+	}
+	return err
 }
 
 // settingsOf are the live knobs the flags start with.

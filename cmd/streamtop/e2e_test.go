@@ -291,7 +291,7 @@ func TestResetJudgesTheNewRunAgainstItsOwnTruth(t *testing.T) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	a, err := newApp(ctx, cfg, func(s string) { t.Log(s) })
+	a, err := newApp(ctx, cfg, nil, func(s string) { t.Log(s) })
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -14,7 +14,12 @@ import (
 )
 
 // runInject is `streamtop inject`.
-func runInject(ctx context.Context, cfg *injectConfig, s streams) error {
+func runInject(ctx context.Context, cfg *injectConfig, s streams) (err error) {
+	rec, err := openRecord(cfg.inj)
+	if err != nil {
+		return err
+	}
+	defer func() { err = closeRecord(rec, err) }()
 	h := newHeadless("inject", cfg.duration, s.err)
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -51,7 +56,7 @@ func runInject(ctx context.Context, cfg *injectConfig, s streams) error {
 	// partitions merged in timestamp order, as the one-process run does.
 	virtual := cfg.clock.virtual(cfg.inj.replay)
 	ic := injectorConfigOf(cfg.inj, cfg.clock, cfg.duration, topic, session, virtual)
-	ic.RunKey = cfg.kafka.RunKey
+	ic.RunKey, ic.Record = cfg.kafka.RunKey, rec
 	ic.PublishSent = cfg.cass.boontadata && cfg.cass.enabled() // the original's raw_events
 	inj, err := inject.New(ic, inject.Deps{Client: cl, Bus: h.bus, Controls: controls})
 	if err != nil {

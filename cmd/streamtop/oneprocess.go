@@ -24,18 +24,23 @@ var stopSignals = []os.Signal{os.Interrupt, syscall.SIGTERM, syscall.SIGHUP}
 
 // runApp is `streamtop`: every role in one process, on the screen or
 // headless.
-func runApp(ctx context.Context, cfg *appConfig, s streams) error {
+func runApp(ctx context.Context, cfg *appConfig, s streams) (err error) {
 	if !cfg.local.headless {
 		if err := needTerminal(s.out, "run `streamtop --headless` for a report instead (--report text|json|csv)"); err != nil {
 			return err
 		}
 	}
+	rec, err := openRecord(cfg.inj)
+	if err != nil {
+		return err
+	}
+	defer func() { err = closeRecord(rec, err) }()
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	if err := fetchAppPeers(ctx, cfg.peers, s); err != nil {
 		return err
 	}
-	a, err := newApp(ctx, *cfg, func(msg string) { fmt.Fprintf(s.err, "streamtop: %s\n", msg) })
+	a, err := newApp(ctx, *cfg, rec, func(msg string) { fmt.Fprintf(s.err, "streamtop: %s\n", msg) })
 	if err != nil {
 		return err
 	}
@@ -59,7 +64,10 @@ func runHeadless(ctx context.Context, cancel context.CancelFunc, a *app, s strea
 	go lc.loop(gctx)
 	failed := make(chan error, 1)
 	go func() { failed <- g.Wait() }()
-	if err := awaitVerdict(a, failed, sigs, s.err); err != nil {
+	prog := newProgress(s.err, time.Now())
+	err := awaitVerdict(a, failed, sigs, s.err, prog)
+	prog.clear() // before anything else is printed
+	if err != nil {
 		return err
 	}
 	final := a.judge.Final()
@@ -106,12 +114,20 @@ func anyExceptions(verdicts []*bus.CompareStatus) bool {
 	return false
 }
 
-// awaitVerdict waits for the final verdict; the first signal ends the
-// input, a second one (a second later) aborts.
-func awaitVerdict(a *app, failed <-chan error, sigs <-chan os.Signal, stderr io.Writer) error {
+// awaitVerdict waits for the final verdict, showing prog; the first signal
+// ends the input, a second one (a second later) aborts.
+func awaitVerdict(a *app, failed <-chan error, sigs <-chan os.Signal, stderr io.Writer, prog *progress) error {
 	var interrupted time.Time
+	var tick <-chan time.Time
+	if prog.w != nil {
+		t := time.NewTicker(progressEvery / 5) // update keeps to progressEvery
+		defer t.Stop()
+		tick = t.C
+	}
 	for {
 		select {
+		case now := <-tick:
+			prog.update(now, a.latest.Peek())
 		case <-a.judge.Done():
 			return nil
 		case err := <-failed:
@@ -127,6 +143,7 @@ func awaitVerdict(a *app, failed <-chan error, sigs <-chan os.Signal, stderr io.
 				return errors.New("interrupted twice: stopping without a verdict")
 			}
 			interrupted = time.Now()
+			prog.clear()
 			fmt.Fprintln(stderr, "streamtop: interrupted: ending the input, waiting for the verdict (interrupt again to abort)")
 			a.injector.Stop(a.controls.Load().Run)
 		}

@@ -50,6 +50,10 @@ type Config struct {
 	// PublishStart publishes a *bus.RunStart before each run's first
 	// record: where peers restarted for the run read from.
 	PublishStart bool
+	// Record, if set, gets every event of the first run as it is handed to
+	// the Kafka client, and is closed when that run ends, is reset or the
+	// injector stops (see Recorder).
+	Record *Recorder
 }
 
 // DefaultPartitionCheck is how often an injector looks for partitions

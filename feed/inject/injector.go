@@ -22,6 +22,9 @@ type Injector struct {
 	failed   atomic.Int64
 	lastErr  atomic.Pointer[string]
 	produced atomic.Int64 // records handed to the client, markers included
+	// recordClosed: the recorder was closed after the first run (touched
+	// by Run's goroutine only).
+	recordClosed bool
 }
 
 // Stop ends run's input as if it were exhausted: what was generated is

@@ -127,6 +127,25 @@ func (r *injRun) close() {
 	if r.file != nil {
 		r.file.Close()
 	}
+	r.stopRecording()
+}
+
+// stopRecording closes the recorder after the first run (its end, reset or
+// stop) and says what it holds.
+func (r *injRun) stopRecording() {
+	rec := r.in.cfg.Record
+	if rec == nil || r.in.recordClosed {
+		return
+	}
+	r.in.recordClosed = true
+	logged := rec.Err() != nil // a write error was logged when it happened
+	if err := rec.Close(); err != nil {
+		if !logged {
+			r.in.log(bus.Error, err.Error())
+		}
+		return
+	}
+	r.in.log(bus.Info, fmt.Sprintf("recorded %d events of run %d to %s (later runs are not recorded)", rec.Events(), r.run, rec.Name()))
 }
 
 // add counts one event into the truth and the pending batch.
@@ -188,6 +207,9 @@ func (r *injRun) flush(ctx context.Context) {
 		}
 		r.event(ctx, s, append([]byte(nil), r.buf...))
 	}
+	if rec := r.in.cfg.Record; rec != nil && rec.write(r.batch) {
+		r.in.log(bus.Error, rec.Err().Error()+": recording stopped, the run goes on")
+	}
 	if r.in.cfg.ClockMarkers && (r.gen != nil || r.scan.Monotone) {
 		r.markers(ctx, kafka.HeaderClock, strconv.FormatInt(r.st.Clock, 10))
 	}
@@ -212,6 +234,7 @@ func (r *injRun) finish(ctx context.Context) error {
 	if err := r.in.flushClient(ctx); err != nil {
 		return fmt.Errorf("injector: flush: %w", err)
 	}
+	r.stopRecording() // complete before the truth is final
 	if r.in.cfg.EndMarker {
 		r.awaitPartitions(ctx)
 		r.markers(ctx, kafka.HeaderEnd, strconv.Itoa(r.run))
