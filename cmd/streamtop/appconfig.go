@@ -22,6 +22,7 @@ type appConfig struct {
 	duration time.Duration
 	report   reportFlags
 	fps      int
+	screen   screenFlags
 	local    localFlags
 	peers    []string // --peer: real engines beside ours (SPEC §9)
 	prof     profileFlags
@@ -36,7 +37,7 @@ func defaultAppConfig() appConfig {
 	inj.events = appEvents
 	return appConfig{kafka: defaultKafkaFlags(), topics: defaultTopicFlags(), cass: defaultCassFlags(), inj: inj,
 		eng: defaultEngineFlags(), cmp: defaultCompareFlags(), rates: defaultRateFlags(), clock: defaultClockFlags(),
-		report: defaultReportFlags(), fps: 20, local: defaultLocalFlags()}
+		report: defaultReportFlags(), fps: 20, screen: defaultScreenFlags(), local: defaultLocalFlags()}
 }
 
 func (c *appConfig) bind(b *binder) {
@@ -52,6 +53,7 @@ func (c *appConfig) bind(b *binder) {
 	b.in(grpPeers).value(repeatedValue{&c.peers}, "peer", "", "run the real engine `NAME` beside ours and judge it too, repeatable: flink, kstreams, kstreams-eos, spark (streamtop peers list shows them)")
 	c.report.bind(b)
 	bindFPS(b, &c.fps)
+	c.screen.bind(b)
 	c.kafka.bind(b)
 	c.topics.bind(b)
 	c.cass.bind(b)
@@ -72,7 +74,7 @@ func (c *appConfig) complete(given func(string) bool) error {
 
 func (c *appConfig) Validate() error {
 	return firstError(c.kafka.Validate(), c.topics.Validate(), c.inj.Validate(), c.eng.Validate(), c.cmp.Validate(),
-		c.rates.Validate(), c.clock.Validate(), validDuration(c.duration), c.report.Validate(), validFPS(c.fps),
+		c.rates.Validate(), c.clock.Validate(), validDuration(c.duration), c.report.Validate(), validFPS(c.fps), c.screen.Validate(),
 		c.local.Validate(), embeddedOnly(c.local, c.kafka), resultsNeedCassandra(c.eng, c.cass), validPeers(c.peers, c.kafka))
 }
 

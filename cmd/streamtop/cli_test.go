@@ -324,3 +324,13 @@ func TestScreenWantsATerminal(t *testing.T) {
 		}
 	}
 }
+
+// --theme takes the screen's palettes only, on both screens.
+func TestThemeFlag(t *testing.T) {
+	for _, args := range [][]string{{"--theme", "purple"}, {"watch", "-b", "127.0.0.1:1", "--theme", "purple"}} {
+		code, _, stderr := runCLI(args...)
+		if code != exitUsage || !strings.Contains(stderr, `--theme "purple": want one of auto, dark, light, 16, none`) {
+			t.Errorf("%v: exit %d, %q", args, code, stderr)
+		}
+	}
+}

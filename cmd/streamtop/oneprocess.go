@@ -172,7 +172,8 @@ func runScreen(ctx context.Context, cancel context.CancelFunc, a *app, s streams
 	}
 	lc := newLifecycle(a)
 	go lc.loop(ctx)
-	m, err := tui.New(tui.Options{Controller: a.controls, Source: a.latest.Snapshot, FPS: a.cfg.fps})
+	m, err := tui.New(tui.Options{Controller: a.controls, Source: a.latest.Snapshot, FPS: a.cfg.fps,
+		Theme: a.cfg.screen.theme, Location: a.cfg.screen.location()})
 	if err != nil {
 		return err
 	}

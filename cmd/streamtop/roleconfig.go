@@ -184,6 +184,7 @@ type watchConfig struct {
 	topics topicFlags
 	cass   cassFlags
 	fps    int
+	screen screenFlags
 	group  string // the engines' consumer group
 	clock  clockFlags
 	rates  rateFlags
@@ -192,13 +193,14 @@ type watchConfig struct {
 }
 
 func defaultWatchConfig() watchConfig {
-	return watchConfig{kafka: defaultKafkaFlags(), topics: defaultTopicFlags(), cass: defaultCassFlags(), fps: 20,
+	return watchConfig{kafka: defaultKafkaFlags(), topics: defaultTopicFlags(), cass: defaultCassFlags(), fps: 20, screen: defaultScreenFlags(),
 		group: defaultEngineFlags().group, clock: defaultClockFlags(), rates: defaultRateFlags(), cmp: defaultCompareFlags()}
 }
 
 func (c *watchConfig) bind(b *binder) {
 	b.in(grpEngine).str(&c.group, "group", "g", "the engines' consumer group, for the lag per partition")
 	bindFPS(b, &c.fps)
+	c.screen.bind(b)
 	c.kafka.bind(b)
 	c.topics.bind(b)
 	c.cass.bind(b)
@@ -210,7 +212,7 @@ func (c *watchConfig) complete(func(string) bool) error {
 }
 
 func (c *watchConfig) Validate() error {
-	return firstError(c.kafka.required(), c.topics.Validate(), validFPS(c.fps))
+	return firstError(c.kafka.required(), c.topics.Validate(), validFPS(c.fps), c.screen.Validate())
 }
 
 func (c *watchConfig) profiles() profileFlags { return c.prof }

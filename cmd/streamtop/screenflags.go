@@ -1,0 +1,40 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/streamtop/streamtop/tui"
+)
+
+// screenFlags are the screen's looks: its palette and the zone of its
+// wall-clock times (the config file can set them too).
+type screenFlags struct {
+	theme string
+	utc   bool
+}
+
+func defaultScreenFlags() screenFlags { return screenFlags{theme: "auto"} }
+
+func (s *screenFlags) bind(b *binder) {
+	b.in(grpOutput).str(&s.theme, "theme", "", "screen colours `NAME`: one of "+strings.Join(tui.Themes, ", ")+
+		" (auto: from the terminal's background, none under NO_COLOR; 16: the terminal's own 16 colours)")
+	b.boolean(&s.utc, "utc", "", "the log's wall-clock times in UTC, not the local zone (window ends and event times are UTC always)")
+}
+
+// Validate refuses a theme the screen does not have.
+func (s screenFlags) Validate() error {
+	if !tui.ValidTheme(s.theme) {
+		return fmt.Errorf("--theme %q: want one of %s", s.theme, strings.Join(tui.Themes, ", "))
+	}
+	return nil
+}
+
+// location is the zone the log's times are shown in.
+func (s screenFlags) location() *time.Location {
+	if s.utc {
+		return time.UTC
+	}
+	return time.Local
+}
