@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"io"
+	"strings"
 
 	"charm.land/fang/v2"
 	"charm.land/lipgloss/v2"
@@ -62,6 +63,7 @@ func newCommand(t cmdText, cfg roleConfig, run func(*cobra.Command) error) *cobr
 	c := &cobra.Command{Use: t.use, Short: t.short, Long: t.long, Example: t.example, GroupID: t.group, Args: noArgs}
 	c.Flags().SortFlags = false
 	cfg.bind(&binder{fs: c.Flags()})
+	bindProfile(c.Flags())
 	c.RunE = func(c *cobra.Command, _ []string) error {
 		if err := prepare(c.Flags(), cfg); err != nil {
 			return inCommand(c, usageErr(err))
@@ -82,6 +84,9 @@ func prepare(fs *pflag.FlagSet, cfg roleConfig) error {
 	if err := applyEnv(fs); err != nil {
 		return err
 	}
+	if err := applyConfigFile(fs); err != nil {
+		return err
+	}
 	if err := cfg.complete(fs.Changed); err != nil {
 		return err
 	}
@@ -94,6 +99,7 @@ func parseCommand(args []string, cfg roleConfig) error {
 	fs := pflag.NewFlagSet("streamtop", pflag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	cfg.bind(&binder{fs: fs})
+	bindProfile(fs)
 	if err := fs.Parse(args); err != nil {
 		return usageErr(err)
 	}
@@ -102,3 +108,44 @@ func parseCommand(args []string, cfg roleConfig) error {
 
 // defaultScheme is the help's colours when fang has not chosen them.
 func defaultScheme() fang.ColorScheme { return fang.DefaultColorScheme(lipgloss.LightDark(true)) }
+
+// bindProfile adds --profile, the config file's connection profile.
+func bindProfile(fs *pflag.FlagSet) {
+	(&binder{fs: fs}).in(grpKafka).str(new(string), "profile", "", "the config file's [profile `NAME`] of settings (connection, theme…), under flags and their variables").env()
+}
+
+// applyConfigFile gives the flags neither given nor set by a variable the
+// config file's values (see configfile.go).
+func applyConfigFile(fs *pflag.FlagSet) error {
+	cf, err := loadConfig()
+	if err != nil {
+		return err
+	}
+	profile := ""
+	if f := fs.Lookup("profile"); f != nil {
+		profile = f.Value.String()
+	}
+	for _, s := range cf.top { // "profile = NAME" outside any profile: the default one
+		if s.name == "profile" && profile == "" {
+			profile = s.value
+		}
+	}
+	if len(cf.top) == 0 && len(cf.profiles) == 0 && profile == "" {
+		return nil
+	}
+	return cf.apply(fs, profile, allFlagNames())
+}
+
+// allFlagNames is every flag name of every command.
+func allFlagNames() map[string]bool {
+	known := map[string]bool{}
+	var walk func(c *cobra.Command)
+	walk = func(c *cobra.Command) {
+		c.Flags().VisitAll(func(f *pflag.Flag) { known[f.Name] = true })
+		for _, sub := range c.Commands() {
+			walk(sub)
+		}
+	}
+	walk(newRoot(streams{in: strings.NewReader(""), out: io.Discard, err: io.Discard}))
+	return known
+}

@@ -21,5 +21,14 @@ func TestMain(m *testing.M) {
 			os.Unsetenv(name)
 		}
 	}
-	os.Exit(m.Run())
+	// The developer's config file must not change what the tests run
+	// either: the user config directory is an empty one.
+	dir, err := os.MkdirTemp("", "streamtop-test-config")
+	if err != nil {
+		panic(err)
+	}
+	os.Setenv("XDG_CONFIG_HOME", dir)
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
 }
