@@ -116,3 +116,33 @@ func TestConfigFileErrors(t *testing.T) {
 		t.Errorf("a named config file that is missing: %v", err)
 	}
 }
+
+// README's example config file is one streamtop takes.
+func TestReadmeConfigExample(t *testing.T) {
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, block, ok := strings.Cut(string(readme), "```ini\n")
+	block, _, _ = strings.Cut(block, "```")
+	if !ok || !strings.Contains(block, "[profile prod]") {
+		t.Fatalf("no ini block in README")
+	}
+	writeConfig(t, block)
+	cfg := defaultWatchConfig() // profile = lab by default
+	if err := parseCommand(nil, &cfg); err != nil || !slices.Equal(cfg.kafka.Brokers, []string{"127.0.0.1:39092"}) || cfg.screen.theme != "light" {
+		t.Fatalf("README's config: %v, brokers %v, theme %q", err, cfg.kafka.Brokers, cfg.screen.theme)
+	}
+	cf, err := parseConfig("README", strings.NewReader(block))
+	if err != nil {
+		t.Fatal(err)
+	}
+	known := allFlagNames()
+	for _, sets := range append([][]setting{cf.top}, cf.profiles["prod"], cf.profiles["lab"]) {
+		for _, s := range sets {
+			if err := cf.check(s, known); err != nil {
+				t.Errorf("README's config: %v", err)
+			}
+		}
+	}
+}
