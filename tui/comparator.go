@@ -64,6 +64,7 @@ type comparatorPane struct {
 	inputOn      bool
 	scroll       rowCursor
 	detail       bool // the selected row in full, in place of the table
+	firstRowLine int  // the pane line of the table\'s first row, at the last render (0: none)
 }
 
 func newComparatorPane(st *styles) *comparatorPane {
@@ -306,6 +307,7 @@ func (p *comparatorPane) table(lines []string, cw, room int) ([]string, int, int
 		}
 	}
 	lines = append(lines, st.colHeader.Render(renderCells(st.cells, cols, titles)))
+	p.firstRowLine = len(lines) + 1 // below the top border
 	cells := make([]string, len(cols))
 	for k, i := range p.shown[from:to] {
 		row := &p.cur.rows[i]

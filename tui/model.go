@@ -44,6 +44,10 @@ type Options struct {
 	// [time.Local]; event times and window labels are always UTC, as the
 	// semantics label windows.
 	Location *time.Location
+	// Mouse: a click focuses a pane (and selects a table row), the wheel
+	// scrolls. Off by default: mouse mode stops the terminal's own text
+	// selection.
+	Mouse bool
 	// ExportDir is where e writes the table in view ["." : the working
 	// directory].
 	ExportDir string
@@ -122,6 +126,7 @@ type Model struct {
 	frozen       bool   // f: the display holds its last frame while the run goes on
 	notice       string // what the last key did (an export, a copy), in the footer until the next key
 	exportDir    string // Options.ExportDir
+	mouseOn      bool   // Options.Mouse
 	refused      string // the control key last pressed in read-only mode, said in the footer until the next key
 	filterText   string
 	showHelp     bool
@@ -174,7 +179,7 @@ func New(opts Options) (*Model, error) {
 		focus:   paneComparator,
 		theme:   opts.Theme,
 	}
-	m.exportDir = opts.ExportDir
+	m.exportDir, m.mouseOn = opts.ExportDir, opts.Mouse
 	if m.exportDir == "" {
 		m.exportDir = "."
 	}
@@ -217,6 +222,10 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	switch msg := msg.(type) {
 	case frameMsg:
 		cmd = m.frame(msg.t)
+	case tea.MouseClickMsg, tea.MouseWheelMsg:
+		if m.mouseOn {
+			m.mouse(msg.(tea.MouseMsg))
+		}
 	case exportedMsg:
 		m.notice = "exported " + strconv.Itoa(msg.rows) + " rows to " + msg.csv + " and " + msg.json
 		if msg.err != nil {

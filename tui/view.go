@@ -210,6 +210,9 @@ func (m *Model) footer(w int) string {
 func (m *Model) View() tea.View {
 	v := tea.NewView(m.render())
 	v.AltScreen = true
+	if m.mouseOn {
+		v.MouseMode = tea.MouseModeCellMotion
+	}
 	v.WindowTitle = m.title
 	return v
 }

@@ -173,7 +173,7 @@ func runScreen(ctx context.Context, cancel context.CancelFunc, a *app, s streams
 	lc := newLifecycle(a)
 	go lc.loop(ctx)
 	m, err := tui.New(tui.Options{Controller: a.controls, Source: a.latest.Snapshot, FPS: a.cfg.fps,
-		Theme: a.cfg.screen.theme, Location: a.cfg.screen.location()})
+		Theme: a.cfg.screen.theme, Location: a.cfg.screen.location(), Mouse: a.cfg.screen.mouse})
 	if err != nil {
 		return err
 	}

@@ -13,6 +13,7 @@ import (
 type screenFlags struct {
 	theme string
 	utc   bool
+	mouse bool
 }
 
 func defaultScreenFlags() screenFlags { return screenFlags{theme: "auto"} }
@@ -20,6 +21,7 @@ func defaultScreenFlags() screenFlags { return screenFlags{theme: "auto"} }
 func (s *screenFlags) bind(b *binder) {
 	b.in(grpOutput).str(&s.theme, "theme", "", "screen colours `NAME`: one of "+strings.Join(tui.Themes, ", ")+
 		" (auto: from the terminal's background, none under NO_COLOR; 16: the terminal's own 16 colours)")
+	b.boolean(&s.mouse, "mouse", "", "a click focuses a pane or selects a row, the wheel scrolls (the terminal's own text selection then needs shift)")
 	b.boolean(&s.utc, "utc", "", "the log's wall-clock times in UTC, not the local zone (window ends and event times are UTC always)")
 }
 

@@ -66,7 +66,7 @@ func runWatch(ctx context.Context, cfg *watchConfig, s streams) error {
 	}
 	go publishWatchStatus(ctx, cfg, eventBus, &failed)
 	m, err := tui.New(tui.Options{Controller: watchController{latest}, Source: latest.Snapshot, FPS: cfg.fps,
-		Title: "streamtop watch", ReadOnly: true, Theme: cfg.screen.theme, Location: cfg.screen.location()})
+		Title: "streamtop watch", ReadOnly: true, Theme: cfg.screen.theme, Location: cfg.screen.location(), Mouse: cfg.screen.mouse})
 	if err != nil {
 		return err
 	}
