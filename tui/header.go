@@ -3,6 +3,7 @@ package tui
 import (
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/streamtop/streamtop/feed/bus"
 
@@ -31,6 +32,9 @@ func (m *Model) header(w int) string {
 		}
 		if m.frozen {
 			in.state, in.style = "FROZEN (f resumes)", styleWarn
+		}
+		if !r.Disconnected.IsZero() {
+			in.state, in.style = "disconnected since "+r.Disconnected.In(m.logs.loc).Format(time.TimeOnly)+" (figures as last seen)", styleBad
 		}
 		in.elapsed, in.left = "—", "—"
 		if r.Duration == 0 {

@@ -78,3 +78,17 @@ func TestReadOnlyScreen(t *testing.T) {
 		}
 	}
 }
+
+// A broker a watcher cannot reach shows in the header, with when, never as
+// a running run with zeros.
+func TestDisconnectedHeader(t *testing.T) {
+	snap := testSnapshot()
+	run := *snap.Run
+	run.Disconnected = wallStart.Add(5 * time.Second)
+	snap.Run = &run
+	m := newTestModel(t, testControls(t), snap, 120, 40)
+	header := strings.SplitN(plain(t, m), "\n", 2)[0]
+	if !strings.Contains(header, "disconnected since 11:00:05") || strings.Contains(header, "running") {
+		t.Errorf("header %q", header)
+	}
+}

@@ -71,3 +71,36 @@ func TestQuitMidRunPrintsAProvisionalReport(t *testing.T) {
 		}
 	}
 }
+
+// watch against a broker that does not answer says so in its header
+// ("disconnected since …"), not "run 0 running" with zeros.
+func TestWatchADeadBroker(t *testing.T) {
+	in, keys := io.Pipe()
+	out := &syncBuffer{}
+	var errb bytes.Buffer
+	done := make(chan int, 1)
+	go func() { done <- run([]string{"watch", "-b", "127.0.0.1:1", "--fps", "10"}, in, out, &errb) }()
+	deadline := time.After(time.Minute)
+	for !strings.Contains(out.String(), "disconnected since") {
+		select {
+		case code := <-done:
+			t.Fatalf("watch ended (exit %d): %s", code, errb.String())
+		case <-deadline:
+			t.Fatalf("no 'disconnected since' in the header:\n%q", tailString(out.String(), 2000))
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+	keys.Write([]byte("q"))
+	select {
+	case <-done:
+	case <-deadline:
+		t.Fatal("q did not end watch")
+	}
+}
+
+func tailString(s string, n int) string {
+	if len(s) > n {
+		return s[len(s)-n:]
+	}
+	return s
+}

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kadm"
+
 	"github.com/streamtop/streamtop/feed/bus"
 	"github.com/streamtop/streamtop/feed/cassandra"
 	"github.com/streamtop/streamtop/feed/judge"
@@ -64,7 +66,11 @@ func runWatch(ctx context.Context, cfg *watchConfig, s streams) error {
 	if err := startWatchers(cfg, eventBus, cls, run); err != nil {
 		return err
 	}
-	go publishWatchStatus(ctx, cfg, eventBus, &failed)
+	pingCl, err := cls.open()
+	if err != nil {
+		return err
+	}
+	go publishWatchStatus(ctx, cfg, eventBus, &failed, brokerPing(kadm.NewClient(pingCl)))
 	m, err := tui.New(tui.Options{Controller: watchController{latest}, Source: latest.Snapshot, FPS: cfg.fps,
 		Title: "streamtop watch", ReadOnly: true, Theme: cfg.screen.theme, Location: cfg.screen.location(), Mouse: cfg.screen.mouse})
 	if err != nil {
@@ -107,14 +113,35 @@ func startWatchers(cfg *watchConfig, eventBus *bus.Bus, cls *clients, run func(s
 	return nil
 }
 
-// publishWatchStatus publishes the watcher's run status twice a second.
-func publishWatchStatus(ctx context.Context, cfg *watchConfig, eventBus *bus.Bus, failed *atomicErr) {
+// brokerPing asks the cluster for its brokers, within 2 s.
+func brokerPing(adm *kadm.Client) func(context.Context) error {
+	return func(ctx context.Context) error {
+		ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+		defer cancel()
+		_, err := adm.BrokerMetadata(ctx)
+		return err
+	}
+}
+
+// publishWatchStatus publishes the watcher's run status twice a second,
+// with whether the broker answers (asked every 2 s): a broker that does
+// not shows as "disconnected since …", never as a run with zeros.
+func publishWatchStatus(ctx context.Context, cfg *watchConfig, eventBus *bus.Bus, failed *atomicErr, ping func(context.Context) error) {
 	started := time.Now()
 	t := time.NewTicker(500 * time.Millisecond)
 	defer t.Stop()
-	for {
+	var down time.Time
+	for tick := 0; ; tick++ {
+		if tick%4 == 0 {
+			switch err := ping(ctx); {
+			case err == nil:
+				down = time.Time{}
+			case down.IsZero() && ctx.Err() == nil:
+				down = time.Now()
+			}
+		}
 		st := &bus.RunStatus{State: bus.Running, Broker: strings.Join(cfg.kafka.Brokers, ","),
-			Started: started, Clock: "watching (read-only)"}
+			Started: started, Clock: "watching (read-only)", Disconnected: down}
 		if err := failed.get(); err != nil {
 			st.Err = err.Error()
 		}

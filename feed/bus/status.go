@@ -53,7 +53,10 @@ type RunStatus struct {
 	Elapsed  time.Duration // run time so far (virtual time under the virtual clock); frozen at the end
 	Duration time.Duration // 0 = until quit
 	Clock    string        // "real" or "virtual"
-	Err      string        // last fatal problem, if any
+	// Disconnected is when the broker stopped answering a watcher (zero
+	// while it answers): its figures are then the last it saw.
+	Disconnected time.Time
+	Err          string // last fatal problem, if any
 }
 
 // InjectorStatus is the injector's counters and knobs.
