@@ -1,12 +1,18 @@
 package tui
 
 import (
+	"bytes"
 	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/colorprofile"
+	"github.com/charmbracelet/x/ansi"
+	"github.com/streamtop/streamtop/feed/bus"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata")
@@ -47,4 +53,35 @@ func checkGolden(t *testing.T, name, got string, w, h int) {
 	if got != string(want) {
 		t.Errorf("view differs from %s (rerun with -update if intended)\n--- got ---\n%s\n--- want ---\n%s", path, got, want)
 	}
+}
+
+// TestGoldenThemes keeps each theme's colours: the 120×40 view with its
+// escape codes (true colour; the 16-colour theme through the ANSI
+// profile), and the plain view at 200×60.
+func TestGoldenThemes(t *testing.T) {
+	t.Setenv("NO_COLOR", "") // auto's golden is the colour one
+	for _, theme := range Themes {
+		t.Run(theme, func(t *testing.T) {
+			snap := testSnapshot()
+			m, err := New(Options{Controller: testControls(t), Source: func() bus.Snapshot { return snap }, Theme: theme, Location: testZone})
+			if err != nil {
+				t.Fatal(err)
+			}
+			m.Update(tea.WindowSizeMsg{Width: 120, Height: 40})
+			m.Update(frameMsg{t: frameTime})
+			var buf bytes.Buffer
+			w := colorprofile.NewWriter(&buf, nil)
+			w.Profile = colorprofile.TrueColor
+			if theme == "16" {
+				w.Profile = colorprofile.ANSI
+			}
+			if _, err := w.WriteString(m.View().Content); err != nil {
+				t.Fatal(err)
+			}
+			checkGeometry(t, ansi.Strip(buf.String()), 120, 40)
+			checkGolden(t, "view_theme_"+theme+"_120x40.golden", buf.String(), 120, 40)
+		})
+	}
+	m := newTestModel(t, testControls(t), testSnapshot(), 200, 60)
+	checkGolden(t, "view_200x60.golden", plain(t, m), 200, 60)
 }
