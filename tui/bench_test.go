@@ -76,6 +76,7 @@ func TestFullSnapshot(t *testing.T) {
 }
 
 func TestBackground(t *testing.T) {
+	t.Setenv("NO_COLOR", "") // a colour terminal: NO_COLOR has no background to follow
 	m := newTestModel(t, testControls(t), testSnapshot(), 80, 24)
 	dark := m.View().Content
 	m.Update(tea.BackgroundColorMsg{Color: color.White})
