@@ -10,6 +10,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/charmbracelet/x/term"
 	"github.com/streamtop/streamtop/feed/bus"
 
 	"github.com/streamtop/streamtop/compare"
@@ -61,7 +62,11 @@ func writeReport(w io.Writer, format string, r report) error {
 	return writeText(w, r)
 }
 
-func writeText(w io.Writer, r report) error {
+func writeText(w io.Writer, r report) error { return writeTextIn(w, r, terminalWidth(w)) }
+
+// writeTextIn is the text report for a terminal width columns wide (0:
+// any width): the exception tables leave out columns rather than wrap.
+func writeTextIn(w io.Writer, r report, width int) error {
 	var b strings.Builder
 	b.WriteString("streamtop report\n")
 	if in := r.injector; in != nil {
@@ -107,7 +112,7 @@ func writeText(w io.Writer, r report) error {
 		if len(rows) == 0 && v.Report.Unlisted == 0 {
 			b.WriteString("(none)\n")
 		} else {
-			writeRows(&b, rows)
+			writeRows(&b, rows, width)
 		}
 		if open > 0 {
 			fmt.Fprintf(&b, "(and %d in windows still open on both sides, not listed: they differ only because neither side has finished them)\n", open)
@@ -117,7 +122,7 @@ func writeText(w io.Writer, r report) error {
 		}
 		if len(v.Report.PendingRows) > 0 {
 			b.WriteString("\nPending: the downstream reported these incomplete\n")
-			writeRows(&b, v.Report.PendingRows)
+			writeRows(&b, v.Report.PendingRows, width)
 		}
 		if v.Final {
 			fmt.Fprintf(&b, "\n%s\n", v.Report.Settled)
@@ -147,6 +152,80 @@ func listedRows(v *bus.CompareStatus) (rows []compare.Row, open int) {
 	return rows, open
 }
 
+// optionalCols are the text table's columns left out, in this order, when
+// the terminal is too narrow for them all: counts, then m2.
+var optionalCols = []int{10, 9, 8, 7, 6}
+
+// fitColumns picks the columns (indices) that fit in limit cells (0: all)
+// and names those left out.
+func fitColumns(width []int, limit int) (keep []int, dropped []string) {
+	out := map[int]bool{}
+	total := func() int {
+		n := 0
+		for i, w := range width {
+			if !out[i] {
+				n += w + 2
+			}
+		}
+		return n - 2
+	}
+	for _, i := range optionalCols {
+		if limit <= 0 || total() <= limit {
+			break
+		}
+		out[i] = true
+		dropped = append(dropped, rowHeader[i])
+	}
+	for i := range width {
+		if !out[i] {
+			keep = append(keep, i)
+		}
+	}
+	return keep, dropped
+}
+
+// sumWidths is the width of the columns keep, with their separators.
+func sumWidths(width []int, keep []int) int {
+	n := 0
+	for _, i := range keep {
+		n += width[i] + 2
+	}
+	return n - 2
+}
+
+// writeRowsStacked writes each exception on two lines for a terminal too
+// narrow for the table (about 110 columns): the window, category, m1
+// sums and cause, then the device id alone, indented.
+func writeRowsStacked(b *strings.Builder, rows []compare.Row, limit int) {
+	fmt.Fprintf(b, "(two lines an exception, to fit %d columns; --report csv has every column)\n", limit)
+	for _, r := range rows {
+		c := rowCells(r)
+		fmt.Fprintf(b, "%s  %s  m1 truth %s  down %s  Δm1 %s  %s\n    %s\n", c[0], c[2], c[3], c[4], c[5], c[causeCol], c[1])
+	}
+}
+
+// pick is row's cells at the indices keep.
+func pick(row []string, keep []int) []string {
+	out := make([]string, len(keep))
+	for k, i := range keep {
+		out[k] = row[i]
+	}
+	return out
+}
+
+// terminalWidth is w's width when it is a terminal, else 0.
+func terminalWidth(w io.Writer) int {
+	f, ok := w.(interface{ Fd() uintptr })
+	if !ok || !term.IsTerminal(f.Fd()) {
+		return 0
+	}
+	cols, _, err := term.GetSize(f.Fd())
+	if err != nil {
+		return 0
+	}
+	return cols
+}
+
 // rowHeader titles the text report's columns; Δ is truth − downstream
 // (the section's heading says so).
 var rowHeader = []string{"window_end", "device", "category", "m1 truth", "m1 down", "Δm1", "m2 truth", "m2 down", "Δm2", "n truth", "n down", "cause"}
@@ -173,7 +252,7 @@ func rowCells(r compare.Row) []string {
 	}
 }
 
-func writeRows(b *strings.Builder, rows []compare.Row) {
+func writeRows(b *strings.Builder, rows []compare.Row, limit int) {
 	cells := [][]string{rowHeader}
 	for _, r := range rows {
 		cells = append(cells, rowCells(r))
@@ -184,18 +263,28 @@ func writeRows(b *strings.Builder, rows []compare.Row) {
 			width[i] = max(width[i], len([]rune(c)))
 		}
 	}
+	keep, dropped := fitColumns(width, limit)
+	if fits := sumWidths(width, keep); limit > 0 && fits > limit {
+		writeRowsStacked(b, rows, limit)
+		return
+	}
+	if len(dropped) > 0 {
+		fmt.Fprintf(b, "(%s left out to fit %d columns: --report csv or json has every column)\n", strings.Join(dropped, ", "), limit)
+	}
 	for _, row := range cells {
-		for i, c := range row {
+		row = pick(row, keep)
+		for k, c := range row {
+			i := keep[k]
 			pad := width[i] - len([]rune(c))
 			switch {
 			case i >= 3 && i != causeCol: // numbers right-aligned
 				b.WriteString(strings.Repeat(" ", pad) + c)
-			case i == len(row)-1:
+			case k == len(row)-1:
 				b.WriteString(c) // no trailing blanks
 			default:
 				b.WriteString(c + strings.Repeat(" ", pad))
 			}
-			if i < len(row)-1 {
+			if k < len(row)-1 {
 				b.WriteString("  ")
 			}
 		}
