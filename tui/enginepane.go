@@ -22,6 +22,7 @@ type lateRow struct {
 // rates, lag, and its side output of late events (newest first, scrollable).
 type enginePane struct {
 	paneBase
+	observed bool // read-only: the settings are what the engine reports
 	status   *bus.EngineStatus
 	settings bus.Settings
 	late     []lateRow // newest first
@@ -109,6 +110,9 @@ func (p *enginePane) body() []string {
 	cw, ch := contentSize(p.w, p.h)
 	knobs := settingItems(st, p.settings, p.status)
 	if p.status == nil {
+		if p.observed { // a watcher's knobs are the engine's: none to show yet
+			return []string{st.faint.Render("waiting for engine…")}
+		}
 		return append(st.cells.pack(knobs, st.sepText, cw), st.faint.Render("waiting for engine…"))
 	}
 	lines := p.summary(knobs, cw)

@@ -34,7 +34,11 @@ func (m *Model) header(w int) string {
 			in.state, in.style = "FROZEN (f resumes)", styleWarn
 		}
 		if !r.Disconnected.IsZero() {
-			in.state, in.style = "disconnected since "+r.Disconnected.In(m.logs.loc).Format(time.TimeOnly)+" (figures as last seen)", styleBad
+			in.state, in.style = "disconnected since "+r.Disconnected.In(m.logs.loc).Format(time.TimeOnly), styleBad
+			in.noRun = m.snap.Injector == nil && m.snap.Engine == nil
+			if !in.noRun {
+				in.state += " (figures as last seen)"
+			}
 		}
 		in.elapsed, in.left = "—", "—"
 		if r.Duration == 0 {
@@ -69,6 +73,7 @@ type headerText struct {
 	elapsed, left   string
 	broker, clock   string // as received: sanitized when drawn
 	embedded        bool
+	noRun           bool // no run seen yet (a watcher that never reached the broker): no number shown
 }
 
 const (
@@ -90,9 +95,13 @@ func (in headerText) draw(st *styles) string {
 	}
 	stStyle := [...]lipgloss.Style{styleValue: st.value, styleGood: st.good, styleWarn: st.warn, styleBad: st.bad}[in.style]
 	broker, clock := sanitize(in.broker), sanitize(in.clock)
+	run := kv(st, "run", strconv.Itoa(in.run)) + " " + stStyle.Render(in.state)
+	if in.noRun {
+		run = stStyle.Render(in.state)
+	}
 	long := []string{title,
 		kv(st, "broker", broker),
-		kv(st, "run", strconv.Itoa(in.run)) + " " + stStyle.Render(in.state),
+		run,
 		kv(st, "elapsed", in.elapsed),
 		kv(st, "left", in.left),
 		kv(st, "clock", clock),
@@ -107,7 +116,7 @@ func (in headerText) draw(st *styles) string {
 	// Narrow: terser, and the broker last so a long address cannot push
 	// the run's state off the line.
 	short := []string{title,
-		kv(st, "run", strconv.Itoa(in.run)) + " " + stStyle.Render(in.state),
+		run,
 		st.value.Render(in.elapsed) + " " + st.label.Render("(") + st.value.Render(in.left) + st.label.Render(" left)"),
 		st.value.Render(clock),
 		kv(st, "broker", broker),

@@ -94,6 +94,9 @@ func (p *injectorPane) body() []string {
 		if p.observed {
 			lines, knobs = st.cells.pack(observedItems(st, p.settings), sep, cw), []string{
 				kv(st, "observed rate", strconv.FormatFloat(p.settings.Rate, 'f', -1, 64)+"/s/device")}
+			if s == nil { // nothing observed yet: no shares of nothing
+				lines, knobs = nil, nil
+			}
 		}
 		if s != nil {
 			knobs = append(knobs, kv(st, "devices", strconv.Itoa(s.Devices)))

@@ -191,7 +191,7 @@ func New(opts Options) (*Model, error) {
 	}
 	m.logs = newLogPane(m.st, loc)
 	m.panes = [numPanes]pane{m.inj, m.eng, m.cmp, m.rates, m.logs}
-	m.readOnly, m.inj.observed = opts.ReadOnly, opts.ReadOnly
+	m.readOnly, m.inj.observed, m.eng.observed = opts.ReadOnly, opts.ReadOnly, opts.ReadOnly
 	m.panes[m.focus].SetFocused(true)
 	m.filter.Prompt = "/ "
 	m.filter.Placeholder = "filter rows (enter applies, esc clears)"

@@ -92,3 +92,25 @@ func TestDisconnectedHeader(t *testing.T) {
 		t.Errorf("header %q", header)
 	}
 }
+
+// A watcher that never reached the broker shows no run number and no
+// shares of nothing: "disconnected since …" and waiting panes.
+func TestDisconnectedBeforeAnything(t *testing.T) {
+	snap := bus.Snapshot{Run: &bus.RunStatus{State: bus.Running, Broker: "127.0.0.1:1", Started: wallStart,
+		Clock: "watching (read-only)", Disconnected: wallStart}}
+	ctl := &countingController{s: bus.Settings{Rate: 1, Dedup: true}}
+	m, err := New(Options{Controller: ctl, Source: func() bus.Snapshot { return snap }, ReadOnly: true, Location: testZone})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.Update(tea.WindowSizeMsg{Width: 120, Height: 40})
+	m.Update(frameMsg{t: frameTime})
+	got := plain(t, m)
+	header := strings.SplitN(got, "\n", 2)[0]
+	if !strings.Contains(header, "disconnected since 11:00:00") || strings.Contains(header, "run 0") || strings.Contains(header, "as last seen") {
+		t.Errorf("header %q", header)
+	}
+	if strings.Contains(got, "observed dup 0%") || strings.Contains(got, "mode event") {
+		t.Errorf("figures of nothing shown:\n%s", got)
+	}
+}
