@@ -108,12 +108,12 @@ func newCmpRow(r compare.Row) cmpRow {
 		dm2: dash, ntruth: dash, ndown: dash, m2truth: dash, m2down: dash}
 	if r.HasTruth {
 		c.truth, c.truthN = itoa(r.Truth.M1), r.Truth.M1
-		c.m2truth = strconv.FormatFloat(r.Truth.M2, 'f', -1, 64)
+		c.m2truth = fmtSum(r.Truth.M2)
 		c.ntruth = itoa(r.Truth.Count)
 	}
 	if r.HasDown {
 		c.down, c.downN = itoa(r.Down.M1), r.Down.M1
-		c.m2down = strconv.FormatFloat(r.Down.M2, 'f', -1, 64)
+		c.m2down = fmtSum(r.Down.M2)
 		c.ndown = itoa(r.Down.Count)
 	}
 	if r.HasTruth && r.HasDown {
@@ -137,6 +137,12 @@ func newCmpRow(r compare.Row) cmpRow {
 		c.category + " " + c.truth + " " + c.down + " " + c.delta + " " + c.dm2 + " " +
 		c.ntruth + " " + c.ndown + " " + c.cause)
 	return c
+}
+
+// fmtSum renders an m2 sum to the generator's nine decimals, without the
+// float noise a sum picks up (5377.976076450001).
+func fmtSum(v float64) string {
+	return strconv.FormatFloat(math.Round(v*1e9)/1e9, 'f', -1, 64)
 }
 
 func signed(n int64) string {
