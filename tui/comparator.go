@@ -291,6 +291,9 @@ func (p *comparatorPane) summary(cw int) []string {
 	if r.Final || s.Final {
 		top = append(top, st.warn.Render("FINAL"))
 	}
+	if n := p.cur.settle.beforeRun; n > 0 {
+		top = append(top, kv(st, "before the run", strconv.Itoa(n))+st.label.Render(" (late events only)"))
+	}
 	lines := st.cells.pack(top, st.sepText, cw)
 	return append(lines, st.cells.pack([]string{
 		kv(st, "send time", s.SendTime.String()),

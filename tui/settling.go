@@ -23,6 +23,10 @@ type settling struct {
 	delay    time.Duration // how long after its window a key settles
 	progress float64       // 0–1, towards the first settled window
 	real     bool          // the clock is the wall clock: left is a countdown
+	// beforeRun counts the settled exceptions listed in windows that ended
+	// before the run started: only late events reach those, so they weigh
+	// on the first scores far beyond their share of the final one.
+	beforeRun int
 }
 
 // settlingOf is the settling of verdict cs in a run whose injector status
@@ -81,7 +85,14 @@ func (p *comparatorPane) settle(s *bus.Snapshot) bool {
 	win, changed := windowOf(s.Engine), false
 	for _, v := range p.engines {
 		st := settlingOf(p.injector, v.cs, win, p.clock)
-		if st.ready != v.settle.ready || st.left/time.Second != v.settle.left/time.Second {
+		if in := p.injector; st.ready && in != nil && in.Start != 0 && in.Start != engine.None {
+			for i := range v.rows {
+				if v.rows[i].settled && v.rows[i].end <= in.Start {
+					st.beforeRun++
+				}
+			}
+		}
+		if st.ready != v.settle.ready || st.left/time.Second != v.settle.left/time.Second || st.beforeRun != v.settle.beforeRun {
 			changed = true
 		}
 		v.settle = st

@@ -135,3 +135,21 @@ func TestGoldenSettling(t *testing.T) {
 		})
 	}
 }
+
+// Once the verdict shows, the settled exceptions in windows before the run
+// (only late events reach them) are counted beside it: they weigh on the
+// first scores far beyond their share of the final one.
+func TestScoreSaysWhatWasBeforeTheRun(t *testing.T) {
+	snap := settlingSnapshot()
+	in := *snap.Injector
+	in.Start = ms(38 * time.Second) // the rows of 00:20 and 00:35 ended before it
+	snap.Injector = &in
+	cs := *snap.Compare
+	cs.Horizon = ms(40 * time.Second)
+	snap.Compare = &cs
+	m := newTestModel(t, testControls(t), snap, 120, 40)
+	pane := ansi.Strip(m.cmp.View())
+	if !strings.Contains(pane, "3 exceptions out of 80") || !strings.Contains(pane, "before the run 2 (late events only)") {
+		t.Errorf("the score does not say what was before the run:\n%s", pane)
+	}
+}
