@@ -1,7 +1,6 @@
 package tui
 
 import (
-	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 )
 
@@ -13,26 +12,14 @@ type rowCursor struct {
 	at int // the selected row, an index into the list
 }
 
-// handle moves the selection on up/down/j/k, pgup/pgdown, g/G, Home/End;
-// it reports whether it used the key.
+// handle moves the selection on the list keys; it reports whether it used
+// the key.
 func (c *rowCursor) handle(msg tea.KeyPressMsg, km *KeyMap) bool {
-	page := max(c.visible-1, 1)
-	switch {
-	case key.Matches(msg, km.Up):
-		c.at--
-	case key.Matches(msg, km.Down):
-		c.at++
-	case key.Matches(msg, km.PageUp):
-		c.at -= page
-	case key.Matches(msg, km.PageDown):
-		c.at += page
-	case key.Matches(msg, km.Top):
-		c.at = 0
-	case key.Matches(msg, km.Bottom):
-		c.at = c.total - 1
-	default:
+	mv := moveOf(msg, km, c.visible-1)
+	if !mv.ok {
 		return false
 	}
+	c.at = mv.apply(c.at, c.total)
 	c.follow()
 	return true
 }

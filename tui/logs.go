@@ -4,7 +4,6 @@ import (
 	"strconv"
 	"time"
 
-	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 	"github.com/streamtop/streamtop/feed/bus"
 )
@@ -108,27 +107,16 @@ func (p *logPane) body() []string {
 	return out
 }
 
-// HandleKey scrolls the log back and forth while it has the focus.
+// HandleKey scrolls the log back and forth while it has the focus (back
+// counts lines from the newest: up is one more).
 func (p *logPane) HandleKey(msg tea.KeyPressMsg, km *KeyMap) bool {
 	_, ch := contentSize(p.w, p.h)
-	page := max(ch-1, 1)
-	switch {
-	case key.Matches(msg, km.Up):
-		p.back++
-	case key.Matches(msg, km.Down):
-		p.back--
-	case key.Matches(msg, km.PageUp):
-		p.back += page
-	case key.Matches(msg, km.PageDown):
-		p.back -= page
-	case key.Matches(msg, km.Top):
-		p.back = len(p.rows)
-	case key.Matches(msg, km.Bottom):
-		p.back = 0
-	default:
+	mv := moveOf(msg, km, ch-1)
+	if !mv.ok {
 		return false
 	}
-	p.back = max(min(p.back, len(p.rows)-ch), 0)
+	mv.step, mv.first, mv.last = -mv.step, mv.last, mv.first // back grows upwards
+	p.back = max(min(mv.apply(p.back, len(p.rows)+1), len(p.rows)-ch), 0)
 	p.dirty = true
 	return true
 }

@@ -56,25 +56,53 @@ func (s *scroller) clamp() {
 	s.offset = max(s.offset, 0)
 }
 
-// handle scrolls on up/down/pgup/pgdown; it reports whether it used the key.
-func (s *scroller) handle(msg tea.KeyPressMsg, km *KeyMap) bool {
-	page := max(s.visible-1, 1)
+// move is what a list key asks for: a step (rows down, negative up), or a
+// jump to the first or last row; ok is false for any other key. One place
+// reads the keys, for every list.
+type move struct {
+	step            int
+	first, last, ok bool
+}
+
+// moveOf reads msg as a list key, a page being page rows.
+func moveOf(msg tea.KeyPressMsg, km *KeyMap, page int) move {
+	page = max(page, 1)
 	switch {
 	case key.Matches(msg, km.Up):
-		s.offset--
+		return move{step: -1, ok: true}
 	case key.Matches(msg, km.Down):
-		s.offset++
+		return move{step: 1, ok: true}
 	case key.Matches(msg, km.PageUp):
-		s.offset -= page
+		return move{step: -page, ok: true}
 	case key.Matches(msg, km.PageDown):
-		s.offset += page
+		return move{step: page, ok: true}
 	case key.Matches(msg, km.Top):
-		s.offset = 0
+		return move{first: true, ok: true}
 	case key.Matches(msg, km.Bottom):
-		s.offset = s.total // clamped below
-	default:
+		return move{last: true, ok: true}
+	}
+	return move{}
+}
+
+// apply is the position pos after the move, in a list of n rows (not
+// clamped: the caller does).
+func (mv move) apply(pos, n int) int {
+	switch {
+	case mv.first:
+		return 0
+	case mv.last:
+		return n - 1
+	}
+	return pos + mv.step
+}
+
+// handle scrolls on the list keys; it reports whether it used the key.
+func (s *scroller) handle(msg tea.KeyPressMsg, km *KeyMap) bool {
+	mv := moveOf(msg, km, s.visible-1)
+	if !mv.ok {
 		return false
 	}
+	s.offset = mv.apply(s.offset, s.total) // the last row: clamped to the last page
 	s.clamp()
 	return true
 }

@@ -6,7 +6,6 @@ import (
 
 	"github.com/streamtop/streamtop/feed/bus"
 
-	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 )
 
@@ -68,24 +67,12 @@ func (l *peerLog) set(ps *bus.PeerStatus, name string) {
 
 // scroll moves through the log on up/down/pgup/pgdown.
 func (l *peerLog) scroll(msg tea.KeyPressMsg, km *KeyMap) bool {
-	page := max(l.page-1, 1)
-	switch {
-	case key.Matches(msg, km.Up):
-		l.back++
-	case key.Matches(msg, km.Down):
-		l.back--
-	case key.Matches(msg, km.PageUp):
-		l.back += page
-	case key.Matches(msg, km.PageDown):
-		l.back -= page
-	case key.Matches(msg, km.Top): // the oldest line
-		l.back = len(l.lines)
-	case key.Matches(msg, km.Bottom): // the newest
-		l.back = 0
-	default:
+	mv := moveOf(msg, km, l.page-1)
+	if !mv.ok {
 		return false
 	}
-	l.back = max(min(l.back, len(l.lines)-l.page), 0)
+	mv.step, mv.first, mv.last = -mv.step, mv.last, mv.first // back grows upwards
+	l.back = max(min(mv.apply(l.back, len(l.lines)+1), len(l.lines)-l.page), 0)
 	return true
 }
 

@@ -4,35 +4,16 @@ import (
 	"bytes"
 	"io"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 )
-
-// syncBuffer is a bytes.Buffer safe for the screen's writer and the test.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // q during a run restores the terminal, then prints the report of what is
 // known, which says it is not final: nothing seen on the screen is lost by
 // quitting.
 func TestQuitMidRunPrintsAProvisionalReport(t *testing.T) {
 	in, keys := io.Pipe()
-	out := &syncBuffer{}
+	out := &syncBuf{}
 	var errb bytes.Buffer
 	done := make(chan int, 1)
 	go func() {
@@ -76,7 +57,7 @@ func TestQuitMidRunPrintsAProvisionalReport(t *testing.T) {
 // ("disconnected since …"), not "run 0 running" with zeros.
 func TestWatchADeadBroker(t *testing.T) {
 	in, keys := io.Pipe()
-	out := &syncBuffer{}
+	out := &syncBuf{}
 	var errb bytes.Buffer
 	done := make(chan int, 1)
 	go func() { done <- run([]string{"watch", "-b", "127.0.0.1:1", "--fps", "10"}, in, out, &errb) }()
