@@ -79,29 +79,35 @@ func observedItems(st *styles, s bus.Settings) []string {
 		st.value.Render(pct(s.Late, "late")), st.value.Render(pct(s.OOO, "ooo"))}
 }
 
+// knobLines are the injector's knobs (or, watching, what was observed of
+// them): the fault lines, and the items of the rate line.
+func (p *injectorPane) knobLines(cw int) (lines, knobs []string) {
+	st, s := p.st, p.status
+	if s != nil && s.Replay != "" {
+		// A replay keeps its recorded events: the generator's knobs do not apply.
+		return nil, []string{st.value.Render("recorded events"), kv(st, "devices", strconv.Itoa(s.Devices))}
+	}
+	rate := strconv.FormatFloat(p.settings.Rate, 'f', -1, 64) + "/s/device"
+	lines = st.cells.pack(toggleItems(st, p.settings), st.sepText, cw)
+	knobs = []string{st.value.Render("rate " + rate)}
+	if p.observed {
+		if s == nil { // nothing observed yet: no shares of nothing
+			return nil, nil
+		}
+		lines, knobs = st.cells.pack(observedItems(st, p.settings), st.sepText, cw), []string{kv(st, "observed rate", rate)}
+	}
+	if s != nil {
+		knobs = append(knobs, kv(st, "devices", strconv.Itoa(s.Devices)))
+	}
+	return lines, knobs
+}
+
 func (p *injectorPane) body() []string {
 	st := p.st
 	cw, ch := contentSize(p.w, p.h)
 	sep := st.sepText
 	s := p.status
-	var lines, knobs []string
-	if s != nil && s.Replay != "" {
-		// A replay keeps its recorded events: the generator's knobs do not apply.
-		knobs = []string{st.value.Render("recorded events"), kv(st, "devices", strconv.Itoa(s.Devices))}
-	} else {
-		lines = st.cells.pack(toggleItems(st, p.settings), sep, cw)
-		knobs = []string{st.value.Render("rate " + strconv.FormatFloat(p.settings.Rate, 'f', -1, 64) + "/s/device")}
-		if p.observed {
-			lines, knobs = st.cells.pack(observedItems(st, p.settings), sep, cw), []string{
-				kv(st, "observed rate", strconv.FormatFloat(p.settings.Rate, 'f', -1, 64)+"/s/device")}
-			if s == nil { // nothing observed yet: no shares of nothing
-				lines, knobs = nil, nil
-			}
-		}
-		if s != nil {
-			knobs = append(knobs, kv(st, "devices", strconv.Itoa(s.Devices)))
-		}
-	}
+	lines, knobs := p.knobLines(cw)
 	if p.settings.Paused {
 		knobs = append(knobs, st.warn.Render("paused"))
 	}

@@ -73,22 +73,11 @@ func (m *Model) key(msg tea.KeyPressMsg) tea.Cmd {
 		m.refused = msg.String()
 		return nil
 	}
-	if m.confirmReset { // the key after r: y resets, any other cancels
-		m.confirmReset = false
-		if msg.String() == "y" || msg.String() == "Y" {
-			m.apply(bus.Reset)
-		}
+	if m.controlKey(msg) {
 		return nil
 	}
-	if key.Matches(msg, km.Reset) {
-		m.confirmReset = true // a reset throws the run away: asked first
-		return nil
-	}
-	for _, a := range km.actions() {
-		if key.Matches(msg, *a.binding) {
-			m.apply(a.action)
-			return nil
-		}
+	if cmd, ok := m.tableKey(msg); ok {
+		return cmd
 	}
 	switch {
 	case key.Matches(msg, km.Quit):
@@ -110,26 +99,6 @@ func (m *Model) key(msg tea.KeyPressMsg) tea.Cmd {
 		}
 	case key.Matches(msg, km.Confirm) && m.awaiting():
 		m.apply(bus.ConfirmStop)
-	case key.Matches(msg, km.Open):
-		m.setFocus(paneComparator)
-		if !m.cmp.OpenDetail() {
-			m.notice = "no row to open"
-		}
-	case key.Matches(msg, km.Copy), key.Matches(msg, km.CopyID):
-		text, what := m.cmp.rowText(), "the row"
-		if key.Matches(msg, km.CopyID) {
-			text, what = m.cmp.selectedDevice(), "the device id"
-		}
-		if text == "" {
-			m.notice = "no row to copy"
-			return nil
-		}
-		m.notice = "copied " + what + " to the clipboard (OSC 52: the terminal must allow it)"
-		return tea.SetClipboard(text)
-	case key.Matches(msg, km.Export):
-		header, rows := m.cmp.exportTable()
-		m.notice = "exporting " + strconv.Itoa(len(rows)) + " rows…"
-		return exportCmd(m.exportDir, m.cmp.cur.name, m.now, header, rows)
 	case key.Matches(msg, km.NextPane):
 		m.setFocus(m.focus + 1)
 	case key.Matches(msg, km.PrevPane):
@@ -177,4 +146,61 @@ func (m *Model) stopFilter() {
 	m.filtering = false
 	m.filter.Blur()
 	m.cmp.SetInput("", false)
+}
+
+// controlKey acts on a control key (r asking first: the key after it
+// confirms with y or cancels); it reports whether it took the key.
+func (m *Model) controlKey(msg tea.KeyPressMsg) bool {
+	km := &m.keys
+	if m.confirmReset {
+		m.confirmReset = false
+		if msg.String() == "y" || msg.String() == "Y" {
+			m.apply(bus.Reset)
+		}
+		return true
+	}
+	if key.Matches(msg, km.Reset) {
+		m.confirmReset = true // a reset throws the run away: asked first
+		return true
+	}
+	for _, a := range km.actions() {
+		if key.Matches(msg, *a.binding) {
+			m.apply(a.action)
+			return true
+		}
+	}
+	return false
+}
+
+// tableKey acts on the keys that take the exception table away: open the
+// selected row, copy it or its id, export the table in view.
+func (m *Model) tableKey(msg tea.KeyPressMsg) (tea.Cmd, bool) {
+	km := &m.keys
+	switch {
+	case key.Matches(msg, km.Confirm) && m.awaiting():
+		return nil, false
+	case key.Matches(msg, km.Open):
+		m.setFocus(paneComparator)
+		if !m.cmp.OpenDetail() {
+			m.notice = "no row to open"
+		}
+	case key.Matches(msg, km.Copy), key.Matches(msg, km.CopyID):
+		text, what := m.cmp.rowText(), "the row"
+		if key.Matches(msg, km.CopyID) {
+			text, what = m.cmp.selectedDevice(), "the device id"
+		}
+		if text == "" {
+			m.notice = "no row to copy"
+			return nil, true
+		}
+		m.notice = "copied " + what + " to the clipboard (OSC 52: the terminal must allow it)"
+		return tea.SetClipboard(text), true
+	case key.Matches(msg, km.Export):
+		header, rows := m.cmp.exportTable()
+		m.notice = "exporting " + strconv.Itoa(len(rows)) + " rows…"
+		return exportCmd(m.exportDir, m.cmp.cur.name, m.now, header, rows), true
+	default:
+		return nil, false
+	}
+	return nil, true
 }
