@@ -48,6 +48,9 @@ type Options struct {
 	// scrolls. Off by default: mouse mode stops the terminal's own text
 	// selection.
 	Mouse bool
+	// ASCII draws the screen in ASCII whatever the locale (a locale that is
+	// not UTF-8, LANG=C, does it by itself).
+	ASCII bool
 	// ExportDir is where e writes the table in view ["." : the working
 	// directory].
 	ExportDir string
@@ -127,6 +130,7 @@ type Model struct {
 	notice       string // what the last key did (an export, a copy), in the footer until the next key
 	exportDir    string // Options.ExportDir
 	mouseOn      bool   // Options.Mouse
+	ascii        bool   // draw in ASCII (Options.ASCII, or a locale that is not UTF-8)
 	refused      string // the control key last pressed in read-only mode, said in the footer until the next key
 	filterText   string
 	showHelp     bool
@@ -172,6 +176,7 @@ func New(opts Options) (*Model, error) {
 		help:    help.New(),
 		filter:  textinput.New(),
 		noColor: os.Getenv("NO_COLOR") != "",
+		ascii:   opts.ASCII || localeASCII(),
 		isDark:  true,
 		cells:   ansi.WcWidth, // the renderer's until the terminal reports mode 2027
 		width:   minWidth,     // until the first WindowSizeMsg

@@ -208,7 +208,11 @@ func (m *Model) footer(w int) string {
 // View draws the screen: exactly the terminal's height in lines, none wider
 // than the terminal. It only joins what Update rendered.
 func (m *Model) View() tea.View {
-	v := tea.NewView(m.render())
+	content := m.render()
+	if m.ascii {
+		content = asciiFrame(content)
+	}
+	v := tea.NewView(content)
 	v.AltScreen = true
 	if m.mouseOn {
 		v.MouseMode = tea.MouseModeCellMotion
