@@ -51,6 +51,9 @@ type Options struct {
 	// ASCII draws the screen in ASCII whatever the locale (a locale that is
 	// not UTF-8, LANG=C, does it by itself).
 	ASCII bool
+	// Keys changes bindings: action name (KeyActions) → keys, e.g.
+	// "reset" → ["R"]. An unknown action or a key bound twice is an error.
+	Keys map[string][]string
 	// ExportDir is where e writes the table in view ["." : the working
 	// directory].
 	ExportDir string
@@ -164,6 +167,10 @@ func New(opts Options) (*Model, error) {
 	case opts.FPS < 0 || opts.FPS > maxFPS:
 		return nil, errors.New("tui: FPS " + strconv.Itoa(opts.FPS) + " must be within 1–" + strconv.Itoa(maxFPS))
 	}
+	keys, err := withKeys(opts.Keys)
+	if err != nil {
+		return nil, err
+	}
 	if opts.Title == "" {
 		opts.Title = "streamtop"
 	}
@@ -172,7 +179,7 @@ func New(opts Options) (*Model, error) {
 		source:  opts.Source,
 		fps:     opts.FPS,
 		title:   sanitize(opts.Title),
-		keys:    DefaultKeyMap(),
+		keys:    keys,
 		help:    help.New(),
 		filter:  textinput.New(),
 		noColor: os.Getenv("NO_COLOR") != "",

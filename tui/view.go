@@ -198,10 +198,7 @@ func (m *Model) footer(w int) string {
 		return full
 	}
 	// Narrow: every key still listed, their meaning one "?" away.
-	keys := "d l o t u [ ] + - space r / tab"
-	if m.cmp.hasPeers() {
-		keys += " n L"
-	}
+	keys := m.keys.narrowKeys(m.cmp.hasPeers())
 	return m.help.ShortHelpView(short[:2]) + m.st.faint.Render(" • keys ") + m.st.value.Render(keys)
 }
 

@@ -146,3 +146,22 @@ func TestReadmeConfigExample(t *testing.T) {
 		}
 	}
 }
+
+// The config file can change the screen's keys ("keys = …"); a key map the
+// screen cannot take is refused before it starts.
+func TestConfigKeyMap(t *testing.T) {
+	writeConfig(t, "keys = reset=R freeze=F\n")
+	cfg := defaultAppConfig()
+	if err := parseCommand(nil, &cfg); err != nil {
+		t.Fatal(err)
+	}
+	keys, err := cfg.screen.keyMap()
+	if err != nil || !slices.Equal(keys["reset"], []string{"R"}) || !slices.Equal(keys["freeze"], []string{"F"}) {
+		t.Errorf("keys %v, %v", keys, err)
+	}
+	writeConfig(t, "keys = reset=d\n")
+	cfg = defaultAppConfig()
+	if err := parseCommand(nil, &cfg); err == nil || !strings.Contains(err.Error(), `--keys: "d" is bound to both dup and reset`) {
+		t.Errorf("a clash: %v", err)
+	}
+}

@@ -172,8 +172,9 @@ func runScreen(ctx context.Context, cancel context.CancelFunc, a *app, s streams
 	}
 	lc := newLifecycle(a)
 	go lc.loop(ctx)
+	keys, _ := a.cfg.screen.keyMap() // checked by Validate
 	m, err := tui.New(tui.Options{Controller: a.controls, Source: a.latest.Snapshot, FPS: a.cfg.fps,
-		Theme: a.cfg.screen.theme, Location: a.cfg.screen.location(), Mouse: a.cfg.screen.mouse})
+		Theme: a.cfg.screen.theme, Location: a.cfg.screen.location(), Mouse: a.cfg.screen.mouse, Keys: keys})
 	if err != nil {
 		return err
 	}

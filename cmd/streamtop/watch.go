@@ -71,7 +71,8 @@ func runWatch(ctx context.Context, cfg *watchConfig, s streams) error {
 		return err
 	}
 	go publishWatchStatus(ctx, cfg, eventBus, &failed, brokerPing(kadm.NewClient(pingCl)))
-	m, err := tui.New(tui.Options{Controller: watchController{latest}, Source: latest.Snapshot, FPS: cfg.fps,
+	keys, _ := cfg.screen.keyMap() // checked by Validate
+	m, err := tui.New(tui.Options{Keys: keys, Controller: watchController{latest}, Source: latest.Snapshot, FPS: cfg.fps,
 		Title: "streamtop watch", ReadOnly: true, Theme: cfg.screen.theme, Location: cfg.screen.location(), Mouse: cfg.screen.mouse})
 	if err != nil {
 		return err
