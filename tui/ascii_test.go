@@ -5,7 +5,6 @@ import (
 	"testing"
 	"unicode/utf8"
 
-	tea "charm.land/bubbletea/v2"
 	"github.com/streamtop/streamtop/feed/bus"
 )
 
@@ -33,12 +32,7 @@ func TestAsciiLocale(t *testing.T) {
 func TestAsciiScreen(t *testing.T) {
 	for _, sz := range sizes {
 		snap := uuidSnapshot().Snapshot()
-		m, err := New(Options{Controller: testControls(t), Source: func() bus.Snapshot { return snap }, ASCII: true, Location: testZone})
-		if err != nil {
-			t.Fatal(err)
-		}
-		m.Update(tea.WindowSizeMsg{Width: sz.w, Height: sz.h})
-		m.Update(frameMsg{t: frameTime})
+		m := newModelWith(t, Options{Source: func() bus.Snapshot { return snap }, ASCII: true}, sz.w, sz.h)
 		got := plain(t, m)
 		checkGeometry(t, got, sz.w, sz.h)
 		for i, c := range []byte(got) {

@@ -31,6 +31,11 @@ type engineVerdict struct {
 	causes     string
 	m1         map[engine.Key]string // m1 down at each listed key ("—": none); nil until asked
 	settle     settling              // whether its settled score is the verdict yet
+	before     struct {              // rowsBefore's count, for this verdict and run start
+		cs    *bus.CompareStatus
+		start int64
+		n     int
+	}
 }
 
 // set formats cs unless it is the status already formatted; it reports

@@ -9,7 +9,6 @@ import (
 	"strings"
 	"testing"
 
-	tea "charm.land/bubbletea/v2"
 	"github.com/streamtop/streamtop/feed/bus"
 )
 
@@ -59,12 +58,7 @@ func TestCopy(t *testing.T) {
 func TestExport(t *testing.T) {
 	dir := t.TempDir()
 	snap := uuidSnapshot().Snapshot()
-	m, err := New(Options{Controller: testControls(t), Source: func() bus.Snapshot { return snap }, ExportDir: dir})
-	if err != nil {
-		t.Fatal(err)
-	}
-	m.Update(tea.WindowSizeMsg{Width: 120, Height: 40})
-	m.Update(frameMsg{t: frameTime})
+	m := newModelWith(t, Options{Source: func() bus.Snapshot { return snap }, ExportDir: dir}, 120, 40)
 	press(m, "/", "!", "m", "i", "s", "s", "enter") // four rows of five
 	cmd := press(m, "e")
 	if cmd == nil {

@@ -9,7 +9,6 @@ import (
 	"strings"
 	"testing"
 
-	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/colorprofile"
 	"github.com/charmbracelet/x/ansi"
 	"github.com/streamtop/streamtop/feed/bus"
@@ -63,12 +62,7 @@ func TestGoldenThemes(t *testing.T) {
 	for _, theme := range Themes {
 		t.Run(theme, func(t *testing.T) {
 			snap := testSnapshot()
-			m, err := New(Options{Controller: testControls(t), Source: func() bus.Snapshot { return snap }, Theme: theme, Location: testZone})
-			if err != nil {
-				t.Fatal(err)
-			}
-			m.Update(tea.WindowSizeMsg{Width: 120, Height: 40})
-			m.Update(frameMsg{t: frameTime})
+			m := newModelWith(t, Options{Source: func() bus.Snapshot { return snap }, Theme: theme}, 120, 40)
 			var buf bytes.Buffer
 			w := colorprofile.NewWriter(&buf, nil)
 			w.Profile = colorprofile.TrueColor

@@ -152,7 +152,20 @@ func testSnapshot() bus.Snapshot {
 // after one frame of snap.
 func newTestModel(t testing.TB, c Controller, snap bus.Snapshot, w, h int) *Model {
 	t.Helper()
-	m, err := New(Options{Controller: c, Source: func() bus.Snapshot { return snap }, Location: testZone})
+	return newModelWith(t, Options{Controller: c, Source: func() bus.Snapshot { return snap }}, w, h)
+}
+
+// newModelWith is newTestModel with options of the test's own: the test
+// controls and zone unless it gives others.
+func newModelWith(t testing.TB, opts Options, w, h int) *Model {
+	t.Helper()
+	if opts.Controller == nil {
+		opts.Controller = testControls(t)
+	}
+	if opts.Location == nil {
+		opts.Location = testZone
+	}
+	m, err := New(opts)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -4,7 +4,6 @@ import (
 	"strings"
 	"testing"
 
-	tea "charm.land/bubbletea/v2"
 	"github.com/streamtop/streamtop/feed/bus"
 )
 
@@ -15,12 +14,7 @@ func TestKeyMap(t *testing.T) {
 		t.Fatal(err)
 	}
 	snap := testSnapshot()
-	m, err := New(Options{Controller: testControls(t), Source: func() bus.Snapshot { return snap }, Keys: keys, Location: testZone})
-	if err != nil {
-		t.Fatal(err)
-	}
-	m.Update(tea.WindowSizeMsg{Width: 120, Height: 40})
-	m.Update(frameMsg{t: frameTime})
+	m := newModelWith(t, Options{Source: func() bus.Snapshot { return snap }, Keys: keys}, 120, 40)
 	if got := plain(t, m); !strings.Contains(got, "R reset") || strings.Contains(got, "r reset") {
 		t.Errorf("the footer does not show R for reset:\n%s", got)
 	}

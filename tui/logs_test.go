@@ -6,7 +6,6 @@ import (
 	"testing"
 	"time"
 
-	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
 	"github.com/streamtop/streamtop/feed/bus"
 )
@@ -36,12 +35,7 @@ func TestLogTimesSayTheirZone(t *testing.T) {
 		!strings.Contains(ansi.Strip(m.logs.View()), "11:00:02 info") {
 		t.Errorf("local: %q", ansi.Strip(m.logs.View()))
 	}
-	m, err := New(Options{Controller: testControls(t), Source: func() bus.Snapshot { return snap }, Location: time.UTC})
-	if err != nil {
-		t.Fatal(err)
-	}
-	m.Update(tea.WindowSizeMsg{Width: 120, Height: 40})
-	m.Update(frameMsg{t: frameTime})
+	m = newModelWith(t, Options{Source: func() bus.Snapshot { return snap }, Location: time.UTC}, 120, 40)
 	if v := ansi.Strip(m.logs.View()); !strings.Contains(v, "times UTC") || !strings.Contains(v, "10:00:02 info") {
 		t.Errorf("UTC: %q", v)
 	}

@@ -10,12 +10,7 @@ import (
 func mouseModel(t *testing.T, on bool) *Model {
 	t.Helper()
 	snap := testSnapshot()
-	m, err := New(Options{Controller: testControls(t), Source: func() bus.Snapshot { return snap }, Mouse: on, Location: testZone})
-	if err != nil {
-		t.Fatal(err)
-	}
-	m.Update(tea.WindowSizeMsg{Width: 120, Height: 40})
-	m.Update(frameMsg{t: frameTime})
+	m := newModelWith(t, Options{Source: func() bus.Snapshot { return snap }, Mouse: on}, 120, 40)
 	return m
 }
 

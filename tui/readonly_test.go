@@ -5,7 +5,6 @@ import (
 	"testing"
 	"time"
 
-	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
 	"github.com/streamtop/streamtop/feed/bus"
 )
@@ -25,12 +24,7 @@ func readOnlyModel(t *testing.T, w, h int) (*Model, *countingController) {
 	ctl := &countingController{s: bus.Settings{Rate: 20, Dup: bus.NewToggle(0.034), Late: bus.NewToggle(0.01), OOO: bus.NewToggle(0),
 		Dedup: true, WatermarkLag: time.Second}}
 	snap := testSnapshot()
-	m, err := New(Options{Controller: ctl, Source: func() bus.Snapshot { return snap }, ReadOnly: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	m.Update(tea.WindowSizeMsg{Width: w, Height: h})
-	m.Update(frameMsg{t: frameTime})
+	m := newModelWith(t, Options{Controller: ctl, Source: func() bus.Snapshot { return snap }, ReadOnly: true}, w, h)
 	return m, ctl
 }
 
@@ -99,12 +93,7 @@ func TestDisconnectedBeforeAnything(t *testing.T) {
 	snap := bus.Snapshot{Run: &bus.RunStatus{State: bus.Running, Broker: "127.0.0.1:1", Started: wallStart,
 		Clock: "watching (read-only)", Disconnected: wallStart}}
 	ctl := &countingController{s: bus.Settings{Rate: 1, Dedup: true}}
-	m, err := New(Options{Controller: ctl, Source: func() bus.Snapshot { return snap }, ReadOnly: true, Location: testZone})
-	if err != nil {
-		t.Fatal(err)
-	}
-	m.Update(tea.WindowSizeMsg{Width: 120, Height: 40})
-	m.Update(frameMsg{t: frameTime})
+	m := newModelWith(t, Options{Controller: ctl, Source: func() bus.Snapshot { return snap }, ReadOnly: true}, 120, 40)
 	got := plain(t, m)
 	header := strings.SplitN(got, "\n", 2)[0]
 	if !strings.Contains(header, "disconnected since 11:00:00") || strings.Contains(header, "run 0") || strings.Contains(header, "as last seen") {

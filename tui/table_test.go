@@ -5,7 +5,6 @@ import (
 	"testing"
 	"time"
 
-	tea "charm.land/bubbletea/v2"
 	"github.com/streamtop/streamtop/feed/bus"
 
 	"github.com/charmbracelet/x/ansi"
@@ -110,12 +109,7 @@ func TestSort(t *testing.T) {
 func TestFreeze(t *testing.T) {
 	snap := testSnapshot()
 	cur := snap
-	m, err := New(Options{Controller: testControls(t), Source: func() bus.Snapshot { return cur }})
-	if err != nil {
-		t.Fatal(err)
-	}
-	m.Update(tea.WindowSizeMsg{Width: 120, Height: 40})
-	m.Update(frameMsg{t: frameTime})
+	m := newModelWith(t, Options{Source: func() bus.Snapshot { return cur }}, 120, 40)
 	press(m, "f")
 	later := testSnapshot()
 	in := *later.Injector
