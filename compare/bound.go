@@ -87,6 +87,7 @@ func (c *Comparator) bound() bool {
 // settled), and refuses the end.
 func (c *Comparator) drop(end int64) {
 	for _, e := range c.waiting[end] {
+		c.uncount(e)
 		delete(c.rows, e.Key)
 		c.prov.Keys--
 		if e.exc {

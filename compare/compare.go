@@ -74,6 +74,10 @@ type Row struct {
 	// Cause explains an exception in a Report's rows (SPEC §4, causes),
 	// e.g. "late dropped (2)"; "" elsewhere.
 	Cause string
+	// Late and Dups are, in a Report's rows, the sent events the cause
+	// names: the late originals dropped and the copies counted (shared
+	// between reports: never to be changed).
+	Late, Dups []Candidate
 }
 
 // DeltaM1 is truth − downstream (the original compare script's sign),
@@ -120,6 +124,9 @@ type Report struct {
 	// Unlisted counts the settled exceptions Evict dropped from the list
 	// (the oldest, past MaxListed): still counted in the scores.
 	Unlisted int
+	// BeforeRun is the part of Settled in windows that ended by the first
+	// event sent (see early.go): only late events reach those keys.
+	BeforeRun Score
 	// Unjudged counts what was not judged because Options.MaxUnsettled
 	// keys were held unsettled: each held key dropped (the farthest window
 	// ends first) and each later truth delta or emission for a key at a
@@ -134,11 +141,12 @@ const MaxListed = 10_000
 type entry struct {
 	Row
 	exc         bool
-	left, right *entry // links in the exception or the pending tree
-	prio        uint64 // the tree's heap priority
-	cause       string // the cause last computed…
-	causeGen    uint64 // …under Comparator.gen (0: stale)…
-	causeEv     uint64 // …and its evidence's version
+	left, right *entry      // links in the exception or the pending tree
+	prio        uint64      // the tree's heap priority
+	cause       string      // the cause last computed…
+	late, dups  []Candidate // …the events it names…
+	causeGen    uint64      // …under Comparator.gen (0: stale)…
+	causeEv     uint64      // …and its evidence's version
 }
 
 // Comparator joins one downstream with the truth.
@@ -167,6 +175,8 @@ type Comparator struct {
 	idm        idMemory
 	fed        bool // Sent was called
 	latestSend int64
+	firstSend  int64 // the first send fed: windows ending by it are before the run
+	before     tally // the keys of those windows
 	down       Downstream
 	gen        uint64 // bumped when down changes: every cause is stale
 }
@@ -210,6 +220,7 @@ func New(opts Options) (*Comparator, error) {
 		down:       DefaultDownstream(),
 		gen:        1,
 		latestSend: engine.None,
+		firstSend:  engine.None,
 	}, nil
 }
 
@@ -231,8 +242,10 @@ func (c *Comparator) entry(k engine.Key) *entry {
 	if k.WindowEnd <= c.horizon {
 		e.Settled = true
 		c.settled.Keys++
+		c.recount(e)
 		return e
 	}
+	c.recount(e)
 	c.wait(e)
 	if c.bound() && c.rows[k] != e {
 		return nil // its own window end was the farthest: dropped and counted
@@ -294,6 +307,8 @@ func (c *Comparator) Observe(r engine.Result) {
 // setIncomplete records that the downstream now says e is (or is no longer)
 // partial. An incomplete row is pending whatever the horizons.
 func (c *Comparator) setIncomplete(e *entry, incomplete bool) {
+	c.uncount(e)
+	defer c.recount(e)
 	e.Incomplete = incomplete
 	if !incomplete {
 		c.incompl--
@@ -318,6 +333,8 @@ func (c *Comparator) judge(e *entry) {
 	if exc == e.exc {
 		return
 	}
+	c.uncount(e)
+	defer c.recount(e)
 	d := 1
 	if !exc {
 		d = -1
@@ -335,6 +352,8 @@ func (c *Comparator) judge(e *entry) {
 }
 
 func (c *Comparator) settle(e *entry) {
+	c.uncount(e)
+	defer c.recount(e)
 	e.Settled = true
 	c.settled.Keys++
 	if e.exc {

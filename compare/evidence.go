@@ -19,6 +19,7 @@ const MaxSubsetCandidates = 16
 type Candidate struct {
 	ID   string
 	M1   int64
+	Time int64 // device time, ms
 	Send int64 // send time, ms
 }
 
@@ -128,9 +129,12 @@ func (c *Comparator) Sent(ev engine.Event, send int64) {
 		c.idm.ids = make(map[uint64]idState)
 	}
 	c.fed = true
+	if c.firstSend == engine.None {
+		c.firstSent(send)
+	}
 	c.latestSend = max(c.latestSend, send)
 	devEnd, sendEnd := engine.WindowEnd(ev.Time, win), engine.WindowEnd(send, win)
-	cand := Candidate{ID: ev.ID, M1: ev.M1, Send: send}
+	cand := Candidate{ID: ev.ID, M1: ev.M1, Time: ev.Time, Send: send}
 	h := idHash(ev.ID)
 	st, isCopy := c.idm.ids[h]
 	if !isCopy {

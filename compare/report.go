@@ -15,7 +15,7 @@ func (c *Comparator) Report(final bool) Report { return c.ReportLimit(final, 0) 
 // scores always count every row. It costs O(listed rows + log rows): the
 // scores are kept as rows change and the rows in key order.
 func (c *Comparator) ReportLimit(final bool, limit int) Report {
-	r := Report{Settled: c.settled, Provisional: c.prov, Final: final,
+	r := Report{Settled: c.settled, Provisional: c.prov, Final: final, BeforeRun: c.before.settled,
 		Pending: c.prov.Keys - c.settled.Keys, Unlisted: c.unlisted, Unjudged: c.unjudged}
 	n := c.exc.n
 	if limit > 0 {
@@ -29,7 +29,7 @@ func (c *Comparator) ReportLimit(final bool, limit int) Report {
 		}
 		row.TruthFinal = final || row.WindowEnd <= c.truthH
 		row.DownFinal = final || row.WindowEnd <= c.downH
-		row.Cause = c.cause(e)
+		row.Cause, row.Late, row.Dups = c.cause(e)
 		r.Exceptions = append(r.Exceptions, row)
 		return len(r.Exceptions) < n
 	}
@@ -42,6 +42,7 @@ func (c *Comparator) ReportLimit(final bool, limit int) Report {
 	if final {
 		s := Score{Exceptions: c.prov.Exceptions, Keys: c.prov.Keys - c.incompl}
 		r.Settled, r.Provisional, r.Pending = s, s, c.incompl
+		r.BeforeRun = Score{Exceptions: c.before.prov.Exceptions, Keys: c.before.prov.Keys - c.before.incompl}
 		c.pend.ascend(func(e *entry) bool {
 			r.PendingRows = append(r.PendingRows, e.Row)
 			return true
@@ -60,19 +61,20 @@ func (c *Comparator) Rows() []Row {
 	return out
 }
 
-// cause returns e's cause, computed again only when its row, its evidence
-// or the downstream's settings changed.
-func (c *Comparator) cause(e *entry) string {
+// cause returns e's cause and the events it names, computed again only
+// when its row, its evidence or the downstream's settings changed.
+func (c *Comparator) cause(e *entry) (string, []Candidate, []Candidate) {
 	ev := c.evidence(e.Key)
 	var version uint64
 	if ev != nil {
 		version = ev.version
 	}
 	if e.causeGen != c.gen || e.causeEv != version {
-		e.cause = explain(e.Row, ev, c.down, c.fed).String()
+		x := explain(e.Row, ev, c.down, c.fed)
+		e.cause, e.late, e.dups = x.String(), slices.Clip(x.Late), slices.Clip(x.Dups)
 		e.causeGen, e.causeEv = c.gen, version
 	}
-	return e.cause
+	return e.cause, e.late, e.dups
 }
 
 // Explain returns the cause of key k's row as it stands (SPEC §4), with

@@ -31,11 +31,6 @@ type engineVerdict struct {
 	causes     string
 	m1         map[engine.Key]string // m1 down at each listed key ("—": none); nil until asked
 	settle     settling              // whether its settled score is the verdict yet
-	before     struct {              // rowsBefore's count, for this verdict and run start
-		cs    *bus.CompareStatus
-		start int64
-		n     int
-	}
 }
 
 // set formats cs unless it is the status already formatted; it reports
@@ -250,8 +245,12 @@ func (p *comparatorPane) details() string {
 		kv(st, "results", itoa(s.Results)),
 		kv(st, "malformed", itoa(s.Malformed)),
 	}
-	if s.Report.Final || s.Final {
+	final := s.Report.Final || s.Final
+	if final {
 		items = append(items, st.warn.Render("FINAL"))
+	}
+	if s.Report.BeforeRun.Keys > 0 && p.cur.settle.ready {
+		items = append(items, beforeRun(st, &s.Report, final))
 	}
 	return st.value.Render(p.cur.name+": ") + strings.Join(items, st.sepText)
 }

@@ -38,6 +38,9 @@ type cmpRow struct {
 	// there), and the names of the engines listing it (lower case).
 	others  []string
 	engines string
+	// The events the cause names: late originals and counted copies
+	// (shared with the verdict: never changed).
+	late, dups []compare.Candidate
 }
 
 // comparatorPane shows the comparators' verdicts: with peers, a
@@ -131,6 +134,7 @@ func newCmpRow(r compare.Row) cmpRow {
 		mark += "incomplete "
 	}
 	c.cause = sanitize(r.Cause)
+	c.late, c.dups = r.Late, r.Dups
 	c.causeShort, c.causeTiny = shortCause(c.cause), tinyCause(c.cause)
 	c.endLongW = len(c.endLong) // digits, '-', ':' and ' ': one cell a byte under every rule
 	c.search = strings.ToLower(mark + c.endLong + " " + c.device + " " +
@@ -280,19 +284,16 @@ func (p *comparatorPane) summary(cw int) []string {
 	if set := p.cur.settle; !set.ready {
 		return p.settlingSummary(cw, set)
 	}
-	score := st.good.Render(r.Settled.String())
-	if r.Settled.Exceptions > 0 {
-		score = st.bad.Render(r.Settled.String())
-	}
-	top := []string{score,
+	final := r.Final || s.Final
+	top := []string{scoreLine(st, r, final),
 		kv(st, "provisional", strconv.Itoa(r.Provisional.Exceptions)+"/"+strconv.Itoa(r.Provisional.Keys)),
 		kv(st, "pending", strconv.Itoa(r.Pending)),
 	}
-	if r.Final || s.Final {
+	if final {
 		top = append(top, st.warn.Render("FINAL"))
 	}
-	if n := p.cur.settle.beforeRun; n > 0 {
-		top = append(top, kv(st, "before the run", strconv.Itoa(n))+st.label.Render(" (late events only)"))
+	if b := r.BeforeRun; b.Keys > 0 {
+		top = append(top, beforeRun(st, r, final))
 	}
 	lines := st.cells.pack(top, st.sepText, cw)
 	return append(lines, st.cells.pack([]string{
@@ -300,6 +301,33 @@ func (p *comparatorPane) summary(cw int) []string {
 		kv(st, "results", itoa(s.Results)),
 		kv(st, "malformed", itoa(s.Malformed)),
 	}, st.sepText, cw)...)
+}
+
+// scoreLine is the headline score. While the run goes on, keys in windows
+// before the run (late events only) are left out of it: they settle first
+// and would make the engine look wrong on most keys. The final verdict is
+// every key's, as the reports have it.
+func scoreLine(st *styles, r *compare.Report, final bool) string {
+	score, text := r.Settled, r.Settled.String()
+	if !final && r.BeforeRun.Keys > 0 {
+		score = r.RunWindows()
+		text = score.String() + " in the run's windows"
+	}
+	if score.Exceptions > 0 {
+		return st.bad.Render(text)
+	}
+	return st.good.Render(text)
+}
+
+// beforeRun is the settled keys of the windows before the run, and, while
+// the run goes on, every settled key.
+func beforeRun(st *styles, r *compare.Report, final bool) string {
+	b := r.BeforeRun
+	s := kv(st, "before the run", strconv.Itoa(b.Exceptions)+"/"+strconv.Itoa(b.Keys)) + st.label.Render(" (late events only)")
+	if !final {
+		s += st.sepText + kv(st, "all settled", strconv.Itoa(r.Settled.Exceptions)+"/"+strconv.Itoa(r.Settled.Keys))
+	}
+	return s
 }
 
 // table appends the exception table's header and the rows that fit in

@@ -70,8 +70,9 @@ func (p *comparatorPane) detailFields(r *cmpRow) [][2]string {
 	return f
 }
 
-// detailLines is the selected row in full for a box cw cells wide.
-func (p *comparatorPane) detailLines(cw int) []string {
+// detailLines is the selected row in full for a box cw cells wide and ch
+// high: its fields, then the events its cause names, as many as fit.
+func (p *comparatorPane) detailLines(cw, ch int) []string {
 	st := p.st
 	r := p.selected()
 	if r == nil {
@@ -91,7 +92,9 @@ func (p *comparatorPane) detailLines(cw int) []string {
 			lines = append(lines, strings.Repeat(" ", col)+st.value.Render(l))
 		}
 	}
-	return append(lines, "", st.faint.Render(st.cells.clip("esc back · y copy the row · Y copy the device id · row "+
+	lines = append(lines, "")
+	lines = append(lines, p.namedLines(r, cw, ch-len(lines)-2)...)
+	return append(lines, "", st.faint.Render(st.cells.clip("esc back · y copy the row and its events · Y copy the device id · row "+
 		strconv.Itoa(p.scroll.at+1)+" of "+strconv.Itoa(len(p.shown)), cw)))
 }
 
@@ -105,6 +108,9 @@ func (p *comparatorPane) rowText() string {
 	vals := make([]string, 0, 12)
 	for _, f := range p.detailFields(r) {
 		vals = append(vals, f[0]+": "+f[1])
+	}
+	for _, e := range namedOf(r) {
+		vals = append(vals, e.kind+": "+e.id+" m1 "+e.m1+" device time "+e.dev+" sent "+e.send+" ("+e.after+")")
 	}
 	return strings.Join(vals, "\t")
 }

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/streamtop/streamtop/compare"
 	"github.com/streamtop/streamtop/feed/bus"
 )
 
@@ -80,5 +81,58 @@ func TestExport(t *testing.T) {
 	var objs []map[string]string
 	if err := json.Unmarshal(js, &objs); err != nil || len(objs) != 4 || objs[0]["device"] != uuidDev[:35]+"4" {
 		t.Fatalf("json %s, %v", js, err)
+	}
+}
+
+// The detail view lists the events the cause names: each late original and
+// counted copy with its id, m1, device time and send time; at 80 columns
+// the id takes a line of its own, and y copies them with the row.
+func TestDetailNamesTheEvents(t *testing.T) {
+	snap := uuidSnapshot().Snapshot()
+	cs := *snap.Compare
+	cs.Report.Exceptions = append(cs.Report.Exceptions[:0:0], cs.Report.Exceptions...)
+	r := &cs.Report.Exceptions[4] // 01:05, late dropped (1) + duplicates counted (1)
+	end := r.WindowEnd
+	const lateID, copyID = "6f1c2a9e-5d3b-4c8a-9e7f-0a1b2c3d4e5f", "0d9e8f7a-6b5c-4d3e-8f2a-1b0c9d8e7f6a"
+	r.Late = []compare.Candidate{{ID: lateID + "\x1b[31m", M1: 41, Time: end - 3200, Send: end + 418_300}}
+	r.Dups = []compare.Candidate{{ID: copyID, M1: 7, Time: end - 900, Send: end - 400}}
+	snap.Compare = &cs
+	for _, sz := range []struct{ w, h int }{{200, 60}, {80, 24}} {
+		m := newTestModel(t, testControls(t), snap, sz.w, sz.h)
+		press(m, "enter") // newest first: the 01:05 row
+		got := plain(t, m)
+		checkGeometry(t, got, sz.w, sz.h)
+		for _, want := range []string{"events the cause names", lateID, copyID,
+			"00:01:01.800", "00:08:03.300", "00:01:04.100", "00:01:04.600"} {
+			if !strings.Contains(got, want) {
+				t.Errorf("%dx%d: the detail lacks %q:\n%s", sz.w, sz.h, want, got)
+			}
+		}
+		if strings.Contains(m.View().Content, "\x1b[31m") {
+			t.Errorf("%dx%d: an id's escape reached the screen", sz.w, sz.h)
+		}
+		if wide := sz.w >= 120; wide != strings.Contains(got, "+6m58.3s") {
+			t.Errorf("%dx%d: 'sent − end' shown %v, want %v:\n%s", sz.w, sz.h, !wide, wide, got)
+		}
+		if alone := lineWith(got, lateID) != lineWith(got, "00:08:03.300"); alone != (sz.w < 120) {
+			t.Errorf("%dx%d: the id on a line of its own: %v, want %v", sz.w, sz.h, alone, !alone)
+		}
+	}
+	m := newTestModel(t, testControls(t), snap, 120, 40)
+	cmd := press(m, "y")
+	if cmd == nil {
+		t.Fatal("y: no command")
+	}
+	if got := reflect.ValueOf(cmd()).String(); !strings.Contains(got, "late: "+lateID) || !strings.Contains(got, "copy: "+copyID+" m1 7") {
+		t.Errorf("y copied %q, without the events", got)
+	}
+}
+
+// A row whose cause names no single event says so.
+func TestDetailNoEvents(t *testing.T) {
+	m := newTestModel(t, testControls(t), uuidSnapshot().Snapshot(), 120, 40)
+	press(m, "j", "j", "j", "j", "j", "enter") // the oldest row
+	if got := plain(t, m); !strings.Contains(got, "the cause names no single event") {
+		t.Errorf("no word on the events:\n%s", got)
 	}
 }

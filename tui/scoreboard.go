@@ -62,8 +62,12 @@ func (r *boardRow) scores(v *engineVerdict) {
 		return
 	}
 	rep := &cs.Report
-	r.settled = strconv.Itoa(rep.Settled.Exceptions) + "/" + strconv.Itoa(rep.Settled.Keys)
-	r.bad = rep.Settled.Exceptions > 0
+	score := rep.Settled
+	if !cs.Final && !rep.Final { // the run's own windows (see scoreLine)
+		score = rep.RunWindows()
+	}
+	r.settled = strconv.Itoa(score.Exceptions) + "/" + strconv.Itoa(score.Keys)
+	r.bad = score.Exceptions > 0
 	if !v.settle.ready { // a score over the earliest keys alone would mislead
 		r.settled, r.bad = "settling "+strconv.Itoa(int(v.settle.progress*100))+"%", false
 		if v.settle.real {

@@ -23,10 +23,6 @@ type settling struct {
 	delay    time.Duration // how long after its window a key settles
 	progress float64       // 0–1, towards the first settled window
 	real     bool          // the clock is the wall clock: left is a countdown
-	// beforeRun counts the settled exceptions listed in windows that ended
-	// before the run started: only late events reach those, so they weigh
-	// on the first scores far beyond their share of the final one.
-	beforeRun int
 }
 
 // settlingOf is the settling of verdict cs in a run whose injector status
@@ -85,10 +81,7 @@ func (p *comparatorPane) settle(s *bus.Snapshot) bool {
 	win, changed := windowOf(s.Engine), false
 	for _, v := range p.engines {
 		st := settlingOf(p.injector, v.cs, win, p.clock)
-		if st.ready {
-			st.beforeRun = v.rowsBefore(p.injector)
-		}
-		if st.ready != v.settle.ready || st.left/time.Second != v.settle.left/time.Second || st.beforeRun != v.settle.beforeRun {
+		if st.ready != v.settle.ready || st.left/time.Second != v.settle.left/time.Second {
 			changed = true
 		}
 		v.settle = st
@@ -121,27 +114,4 @@ func (p *comparatorPane) settlingSummary(cw int, set settling) []string {
 	}, st.sepText, cw)...)
 	return append(lines, st.faint.Render(st.cells.clip("a key is final "+fmtClock(set.delay)+
 		" after its window: late events may come till then", cw)))
-}
-
-// rowsBefore counts the verdict's settled rows in windows that ended before
-// the run started (in's Start; 0 when unknown). The rows change only with
-// the verdict, so the count is kept until the verdict or the start does.
-func (v *engineVerdict) rowsBefore(in *bus.InjectorStatus) int {
-	start := int64(0)
-	if in != nil && in.Start != engine.None {
-		start = in.Start
-	}
-	if v.before.cs == v.cs && v.before.start == start {
-		return v.before.n
-	}
-	n := 0
-	if start != 0 {
-		for i := range v.rows {
-			if v.rows[i].settled && v.rows[i].end <= start {
-				n++
-			}
-		}
-	}
-	v.before.cs, v.before.start, v.before.n = v.cs, start, n
-	return n
 }

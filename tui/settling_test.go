@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/charmbracelet/x/ansi"
+	"github.com/streamtop/streamtop/compare"
 	"github.com/streamtop/streamtop/engine"
 	"github.com/streamtop/streamtop/feed/bus"
 )
@@ -136,20 +137,51 @@ func TestGoldenSettling(t *testing.T) {
 	}
 }
 
-// Once the verdict shows, the settled exceptions in windows before the run
-// (only late events reach them) are counted beside it: they weigh on the
-// first scores far beyond their share of the final one.
+// Once the verdict shows, the keys of windows before the run (only late
+// events reach them) are counted apart from the run's own: they settle
+// first and would weigh on the first scores far beyond their share. The
+// final verdict is every key's, as the reports have it.
 func TestScoreSaysWhatWasBeforeTheRun(t *testing.T) {
 	snap := settlingSnapshot()
 	in := *snap.Injector
-	in.Start = ms(38 * time.Second) // the rows of 00:20 and 00:35 ended before it
+	in.Start = ms(38 * time.Second)
 	snap.Injector = &in
 	cs := *snap.Compare
 	cs.Horizon = ms(40 * time.Second)
+	cs.Report.BeforeRun = compare.Score{Exceptions: 2, Keys: 2}
 	snap.Compare = &cs
 	m := newTestModel(t, testControls(t), snap, 120, 40)
 	pane := ansi.Strip(m.cmp.View())
-	if !strings.Contains(pane, "3 exceptions out of 80") || !strings.Contains(pane, "before the run 2 (late events only)") {
-		t.Errorf("the score does not say what was before the run:\n%s", pane)
+	for _, want := range []string{"1 exceptions out of 78 in the run's windows", "before the run 2/2 (late events only)", "all settled 3/80"} {
+		if !strings.Contains(pane, want) {
+			t.Errorf("the pane does not read %q:\n%s", want, pane)
+		}
+	}
+	cs.Final, cs.Report.Final = true, true
+	m = newTestModel(t, testControls(t), snap, 120, 40)
+	pane = ansi.Strip(m.cmp.View())
+	if !strings.Contains(pane, "3 exceptions out of 80 · ") || strings.Contains(pane, "all settled") ||
+		!strings.Contains(pane, "before the run 2/2") {
+		t.Errorf("the final verdict is not every key's, with the windows before the run beside it:\n%s", pane)
+	}
+}
+
+// On the scoreboard too, an engine's settled score is its run's own
+// windows while the run goes on; the windows before the run are on the
+// followed engine's line.
+func TestBoardScoresTheRunsWindows(t *testing.T) {
+	snap := peerSnapshot()
+	flink := *snap.PeerCompares["flink"]
+	flink.Report.BeforeRun = compare.Score{Exceptions: 2, Keys: 5}
+	snap.PeerCompares = map[string]*bus.CompareStatus{"flink": &flink}
+	m := newTestModel(t, testControls(t), snap, 200, 60)
+	pane := cmpText(m)
+	if row := lineWith(pane, "flink "); !strings.Contains(row, " 0/75 ") {
+		t.Errorf("flink's row does not score its run's windows (2/80 less 2/5 before the run):\n%s", pane)
+	}
+	press(m, "n")
+	pane = cmpText(m)
+	if line := lineWith(pane, "flink: send time"); !strings.Contains(line, "before the run 2/5 (late events only)") {
+		t.Errorf("flink's line does not count the windows before the run:\n%s", pane)
 	}
 }

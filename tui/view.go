@@ -74,8 +74,8 @@ func (m *Model) layout() {
 	case m.cmp.detail:
 		// The row in full, over the whole screen: at 80 columns the pane
 		// alone would cut it.
-		cw, _ := contentSize(w, rows)
-		m.helpBox = box(m.st, "Row details · "+m.cmp.cur.name+" · esc back", m.cmp.detailLines(cw), w, rows, true)
+		cw, ch := contentSize(w, rows)
+		m.helpBox = box(m.st, "Row details · "+m.cmp.cur.name+" · esc back", m.cmp.detailLines(cw, ch), w, rows, true)
 	default:
 		m.helpBox = nil
 		for _, p := range m.panes {
