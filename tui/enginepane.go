@@ -108,6 +108,9 @@ func settingItems(st *styles, s bus.Settings, e *bus.EngineStatus) []string {
 func (p *enginePane) body() []string {
 	st := p.st
 	cw, ch := contentSize(p.w, p.h)
+	if p.status != nil && p.status.Observed {
+		return p.observedBody(cw)
+	}
 	knobs := settingItems(st, p.settings, p.status)
 	if p.status == nil {
 		if p.observed { // a watcher's knobs are the engine's: none to show yet
@@ -208,30 +211,55 @@ func (p *enginePane) flow(lbl func(long, narrow string) string, cw int) []string
 }
 
 // lateRows appends the late events, newest first, in the room rows left.
+// A device id is never cut: where a line cannot hold it, it goes on a
+// line of its own under its event.
 func (p *enginePane) lateRows(lines []string, room int, short bool) []string {
 	st := p.st
 	if room < 2 {
 		p.scroll.window(len(p.late), 0)
 		return lines
 	}
-	head := st.colHeader.Render("late events") + " " + st.faint.Render("(side output)")
+	cw, _ := contentSize(p.w, p.h)
 	from, to := p.scroll.window(len(p.late), room-1)
-	if pos := p.scroll.position(from, to); pos != "" {
+	var body []string
+	shown := 0
+	for _, r := range p.late[from:to] {
+		rl := p.lateLines(r, short, cw)
+		if shown > 0 && len(body)+len(rl) > room-1 {
+			break
+		}
+		body, shown = append(body, rl...), shown+1
+	}
+	head := st.colHeader.Render("late events") + " " + st.faint.Render("(side output)")
+	if pos := p.scroll.position(from, from+shown); pos != "" {
 		head += " " + st.faint.Render(pos)
 	}
 	lines = append(lines, head)
 	if len(p.late) == 0 {
 		return append(lines, st.faint.Render("none"))
 	}
-	for _, r := range p.late[from:to] {
-		// The device id goes last: it is long, and the line is cut at the pane's edge.
-		l := st.value.Render(fmtTime(r.end, short, p.year)) + " " + r.categ + " " +
-			st.label.Render("m1") + " " + itoa(r.m1)
-		if !short && r.watermark != engine.None {
-			l += " " + st.faint.Render("(wm "+fmtTime(r.watermark, true, p.year)+")")
-		}
-		l += " " + st.faint.Render(r.device)
-		lines = append(lines, l)
+	return append(lines, body...)
+}
+
+// lateLines is one late event: window end, category, m1, the watermark
+// when it came (where there is room) and the device id, last. Short of
+// room the m1 label goes first ("07:38:00 cat-2 82 <device>"), then the
+// device takes a line of its own.
+func (p *enginePane) lateLines(r lateRow, short bool, cw int) []string {
+	st := p.st
+	head := st.value.Render(fmtTime(r.end, short, p.year)) + " " + r.categ + " "
+	l := head + st.label.Render("m1") + " " + itoa(r.m1)
+	if !short && r.watermark != engine.None {
+		l += " " + st.faint.Render("(wm "+fmtTime(r.watermark, true, p.year)+")")
 	}
-	return lines
+	dev := st.faint.Render(r.device)
+	for _, one := range []string{l + " " + dev, head + itoa(r.m1) + " " + dev} {
+		if st.cells.width(one) <= cw {
+			return []string{one}
+		}
+	}
+	if st.cells.width(r.device)+2 > cw {
+		return []string{l, dev}
+	}
+	return []string{l, "  " + dev}
 }

@@ -13,7 +13,7 @@ import (
 // header is the top line: title, run, state, time, broker, clock. It is
 // drawn again only when what it shows changes (its clock, once a second).
 func (m *Model) header(w int) string {
-	in := headerText{width: w, title: m.title, run: m.settings.Run, paused: m.settings.Paused}
+	in := headerText{width: w, title: m.title, run: m.settings.Run, paused: m.settings.Paused, watching: m.readOnly}
 	r := m.snap.Run
 	if r == nil {
 		in.waiting = true
@@ -74,6 +74,7 @@ type headerText struct {
 	broker, clock   string // as received: sanitized when drawn
 	embedded        bool
 	noRun           bool // no run seen yet (a watcher that never reached the broker): no number shown
+	watching        bool // read-only: the run is another host's, its number and length unknown here
 }
 
 const (
@@ -98,6 +99,13 @@ func (in headerText) draw(st *styles) string {
 	run := kv(st, "run", strconv.Itoa(in.run)) + " " + stStyle.Render(in.state)
 	if in.noRun {
 		run = stStyle.Render(in.state)
+	}
+	if in.watching { // what a watcher knows: the broker, and how long it has watched
+		state := st.good.Render("watching") + st.label.Render(" (read-only)")
+		if in.state != bus.Running.String() { // disconnected, frozen
+			state = stStyle.Render(in.state)
+		}
+		return strings.Join([]string{title, state, kv(st, "for", in.elapsed), kv(st, "broker", broker)}, sep)
 	}
 	long := []string{title,
 		kv(st, "broker", broker),

@@ -155,6 +155,9 @@ func (p *injectorPane) body() []string {
 	if s.Done {
 		truth = append(truth, st.warn.Render("input done"))
 	}
+	if s.Unverified > 0 { // a watcher without the run's key
+		truth = append(truth, st.warn.Render(itoa(s.Unverified)+" markers unverified (ignored)"))
+	}
 	lines = append(lines, st.cells.pack(truth, sep, cw)...)
 	if room := ch - len(lines); room >= 3 {
 		if g := chart(s.RateSeries, cw, room-1); g != nil {

@@ -27,18 +27,19 @@ import (
 // app is one streamtop process running every role: on the embedded broker
 // by default, or against a cluster (--brokers, --cassandra).
 type app struct {
-	cfg      appConfig
-	bus      *bus.Bus
-	latest   *bus.Latest
-	controls *bus.Controls
-	topics   kafka.Topics
-	broker   *kafka.Embedded
-	addr     string
-	session  string
-	runKey   kafka.RunKey     // shared by the roles: given, or random per process
-	record   *inject.Recorder // --record: the injector's events go there too; nil none
-	clients  []*kgo.Client
-	store    *cass.Store
+	cfg       appConfig
+	bus       *bus.Bus
+	latest    *bus.Latest
+	controls  *bus.Controls
+	topics    kafka.Topics
+	broker    *kafka.Embedded
+	addr      string
+	session   string
+	runKey    kafka.RunKey     // shared by the roles: given, or random per process
+	watchHint string           // how to watch this run from another terminal
+	record    *inject.Recorder // --record: the injector's events go there too; nil none
+	clients   []*kgo.Client
+	store     *cass.Store
 
 	injector *inject.Injector
 	engine   *enginerun.Runner
@@ -171,6 +172,9 @@ func (a *app) build(ctx context.Context, logf func(string)) (err error) {
 	}
 	topicConfigs, err := a.connect(logf)
 	if err != nil {
+		return err
+	}
+	if err := a.shareRunKey(); err != nil {
 		return err
 	}
 	a.topicConfigs = topicConfigs

@@ -62,6 +62,9 @@ func runHeadless(ctx context.Context, cancel context.CancelFunc, a *app, s strea
 	}
 	lc := newLifecycle(a)
 	go lc.loop(gctx)
+	if !a.cfg.virtual() { // a virtual-clock run is over before anyone could watch it
+		fmt.Fprintf(s.err, "streamtop: %s\n", a.watchHint)
+	}
 	failed := make(chan error, 1)
 	go func() { failed <- g.Wait() }()
 	prog := newProgress(s.err, time.Now())

@@ -41,10 +41,7 @@ func (w watchController) Load() bus.Settings {
 			s.Rate = round3(in.Rate / float64(in.Devices))
 		}
 	}
-	if e := snap.Engine; e != nil {
-		s.Mode, s.Dedup, s.WatermarkLag = e.Config.Mode, e.Config.Dedup, e.Config.Watermark
-	}
-	return s
+	return s // the engine's settings are not on the topics: its pane says so
 }
 
 func round3(f float64) float64 { return float64(int64(f*1000+0.5)) / 1000 }
@@ -87,14 +84,15 @@ func runWatch(ctx context.Context, cfg *watchConfig, s streams) error {
 // rate topics and, with Cassandra, a comparator.
 func startWatchers(cfg *watchConfig, eventBus *bus.Bus, cls *clients, run func(string, func(context.Context) error)) error {
 	kc, t := cfg.kafka.Config, cfg.topics.names
+	oc := observe.Config{Kafka: kc, Events: t.Events, Results: t.Results, Group: cfg.group, Window: cfg.clock.window, RunKey: cfg.kafka.RunKey}
 	logf := func(s string) {
 		eventBus.Publish(bus.LogEntry{Time: time.Now(), Level: bus.Warn, Role: "watch", Text: s})
 	}
 	run("injector", func(ctx context.Context) error {
-		return observe.Events(ctx, kc, t.Events, cfg.clock.window, eventBus)
+		return observe.Events(ctx, oc, eventBus)
 	})
 	run("engine", func(ctx context.Context) error {
-		return observe.Engines(ctx, kc, cfg.group, t.Events, t.Results, eventBus)
+		return observe.Engines(ctx, oc, eventBus)
 	})
 	watchCl, err := cls.open(kgo.ConsumeTopics(t.RateInput, t.RateOutput, t.RateGap, t.RateAlert),
 		kgo.ConsumeResetOffset(kgo.NewOffset().AtEnd()))

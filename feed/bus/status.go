@@ -84,6 +84,10 @@ type InjectorStatus struct {
 	TruthKeys     int // keys in the device-time truth
 	SendTruthKeys int // keys in the send-time truth
 	TruthDiffer   int // keys whose two truths differ (late and out-of-order at work)
+
+	// Unverified counts, for a watcher, the end and clock markers whose run
+	// header it could not verify (it lacks the run's key): not acted on.
+	Unverified int64
 }
 
 // LateEvent is one event the engine dropped as late (its side output).
@@ -116,6 +120,14 @@ type EngineStatus struct {
 	Recent       []LateEvent // the last late events, oldest first
 	Finished     bool        // flushed at the end of input
 	Err          string
+	// Seen from outside (a watcher): only the results, their progress and
+	// the group's lag are known; Config is not the engine's.
+	Observed bool
+	// LagUnknown says, for a watcher, why the lag is not known (the engine
+	// reads without a consumer group); Unverified counts the progress
+	// records whose run header it could not verify: not acted on.
+	LagUnknown string
+	Unverified int64
 }
 
 // CompareStatus is one comparator's verdict.

@@ -23,13 +23,15 @@ import (
 // a marker (so a copied header cannot turn into an end or clock marker).
 type RunKey []byte
 
-// NewRunKey returns a random key, for roles in one process.
+// NewRunKey returns a random key, for roles in one process: 256 random
+// bits in base64, so that written to a file it reads back the same through
+// ParseRunKey (a watcher's --run-key-file).
 func NewRunKey() (RunKey, error) {
-	k := make(RunKey, 32)
-	if _, err := rand.Read(k); err != nil {
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
 		return nil, fmt.Errorf("run key: %w", err)
 	}
-	return k, nil
+	return RunKey(base64.RawURLEncoding.EncodeToString(b)), nil
 }
 
 // macLen is how many bytes of the HMAC-SHA256 a header carries: 96 bits,

@@ -11,6 +11,7 @@ import (
 
 	"github.com/streamtop/streamtop/engine"
 	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 )
 
@@ -18,32 +19,57 @@ import (
 // outside (streamtop watch): each publishes the status of a role from what
 // the topics show, since the role itself is on another host.
 
+// Config is what the observers read.
+type Config struct {
+	Kafka   kafka.Config
+	Events  string        // the events topic
+	Results string        // the engine's results topic
+	Group   string        // the engine's consumer group, for its lag
+	Window  time.Duration // the truth's windows
+	// RunKey verifies the markers' run headers (SPEC §6); nil takes
+	// unsigned ones at their word, as the roles do.
+	RunKey kafka.RunKey
+}
+
 // Events reads the events topic from its end and publishes an
 // InjectorStatus: events/s, duplicates (ids seen again, over the last
 // ObservedIDs ids), late events (device time more than a minute behind the
 // record's timestamp), out-of-order ones (behind the device's previous
-// event) and malformed records.
-func Events(ctx context.Context, kc kafka.Config, topic string, window time.Duration, eventBus *bus.Bus) error {
-	truth, err := sim.NewTruth(window, true)
+// event) and malformed records. An end marker counts only when its run
+// header verifies; others are counted as unverified.
+func Events(ctx context.Context, cfg Config, eventBus *bus.Bus) error {
+	truth, err := sim.NewTruth(cfg.Window, true)
 	if err != nil {
 		return err
 	}
-	cl, err := kc.NewClient()
+	cl, err := cfg.Kafka.NewClient()
 	if err != nil {
 		return err
 	}
 	defer cl.Close()
-	loop, err := fromEnd(ctx, cl, topic)
+	loop, err := fromEnd(ctx, cl, cfg.Events)
 	if err != nil {
 		return err
 	}
 	o := &eventsObserver{st: bus.InjectorStatus{Clock: engine.None, Horizon: engine.None, Start: engine.None},
 		ids: newIDWindow(ObservedIDs), dec: engine.NewDecoder(), lastDT: map[string]int64{}, truth: truth,
-		mark: time.Now()}
+		mark: time.Now(), key: cfg.RunKey}
 	return loop.Run(ctx, func(fs kgo.Fetches) {
 		fs.EachRecord(o.record)
 		o.publish(time.Now(), eventBus)
 	})
+}
+
+// verified reports whether marker kind=value on rec has a run header that
+// key verifies. Without a key an untagged marker is taken at its word, as
+// the roles take it.
+func verified(key kafka.RunKey, rec *kgo.Record, kind, value string) bool {
+	run, tagged := kafka.Header(rec, kafka.HeaderRun)
+	if !tagged {
+		return key == nil
+	}
+	_, ok := key.VerifyMarker(run, kind, value, rec.Partition)
+	return ok
 }
 
 // fromEnd is a Loop reading topic from its end (partitions added later
@@ -67,15 +93,20 @@ type eventsObserver struct {
 	mark    time.Time
 	count   int64
 	lastPub time.Time
+	key     kafka.RunKey
 }
 
 func (o *eventsObserver) record(rec *kgo.Record) {
-	if _, ok := kafka.Header(rec, kafka.HeaderEnd); ok {
-		o.st.Done = true
-		return
-	}
-	if _, ok := kafka.Header(rec, kafka.HeaderClock); ok {
-		return
+	for _, kind := range []string{kafka.HeaderEnd, kafka.HeaderClock} {
+		if v, ok := kafka.Header(rec, kind); ok {
+			switch {
+			case !verified(o.key, rec, kind, v):
+				o.st.Unverified++
+			case kind == kafka.HeaderEnd:
+				o.st.Done = true
+			}
+			return
+		}
 	}
 	ev, err := o.dec.Decode(rec.Value)
 	if err != nil {
@@ -163,19 +194,21 @@ func (w *idWindow) seen(id string) bool {
 
 // Engines publishes an EngineStatus for engines seen from outside:
 // their consumer group's lag per partition (kadm), and from the results
-// topic the results rate and the closed horizon of their progress records.
-func Engines(ctx context.Context, kc kafka.Config, group, events, results string, eventBus *bus.Bus) error {
-	cl, err := kc.NewClient()
+// topic the results rate and the closed horizon of the progress records
+// whose run header verifies. It knows nothing else: the status says so
+// (Observed).
+func Engines(ctx context.Context, cfg Config, eventBus *bus.Bus) error {
+	cl, err := cfg.Kafka.NewClient()
 	if err != nil {
 		return err
 	}
 	defer cl.Close()
-	loop, err := fromEnd(ctx, cl, results)
+	loop, err := fromEnd(ctx, cl, cfg.Results)
 	if err != nil {
 		return err
 	}
-	o := &enginesObserver{adm: kadm.NewClient(cl), group: group, events: events, closed: map[int32]int64{},
-		st: bus.EngineStatus{Config: engine.DefaultConfig(), ClosedBefore: engine.None}, mark: time.Now()}
+	o := &enginesObserver{adm: kadm.NewClient(cl), group: cfg.Group, events: cfg.Events, closed: map[int32]int64{},
+		st: bus.EngineStatus{Config: engine.DefaultConfig(), ClosedBefore: engine.None, Observed: true}, mark: time.Now(), key: cfg.RunKey}
 	o.st.Stats.Watermark, o.st.Stats.Now = engine.None, engine.None
 	return loop.Run(ctx, func(fs kgo.Fetches) {
 		fs.EachRecord(o.record)
@@ -192,10 +225,15 @@ type enginesObserver struct {
 	mark          time.Time
 	count         int64
 	lastLag       time.Time
+	key           kafka.RunKey
 }
 
 func (o *enginesObserver) record(rec *kgo.Record) {
-	if _, ok := kafka.Header(rec, kafka.HeaderProgress); ok {
+	if v, ok := kafka.Header(rec, kafka.HeaderProgress); ok {
+		if !verified(o.key, rec, kafka.HeaderProgress, v) {
+			o.st.Unverified++
+			return
+		}
 		if c, err := kafka.ParseProgress(rec.Value); err == nil {
 			for p, v := range c {
 				o.closed[p] = max(o.closed[p], v)
@@ -253,6 +291,13 @@ func (o *enginesObserver) lag(ctx context.Context) {
 	}
 	l, ok := lags[o.group]
 	if !ok {
+		return
+	}
+	st.LagUnknown = ""
+	if errors.Is(l.DescribeErr, kerr.GroupIDNotFound) || errors.Is(l.FetchErr, kerr.GroupIDNotFound) || l.State == "Dead" {
+		// No such group: an engine reading without one (one process) or
+		// not started; its lag cannot be read from the brokers.
+		st.LagUnknown, st.Lag, st.PartitionLag = "no consumer group "+o.group, 0, nil
 		return
 	}
 	if e := l.Error(); e != nil && !errors.Is(e, context.Canceled) {

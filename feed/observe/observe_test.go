@@ -45,7 +45,7 @@ func TestEventsObserverReadsFromTheEndAndNewPartitions(t *testing.T) {
 	latest := eventBus.Watch()
 	octx, ocancel := context.WithCancel(ctx)
 	done := make(chan error, 1)
-	go func() { done <- Events(octx, kc, "events", 5*time.Second, eventBus) }()
+	go func() { done <- Events(octx, Config{Kafka: kc, Events: "events", Window: 5 * time.Second}, eventBus) }()
 	defer func() {
 		ocancel()
 		if err := <-done; err != nil {
