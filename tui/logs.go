@@ -2,6 +2,7 @@ package tui
 
 import (
 	"strconv"
+	"strings"
 	"time"
 
 	tea "charm.land/bubbletea/v2"
@@ -19,12 +20,13 @@ type logRow struct {
 // laid out when the terminal is tall enough.
 type logPane struct {
 	paneBase
-	rows []logRow
-	lost int64
-	loc  *time.Location // the zone wall-clock times are shown in
-	back int            // lines scrolled back from the newest (focused: ↑ ↓ j k g G)
-	last int            // len(Logs) at the last update, to skip re-sanitizing
-	seq  uint64
+	rows   []logRow
+	lost   int64
+	loc    *time.Location // the zone wall-clock times are shown in
+	back   int            // lines scrolled back from the newest (focused: ↑ ↓ j k g G)
+	last   int            // len(Logs) at the last update, to skip re-sanitizing
+	nlines int            // lines the entries took at the last draw, wrapped
+	seq    uint64
 }
 
 func newLogPane(st *styles, loc *time.Location) *logPane {
@@ -84,17 +86,16 @@ func (p *logPane) lines() []string {
 	return p.cache
 }
 
+// body is the newest entries that fit, each wrapped onto as many lines as
+// its text needs (a path or a command is never cut), back lines from the end.
 func (p *logPane) body() []string {
 	st := p.st
-	_, ch := contentSize(p.w, p.h)
+	cw, ch := contentSize(p.w, p.h)
 	if len(p.rows) == 0 {
 		return []string{st.faint.Render("no log entries")}
 	}
-	p.back = max(min(p.back, len(p.rows)-ch), 0)
-	end := len(p.rows) - p.back
-	rows := p.rows[max(end-ch, 0):end]
-	out := make([]string, 0, len(rows))
-	for _, r := range rows {
+	var all []string
+	for _, r := range p.rows {
 		lvl := st.faint.Render(r.level)
 		switch r.lvl {
 		case bus.Warn:
@@ -102,9 +103,18 @@ func (p *logPane) body() []string {
 		case bus.Error:
 			lvl = st.bad.Render(r.level)
 		}
-		out = append(out, st.faint.Render(fmtWallTime(r.at, p.year, p.loc))+" "+lvl+" "+st.label.Render(r.role)+" "+st.value.Render(r.text))
+		head := fmtWallTime(r.at, p.year, p.loc) + " " + r.level + " " + r.role + " "
+		indent := min(st.cells.width(head), cw/2)
+		text := wrapStyled(st.value, r.text, cw-indent)
+		all = append(all, st.faint.Render(fmtWallTime(r.at, p.year, p.loc))+" "+lvl+" "+st.label.Render(r.role)+" "+text[0])
+		for _, l := range text[1:] {
+			all = append(all, strings.Repeat(" ", indent)+l)
+		}
 	}
-	return out
+	p.nlines = len(all)
+	p.back = max(min(p.back, len(all)-ch), 0)
+	end := len(all) - p.back
+	return all[max(end-ch, 0):end]
 }
 
 // HandleKey scrolls the log back and forth while it has the focus (back
@@ -116,7 +126,7 @@ func (p *logPane) HandleKey(msg tea.KeyPressMsg, km *KeyMap) bool {
 		return false
 	}
 	mv.step, mv.first, mv.last = -mv.step, mv.last, mv.first // back grows upwards
-	p.back = max(min(mv.apply(p.back, len(p.rows)+1), len(p.rows)-ch), 0)
+	p.back = max(min(mv.apply(p.back, p.nlines+1), p.nlines-ch), 0)
 	p.dirty = true
 	return true
 }

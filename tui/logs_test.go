@@ -67,3 +67,23 @@ func TestLogPaneTakesTheFocus(t *testing.T) {
 		t.Errorf("focus %d after the log, want the injector", m.focus)
 	}
 }
+
+// A long entry (a command with a path) wraps under its text: nothing of it
+// is cut, at 80 columns either; scrolling back counts the wrapped lines.
+func TestLogWrapsLongEntries(t *testing.T) {
+	snap := testSnapshot()
+	cmd := "to watch this run from another terminal: streamtop watch -b 127.0.0.1:35249 --run-key-file /tmp/streamtop-3713874626/run-key"
+	snap.Logs = append(snap.Logs[:len(snap.Logs):len(snap.Logs)], bus.LogEntry{Time: snap.Logs[len(snap.Logs)-1].Time, Level: bus.Info, Role: "watch", Text: cmd})
+	for _, w := range []int{80, 120} {
+		m := newTestModel(t, testControls(t), snap, w, 40)
+		view := ansi.Strip(m.logs.View())
+		var joined []string
+		for _, l := range strings.Split(view, "\n") {
+			joined = append(joined, strings.TrimSpace(strings.Trim(strings.TrimSpace(l), "│┃")))
+		}
+		if !strings.Contains(strings.Join(joined, " "), "--run-key-file /tmp/streamtop-3713874626/run-key") {
+			t.Errorf("%d columns: the entry is cut:\n%s", w, view)
+		}
+		checkGeometry(t, plain(t, m), w, 40)
+	}
+}

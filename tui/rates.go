@@ -2,6 +2,7 @@ package tui
 
 import (
 	"cmp"
+	"github.com/streamtop/streamtop/engine"
 	"slices"
 	"strconv"
 
@@ -100,9 +101,14 @@ func (p *ratesPane) body() []string {
 	}
 
 	// Split what is left: the alert list gets about a third (at least a
-	// title and one row), the two charts share the rest.
+	// title and the longest alert, if the charts keep 3 rows each), the
+	// two charts share the rest.
 	room := ch - len(lines)
-	alertRows := min(max(room/3, 2), len(p.alerts)+1)
+	longest := 1
+	for _, a := range p.alerts {
+		longest = max(longest, len(p.alertLines(a, cw)))
+	}
+	alertRows := min(max(room/3, 2, min(1+longest, room-6)), len(p.alerts)+longest)
 	if len(p.alerts) == 0 {
 		alertRows = 2
 	}
@@ -124,7 +130,8 @@ func (p *ratesPane) body() []string {
 	return p.alertRows(lines, ch-len(lines), cw)
 }
 
-// alertRows appends the alert list, newest first, in the room rows left.
+// alertRows appends the alert list, newest first, in the room rows left
+// (an alert whose message wraps takes more than one).
 func (p *ratesPane) alertRows(lines []string, room, cw int) []string {
 	st := p.st
 	if room < 2 {
@@ -132,31 +139,55 @@ func (p *ratesPane) alertRows(lines []string, room, cw int) []string {
 		return lines
 	}
 	from, to := p.scroll.window(len(p.alerts), room-1)
+	var body []string
+	shown := 0
+	for _, a := range p.alerts[from:to] {
+		al := p.alertLines(a, cw)
+		if shown > 0 && len(body)+len(al) > room-1 {
+			break
+		}
+		body, shown = append(body, al...), shown+1
+	}
 	head := st.colHeader.Render("alerts")
 	if cw >= 40 {
 		head += " " + st.faint.Render("(newest first)")
 	}
-	if pos := p.scroll.position(from, to); pos != "" {
+	if pos := p.scroll.position(from, from+shown); pos != "" && len(p.alerts) > 0 {
 		head += " " + st.faint.Render(pos)
 	}
 	lines = append(lines, head)
 	if len(p.alerts) == 0 {
 		return append(lines, st.faint.Render("none"))
 	}
-	short := cw < 50
-	for _, a := range p.alerts[from:to] {
-		v := strconv.FormatFloat(a.variation, 'f', 2, 64)
-		if a.variation >= 0 {
-			v = "+" + v
-		}
-		l := st.value.Render(fmtTime(a.ts, true, p.year)) + " " + st.warn.Render(v)
-		if !short {
-			l += " " + st.faint.Render(ftoa(a.previous, 2)+"→"+ftoa(a.current, 2))
-		}
-		if a.message != "" {
-			l += " " + a.message
-		}
-		lines = append(lines, l)
+	return append(lines, body...)
+}
+
+// alertLines is one alert: its time, variation and the rates it went
+// between, then its message when it says more than those (a pipeline of
+// another's making), wrapped under it: nothing is cut.
+func (p *ratesPane) alertLines(a alertRow, cw int) []string {
+	st := p.st
+	v := strconv.FormatFloat(a.variation, 'f', 2, 64)
+	if a.variation >= 0 {
+		v = "+" + v
 	}
-	return lines
+	l := st.value.Render(fmtTime(a.ts, true, p.year)) + " " + st.warn.Render(v)
+	rates := st.faint.Render(ftoa(a.previous, 2) + "→" + ftoa(a.current, 2))
+	out := []string{l + " " + rates}
+	if st.cells.width(out[0]) > cw { // narrow: the rates under the time
+		out = []string{l, "  " + rates}
+	}
+	own := engine.RateOutput{Rate: a.current, Previous: a.previous, Variation: a.variation}.Message()
+	if a.message == "" || a.message == own {
+		return out
+	}
+	last := len(out) - 1
+	if full := out[last] + " " + a.message; st.cells.width(full) <= cw {
+		out[last] = full
+		return out
+	}
+	for _, w := range wrapWords(a.message, cw-2) {
+		out = append(out, "  "+w)
+	}
+	return out
 }
