@@ -2,6 +2,7 @@ package inject
 
 import (
 	"context"
+	"github.com/streamtop/streamtop/feed/kafka/kafkatest"
 	"testing"
 	"time"
 
@@ -16,21 +17,8 @@ import (
 // injector on it (not running).
 func setup(t *testing.T, ctx context.Context, parts int32, cfg Config) (*Injector, kafka.Config, *kadm.Client) {
 	t.Helper()
-	b, err := kafka.StartEmbedded("")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(b.Close)
-	kc := kafka.Config{Brokers: []string{b.Addr()}}
-	cl, err := kc.NewClient(kgo.ProducerLinger(0))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(cl.Close)
-	adm := kadm.NewClient(cl)
-	if _, err := kafka.EnsureTopics(ctx, adm, parts, 1, b.TopicConfigs(), "events"); err != nil {
-		t.Fatal(err)
-	}
+	b := kafkatest.Start(t, ctx, parts, "events")
+	kc, cl, adm := b.Config, b.Prod, b.Adm
 	controls, err := bus.NewControls(bus.Settings{Rate: 20})
 	if err != nil {
 		t.Fatal(err)

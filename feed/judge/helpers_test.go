@@ -2,6 +2,7 @@ package judge
 
 import (
 	"context"
+	"github.com/streamtop/streamtop/feed/kafka/kafkatest"
 	"testing"
 	"time"
 
@@ -21,22 +22,8 @@ type cluster struct {
 
 func newCluster(t *testing.T, ctx context.Context, parts int32) *cluster {
 	t.Helper()
-	b, err := kafka.StartEmbedded("")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(b.Close)
-	kc := kafka.Config{Brokers: []string{b.Addr()}}
-	prod, err := kc.NewClient(kgo.ProducerLinger(0))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(prod.Close)
-	adm := kadm.NewClient(prod)
-	if _, err := kafka.EnsureTopics(ctx, adm, parts, 1, b.TopicConfigs(), "events", "results"); err != nil {
-		t.Fatal(err)
-	}
-	return &cluster{kc: kc, prod: prod, adm: adm}
+	b := kafkatest.Start(t, ctx, parts, "events", "results")
+	return &cluster{kc: b.Config, prod: b.Prod, adm: b.Adm}
 }
 
 // header is one record header.

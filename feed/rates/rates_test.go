@@ -3,6 +3,7 @@ package rates
 import (
 	"context"
 	"errors"
+	"github.com/streamtop/streamtop/feed/kafka/kafkatest"
 	"io"
 	"slices"
 	"strings"
@@ -13,30 +14,16 @@ import (
 	"github.com/streamtop/streamtop/feed/kafka"
 
 	"github.com/streamtop/streamtop/engine"
-	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 )
 
 // embedded starts a broker with the default topics for a test.
 func embedded(t *testing.T, partitions int32) (*kafka.Embedded, kafka.Config) {
 	t.Helper()
-	b, err := kafka.StartEmbedded("")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(b.Close)
-	kc := kafka.Config{Brokers: []string{b.Addr()}}
-	cl, err := kc.NewClient()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cl.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	if _, err := kafka.EnsureTopics(ctx, kadm.NewClient(cl), partitions, 1, nil, kafka.DefaultTopics().All()...); err != nil {
-		t.Fatal(err)
-	}
-	return b, kc
+	b := kafkatest.Start(t, ctx, partitions, kafka.DefaultTopics().All()...)
+	return b.Embedded, b.Config
 }
 
 func TestRatePipelineThroughItsFourTopics(t *testing.T) {
