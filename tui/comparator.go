@@ -281,6 +281,9 @@ func (p *comparatorPane) body() []string {
 func (p *comparatorPane) summary(cw int) []string {
 	st, s := p.st, p.cur.cs
 	r := &s.Report
+	if s.Err != "" && r.Provisional.Keys == 0 { // nothing judged, and why
+		return wrapStyled(st.bad, "no verdict: "+sanitize(s.Err), cw)
+	}
 	if set := p.cur.settle; !set.ready {
 		return p.settlingSummary(cw, set)
 	}

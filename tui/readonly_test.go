@@ -103,3 +103,39 @@ func TestDisconnectedBeforeAnything(t *testing.T) {
 		t.Errorf("figures of nothing shown:\n%s", got)
 	}
 }
+
+// A watcher shows of the engine only what its topics show, says why the
+// lag or the closed horizon is unknown, names no run it cannot know, and
+// says why there is no verdict.
+func TestWatcherShowsOnlyWhatItSees(t *testing.T) {
+	snap := testSnapshot()
+	es := bus.EngineStatus{Observed: true, Produced: 384, ResultRate: 3.9, ClosedBefore: snap.Engine.ClosedBefore,
+		LagUnknown: "no consumer group streamtop-engine", Unverified: 8}
+	es.Config.Name = "streamtop"
+	snap.Engine = &es
+	snap.Compare = &bus.CompareStatus{Err: "no truth to judge against: watch judges with --cassandra"}
+	ctl := &countingController{s: bus.Settings{Rate: 1, Dedup: true}}
+	for _, sz := range sizes {
+		m := newModelWith(t, Options{Controller: ctl, Source: func() bus.Snapshot { return snap }, ReadOnly: true}, sz.w, sz.h)
+		got := plain(t, m)
+		checkGeometry(t, got, sz.w, sz.h)
+		eng := ansi.Strip(m.eng.View())
+		for _, bad := range []string{"mode ", "dedup", "W 1s", "lateness", "idle", "accepted", "consumed"} {
+			if strings.Contains(eng, bad) {
+				t.Errorf("%dx%d: the engine pane shows %q, which no topic shows:\n%s", sz.w, sz.h, bad, eng)
+			}
+		}
+		flat := strings.Join(strings.Fields(strings.NewReplacer("│", " ", "┃", " ").Replace(eng)), " ")
+		for _, want := range []string{"results 384", "lag unknown: no consumer group streamtop-engine", "8 progress records unverified"} {
+			if sz.h >= 40 && !strings.Contains(flat, want) {
+				t.Errorf("%dx%d: the engine pane lacks %q:\n%s", sz.w, sz.h, want, eng)
+			}
+		}
+		if header := strings.SplitN(got, "\n", 2)[0]; strings.Contains(header, "run ") || !strings.Contains(header, "watching") {
+			t.Errorf("%dx%d: header %q", sz.w, sz.h, header)
+		}
+		if cmp := ansi.Strip(m.cmp.View()); !strings.Contains(cmp, "no verdict: no truth to judge against") {
+			t.Errorf("%dx%d: the comparator does not say why there is no verdict:\n%s", sz.w, sz.h, cmp)
+		}
+	}
+}

@@ -107,7 +107,8 @@ func startWatchers(cfg *watchConfig, eventBus *bus.Bus, cls *clients, run func(s
 		// The comparator: once Cassandra answers and has a run.
 		run("compare", func(ctx context.Context) error { return watchCompare(ctx, cfg, eventBus, logf) })
 	} else {
-		logf("no --cassandra: no truth to judge against (the comparator pane stays empty)")
+		eventBus.Publish(&bus.CompareStatus{Err: "no truth to judge against: watch judges with --cassandra, " +
+			"where the injector writes its truth (a one-process run judges itself on its own screen)"})
 	}
 	return nil
 }
