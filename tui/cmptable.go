@@ -27,7 +27,7 @@ func (p *comparatorPane) columns(cw int, visible []int) []column {
 	short := cw < 70 || (len(p.others) > 0 && cw < 90)
 	endW := p.endWidth(short, visible)
 	cols := []column{
-		{sort: byEnd, title: "  window_end", width: endW + 2, cell: func(r *cmpRow) string {
+		{sort: byEnd, title: "  window_end UTC", width: endW + 2, cell: func(r *cmpRow) string {
 			if r.settled {
 				return "  " + fmtTime(r.end, short, p.year)
 			}
@@ -40,7 +40,7 @@ func (p *comparatorPane) columns(cw int, visible []int) []column {
 		{sort: byDelta, title: "Δm1", width: 6, right: true, cell: func(r *cmpRow) string { return r.delta }},
 	}
 	if short {
-		cols[0].title = "  end"
+		cols[0].title = "  end UTC"
 		cols[2].title, cols[2].width = "cat", 5
 		cols[3].title, cols[3].width = "truth", 5 // room for the cause at 80 columns
 		cols[4].title, cols[4].width = "down", 5

@@ -69,7 +69,7 @@ func (p *enginePane) View() string { return joinLines(p.lines()) }
 
 func (p *enginePane) lines() []string {
 	if p.dirty || len(p.cache) != p.h {
-		p.cache = box(p.st, "Engine", p.body(), p.w, p.h, p.focused)
+		p.cache = box(p.st, "Engine · times UTC", p.body(), p.w, p.h, p.focused) // event times, as windows are labelled
 		p.dirty = false
 	}
 	return p.cache

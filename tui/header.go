@@ -34,7 +34,9 @@ func (m *Model) header(w int) string {
 			in.state, in.style = "FROZEN (f resumes)", styleWarn
 		}
 		if !r.Disconnected.IsZero() {
-			in.state, in.style = "disconnected since "+r.Disconnected.In(m.logs.loc).Format(time.TimeOnly), styleBad
+			at := r.Disconnected.In(m.logs.loc)
+			zone, _ := at.Zone()
+			in.state, in.style = "disconnected since "+at.Format(time.TimeOnly)+" "+zone, styleBad
 			in.noRun = m.snap.Injector == nil && m.snap.Engine == nil
 			if !in.noRun {
 				in.state += " (figures as last seen)"

@@ -50,11 +50,13 @@ func (p *injectorPane) lines() []string {
 	return p.cache
 }
 
+// title names the pane, the replayed file, and the zone of its times
+// (event times: UTC, as windows are labelled).
 func (p *injectorPane) title() string {
 	if p.replay != "" {
-		return "Injector · replay " + p.replay
+		return "Injector · replay " + p.replay + " · times UTC"
 	}
-	return "Injector"
+	return "Injector · times UTC"
 }
 
 // toggleItems renders the injector's knobs from the settings in force.

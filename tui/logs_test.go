@@ -87,3 +87,25 @@ func TestLogWrapsLongEntries(t *testing.T) {
 		checkGeometry(t, plain(t, m), w, 40)
 	}
 }
+
+// Every time on the screen says its zone: the panes of event times are
+// titled UTC (as windows are labelled), the table's end column too, the
+// log and a watcher's "disconnected since" name the local zone.
+func TestEveryTimeSaysItsZone(t *testing.T) {
+	snap := testSnapshot()
+	run := *snap.Run
+	run.Disconnected = wallStart.Add(5 * time.Second)
+	snap.Run = &run
+	m := newTestModel(t, testControls(t), snap, 120, 40)
+	for name, view := range map[string]string{"injector": m.inj.View(), "engine": m.eng.View(), "rates": m.rates.View()} {
+		if title := strings.SplitN(ansi.Strip(view), "\n", 2)[0]; !strings.Contains(title, "times UTC") {
+			t.Errorf("%s title %q does not say its times are UTC", name, title)
+		}
+	}
+	if cmp := ansi.Strip(m.cmp.View()); !strings.Contains(cmp, "window_end UTC") {
+		t.Errorf("the table's window ends do not say UTC:\n%s", cmp)
+	}
+	if header := strings.SplitN(plain(t, m), "\n", 2)[0]; !strings.Contains(header, "disconnected since 11:00:05 CET") {
+		t.Errorf("header %q: the time has no zone", header)
+	}
+}

@@ -68,7 +68,7 @@ func (p *ratesPane) View() string { return joinLines(p.lines()) }
 
 func (p *ratesPane) lines() []string {
 	if p.dirty || len(p.cache) != p.h {
-		title := "Rates"
+		title := "Rates · times UTC" // event times, as windows are labelled
 		if p.source != "" {
 			title += " · " + p.source
 		}

@@ -82,7 +82,7 @@ func TestSort(t *testing.T) {
 	if got := strings.Join(rowOrder(m), " "); got != "cat-4 cat-2 cat-3 cat-1 cat-2" {
 		t.Fatalf("default order %q, want newest first", got)
 	}
-	if v := ansi.Strip(m.cmp.View()); !strings.Contains(v, "window_end↓") {
+	if v := ansi.Strip(m.cmp.View()); !strings.Contains(v, "window_end UTC↓") {
 		t.Errorf("the sorted column is not marked:\n%s", v)
 	}
 	press(m, "s", "s") // device, then category (A→Z)
