@@ -261,6 +261,9 @@ func (p *comparatorPane) body() []string {
 			return []string{st.faint.Render("waiting for comparator…")}
 		}
 		lines = p.summary(cw)
+		if cs := p.cur.cs; cs.Err != "" && cs.Report.Provisional.Keys == 0 {
+			return lines // no verdict: no table of nothing
+		}
 	}
 	room := ch - len(lines) - 2 // header + status line
 	if room < 1 {

@@ -89,8 +89,12 @@ func (p *ratesPane) body() []string {
 	if s.AlertCount > 0 {
 		alerts = st.label.Render("alerts") + " " + st.warn.Render(itoa(s.AlertCount))
 	}
+	last := "—" // no tick yet: no rate, not a rate of 0
+	if s.Ticks > 0 {
+		last = ftoa(s.Last, 2)
+	}
 	lines := st.cells.pack([]string{
-		kv(st, "last", ftoa(s.Last, 2)),
+		kv(st, "last", last),
 		kv(st, "ticks", itoa(s.Ticks)),
 		kv(st, "malformed", itoa(s.Malformed)),
 		kv(st, "threshold", num(s.Threshold)),

@@ -114,6 +114,7 @@ func TestWatcherShowsOnlyWhatItSees(t *testing.T) {
 	es.Config.Name = "streamtop"
 	snap.Engine = &es
 	snap.Compare = &bus.CompareStatus{Err: "no truth to judge against: watch judges with --cassandra"}
+	snap.Rates = &bus.RateStatus{Source: "topic BitCoinExchangeTopic", Threshold: 50} // no tick yet
 	ctl := &countingController{s: bus.Settings{Rate: 1, Dedup: true}}
 	for _, sz := range sizes {
 		m := newModelWith(t, Options{Controller: ctl, Source: func() bus.Snapshot { return snap }, ReadOnly: true}, sz.w, sz.h)
@@ -134,8 +135,11 @@ func TestWatcherShowsOnlyWhatItSees(t *testing.T) {
 		if header := strings.SplitN(got, "\n", 2)[0]; strings.Contains(header, "run ") || !strings.Contains(header, "watching") {
 			t.Errorf("%dx%d: header %q", sz.w, sz.h, header)
 		}
-		if cmp := ansi.Strip(m.cmp.View()); !strings.Contains(cmp, "no verdict: no truth to judge against") {
-			t.Errorf("%dx%d: the comparator does not say why there is no verdict:\n%s", sz.w, sz.h, cmp)
+		if cmp := ansi.Strip(m.cmp.View()); !strings.Contains(cmp, "no verdict: no truth to judge against") || strings.Contains(cmp, "no exceptions") {
+			t.Errorf("%dx%d: the comparator does not say why there is no verdict, or shows a table of nothing:\n%s", sz.w, sz.h, cmp)
+		}
+		if rates := ansi.Strip(m.rates.View()); !strings.Contains(rates, "last —") {
+			t.Errorf("%dx%d: a rate before any tick:\n%s", sz.w, sz.h, rates)
 		}
 	}
 }

@@ -2,13 +2,16 @@ package observe
 
 import (
 	"context"
+	"net"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/streamtop/streamtop/engine"
 	"github.com/streamtop/streamtop/feed/bus"
 	"github.com/streamtop/streamtop/feed/kafka"
 	"github.com/streamtop/streamtop/feed/kafka/kafkatest"
+	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 )
 
@@ -119,4 +122,56 @@ func TestWatcherWithoutTheEnginesGroup(t *testing.T) {
 	if e := latest.Peek().Engine; e.Err != "" || !strings.Contains(e.LagUnknown, "no consumer group streamtop-engine") || !e.Observed {
 		t.Errorf("error %q, lag unknown %q, observed %v", e.Err, e.LagUnknown, e.Observed)
 	}
+}
+
+// A watcher started before its broker waits for it, says why, and reads
+// the topics once the broker is up.
+func TestWatcherWaitsForItsBroker(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	l, err := net.Listen("tcp", "127.0.0.1:0") // a free port, nothing listening once closed
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+	eventBus := bus.NewBus()
+	latest := eventBus.Watch()
+	cfg := Config{Kafka: kafka.Config{Brokers: []string{addr}}, Events: "events", Results: "aggregates", Group: "g", Window: 5 * time.Second}
+	octx, ocancel := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- Events(octx, cfg, eventBus) }()
+	defer func() {
+		ocancel()
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
+	}()
+	waitFor(t, ctx, latest, "a word on why it waits", func(s bus.Snapshot) bool {
+		for _, e := range s.Logs {
+			if strings.Contains(e.Text, "waiting for events") {
+				return true
+			}
+		}
+		return false
+	})
+	b, err := kafka.StartEmbedded(addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	prod, err := cfg.Kafka.NewClient(kgo.ProducerLinger(0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer prod.Close()
+	if _, err := kafka.EnsureTopics(ctx, kadm.NewClient(prod), 1, 1, b.TopicConfigs(), "events"); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, ctx, latest, "the first status once the broker is up", func(s bus.Snapshot) bool { return s.Injector != nil })
+	ev := engine.Event{ID: "a", Device: "d", Time: 1000, Category: "cat-1", M1: 1}
+	if err := prod.ProduceSync(ctx, &kgo.Record{Topic: "events", Value: ev.AppendJSON(nil), Timestamp: time.UnixMilli(1000)}).FirstErr(); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, ctx, latest, "the event read", func(s bus.Snapshot) bool { return s.Injector.Sent == 1 })
 }

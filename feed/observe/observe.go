@@ -47,9 +47,9 @@ func Events(ctx context.Context, cfg Config, eventBus *bus.Bus) error {
 		return err
 	}
 	defer cl.Close()
-	loop, err := fromEnd(ctx, cl, cfg.Events)
+	loop, err := fromEnd(ctx, cl, cfg.Events, eventBus, "injector")
 	if err != nil {
-		return err
+		return ignoreEnd(ctx, err)
 	}
 	o := &eventsObserver{st: bus.InjectorStatus{Clock: engine.None, Horizon: engine.None, Start: engine.None},
 		ids: newIDWindow(ObservedIDs), dec: engine.NewDecoder(), lastDT: map[string]int64{}, truth: truth,
@@ -73,15 +73,46 @@ func verified(key kafka.RunKey, rec *kgo.Record, kind, value string) bool {
 }
 
 // fromEnd is a Loop reading topic from its end (partitions added later
-// from their start), waking every 200 ms.
-func fromEnd(ctx context.Context, cl *kgo.Client, topic string) (kafka.Loop, error) {
-	ends, err := kafka.EndOffsets(ctx, kadm.NewClient(cl), topic)
-	if err != nil {
-		return kafka.Loop{}, err
+// from their start), waking every 200 ms. Until the broker answers and the
+// topic exists it asks again every RetryEvery, saying once per new reason
+// why it waits (a watcher outlives the brokers it watches).
+func fromEnd(ctx context.Context, cl *kgo.Client, topic string, eventBus *bus.Bus, role string) (kafka.Loop, error) {
+	adm := kadm.NewClient(cl)
+	said := ""
+	for {
+		ends, err := kafka.EndOffsets(ctx, adm, topic)
+		if err == nil {
+			if said != "" {
+				eventBus.Publish(bus.LogEntry{Time: time.Now(), Level: bus.Info, Role: role, Text: "reading " + topic})
+			}
+			return kafka.Loop{Client: cl, Assign: []string{topic}, Wait: 200 * time.Millisecond,
+				Start: func(_ string, p int32) int64 { return ends[p] }}, nil
+		}
+		if why := err.Error(); why != said && ctx.Err() == nil {
+			said = why
+			eventBus.Publish(bus.LogEntry{Time: time.Now(), Level: bus.Warn, Role: role,
+				Text: "waiting for " + topic + ": " + why + " (asking again every " + RetryEvery.String() + ")"})
+		}
+		select {
+		case <-ctx.Done():
+			return kafka.Loop{}, ctx.Err()
+		case <-time.After(RetryEvery):
+		}
 	}
-	return kafka.Loop{Client: cl, Assign: []string{topic}, Wait: 200 * time.Millisecond,
-		Start: func(_ string, p int32) int64 { return ends[p] }}, nil
 }
+
+// ignoreEnd is err, or nil when ctx ended: a watcher stopped while it
+// waited has not failed.
+func ignoreEnd(ctx context.Context, err error) error {
+	if ctx.Err() != nil {
+		return nil
+	}
+	return err
+}
+
+// RetryEvery is how often an observer asks again for a broker or a topic
+// it cannot read yet.
+const RetryEvery = 2 * time.Second
 
 // eventsObserver is what Events has seen.
 type eventsObserver struct {
@@ -203,9 +234,9 @@ func Engines(ctx context.Context, cfg Config, eventBus *bus.Bus) error {
 		return err
 	}
 	defer cl.Close()
-	loop, err := fromEnd(ctx, cl, cfg.Results)
+	loop, err := fromEnd(ctx, cl, cfg.Results, eventBus, "engine")
 	if err != nil {
-		return err
+		return ignoreEnd(ctx, err)
 	}
 	o := &enginesObserver{adm: kadm.NewClient(cl), group: cfg.Group, events: cfg.Events, closed: map[int32]int64{},
 		st: bus.EngineStatus{Config: engine.DefaultConfig(), ClosedBefore: engine.None, Observed: true}, mark: time.Now(), key: cfg.RunKey}
