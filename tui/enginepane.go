@@ -28,6 +28,7 @@ type enginePane struct {
 	late     []lateRow // newest first
 	errText  string
 	scroll   scroller
+	lf       listFilter
 }
 
 func newEnginePane(st *styles) *enginePane {
@@ -69,7 +70,9 @@ func (p *enginePane) View() string { return joinLines(p.lines()) }
 
 func (p *enginePane) lines() []string {
 	if p.dirty || len(p.cache) != p.h {
-		p.cache = box(p.st, "Engine · times UTC", p.body(), p.w, p.h, p.focused) // event times, as windows are labelled
+		_, ch := contentSize(p.w, p.h)
+		title := "Engine · times UTC" + p.lf.title(len(p.shownLate()), len(p.late)) // event times, as windows are labelled
+		p.cache = box(p.st, title, p.lf.withInput(p.body(), ch), p.w, p.h, p.focused)
 		p.dirty = false
 	}
 	return p.cache
@@ -220,10 +223,11 @@ func (p *enginePane) lateRows(lines []string, room int, short bool) []string {
 		return lines
 	}
 	cw, _ := contentSize(p.w, p.h)
-	from, to := p.scroll.window(len(p.late), room-1)
+	late := p.shownLate()
+	from, to := p.scroll.window(len(late), room-1)
 	var body []string
 	shown := 0
-	for _, r := range p.late[from:to] {
+	for _, r := range late[from:to] {
 		rl := p.lateLines(r, short, cw)
 		if shown > 0 && len(body)+len(rl) > room-1 {
 			break
@@ -235,10 +239,27 @@ func (p *enginePane) lateRows(lines []string, room int, short bool) []string {
 		head += " " + st.faint.Render(pos)
 	}
 	lines = append(lines, head)
-	if len(p.late) == 0 {
+	switch {
+	case len(p.late) == 0:
 		return append(lines, st.faint.Render("none"))
+	case len(late) == 0:
+		return append(lines, st.faint.Render("no late event matches"))
 	}
 	return append(lines, body...)
+}
+
+// shownLate is the late events the filter keeps, newest first.
+func (p *enginePane) shownLate() []lateRow {
+	if p.lf.filter.empty() {
+		return p.late
+	}
+	var out []lateRow
+	for _, r := range p.late {
+		if p.lf.keeps(fmtTime(r.end, false, p.year) + " " + r.categ + " " + itoa(r.m1) + " " + r.device) {
+			out = append(out, r)
+		}
+	}
+	return out
 }
 
 // lateLines is one late event: window end, category, m1, the watermark

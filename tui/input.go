@@ -92,10 +92,10 @@ func (m *Model) key(msg tea.KeyPressMsg) tea.Cmd {
 			m.showHelp = false
 		case m.cmp.CloseDetail():
 		case m.cmp.CloseLog():
-		case m.filterText != "":
-			m.filterText = ""
-			m.filter.SetValue("")
-			m.cmp.SetFilter("")
+		case m.filterTexts[m.filterTarget()] != "":
+			m.clearFilter(m.filterTarget())
+		case m.filterTexts[paneComparator] != "":
+			m.clearFilter(paneComparator)
 		}
 	case key.Matches(msg, km.Confirm) && m.awaiting():
 		m.apply(bus.ConfirmStop)
@@ -107,13 +107,17 @@ func (m *Model) key(msg tea.KeyPressMsg) tea.Cmd {
 		m.cmp.NextEngine()
 	case key.Matches(msg, km.Filter):
 		m.showHelp = false
-		m.cmp.CloseLog()
+		m.filterOn = m.filterTarget()
+		if m.filterOn == paneComparator {
+			m.cmp.CloseLog()
+		}
 		m.filtering = true
-		m.filter.SetValue(m.filterText)
+		m.filter.SetValue(m.filterTexts[m.filterOn])
 		m.filter.CursorEnd()
-		m.setFocus(paneComparator)
+		m.setFocus(m.filterOn)
+		m.fitFilter()
 		cmd := m.filter.Focus()
-		m.cmp.SetInput(m.filter.View(), true)
+		m.filtered().SetInput(m.filter.View(), true)
 		return cmd
 	default:
 		m.panes[m.focus].HandleKey(msg, km)
@@ -126,18 +130,16 @@ func (m *Model) filterKey(msg tea.KeyPressMsg) tea.Cmd {
 	var cmd tea.Cmd
 	switch msg.String() {
 	case "enter":
-		m.filterText = m.filter.Value()
-		m.cmp.SetFilter(m.filterText)
+		m.filterTexts[m.filterOn] = m.filter.Value()
+		m.filtered().SetFilter(m.filterTexts[m.filterOn])
 		m.stopFilter()
 	case "esc":
-		m.filterText = ""
-		m.filter.SetValue("")
-		m.cmp.SetFilter("")
+		m.clearFilter(m.filterOn)
 		m.stopFilter()
 	default:
 		m.filter, cmd = m.filter.Update(msg)
-		m.cmp.SetInput(m.filter.View(), true)
-		m.cmp.SetFilter(m.filter.Value()) // as you type
+		m.filtered().SetInput(m.filter.View(), true)
+		m.filtered().SetFilter(m.filter.Value()) // as you type
 	}
 	return cmd
 }
@@ -145,7 +147,58 @@ func (m *Model) filterKey(msg tea.KeyPressMsg) tea.Cmd {
 func (m *Model) stopFilter() {
 	m.filtering = false
 	m.filter.Blur()
-	m.cmp.SetInput("", false)
+	m.filtered().SetInput("", false)
+}
+
+// filterTarget is the pane `/` filters: the focused one when it holds a
+// list (the late events, the alerts, the log), else the exception table.
+func (m *Model) filterTarget() int {
+	switch m.focus {
+	case paneEngine, paneRates, paneLog:
+		return m.focus
+	}
+	return paneComparator
+}
+
+// filtered is the pane whose filter is edited (or was last).
+func (m *Model) filtered() filterable { return m.filterable(m.filterOn) }
+
+// filterable is pane i as a list to filter (the exception table for a
+// pane without a list).
+func (m *Model) filterable(i int) filterable {
+	switch i {
+	case paneEngine:
+		return m.eng
+	case paneRates:
+		return m.rates
+	case paneLog:
+		return m.logs
+	}
+	return m.cmp
+}
+
+// clearFilter clears pane i's filter.
+func (m *Model) clearFilter(i int) {
+	m.filterTexts[i] = ""
+	m.filter.SetValue("")
+	m.filterable(i).SetFilter("")
+}
+
+// fitFilter sizes the filter input to the content of the pane it filters.
+func (m *Model) fitFilter() {
+	w := m.cmp.w
+	switch m.filterOn {
+	case paneEngine:
+		w = m.eng.w
+	case paneRates:
+		w = m.rates.w
+	case paneLog:
+		w = m.logs.w
+	}
+	cw, _ := contentSize(w, 3)
+	if fw := max(cw-m.st.cells.width(m.filter.Prompt)-1, 1); fw != m.filter.Width() {
+		m.filter.SetWidth(fw)
+	}
 }
 
 // controlKey acts on a control key (r asking first: the key after it

@@ -67,7 +67,7 @@ func DefaultKeyMap() KeyMap {
 		Confirm:       b([]string{"enter"}, "enter", "confirm run end"),
 		NextPane:      b([]string{"tab"}, "tab", "next pane"),
 		PrevPane:      b([]string{"shift+tab"}, "shift+tab", "previous pane"),
-		Filter:        b([]string{"/"}, "/", "filter exceptions"),
+		Filter:        b([]string{"/"}, "/", "filter the list"),
 		Engine:        b([]string{"n"}, "n", "exceptions of the next engine"),
 		PeerLog:       b([]string{"L"}, "L", "a peer's log (comparator focused)"),
 		// Never matched (RateUp has "=" too): help renders enabled bindings only.

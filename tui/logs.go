@@ -26,6 +26,8 @@ type logPane struct {
 	back   int            // lines scrolled back from the newest (focused: ↑ ↓ j k g G)
 	last   int            // len(Logs) at the last update, to skip re-sanitizing
 	nlines int            // lines the entries took at the last draw, wrapped
+	kept   int            // entries the filter kept at the last draw
+	lf     listFilter
 	seq    uint64
 }
 
@@ -80,7 +82,9 @@ func (p *logPane) lines() []string {
 		if p.back > 0 {
 			title += " · " + strconv.Itoa(p.back) + " lines back (G: newest)"
 		}
-		p.cache = box(p.st, title, p.body(), p.w, p.h, p.focused)
+		body := p.body()
+		_, ch := contentSize(p.w, p.h)
+		p.cache = box(p.st, title+p.lf.title(p.kept, len(p.rows)), p.lf.withInput(body, ch), p.w, p.h, p.focused)
 		p.dirty = false
 	}
 	return p.cache
@@ -95,7 +99,12 @@ func (p *logPane) body() []string {
 		return []string{st.faint.Render("no log entries")}
 	}
 	var all []string
+	p.kept = 0
 	for _, r := range p.rows {
+		if !p.lf.keeps(r.level + " " + r.role + " " + r.text) {
+			continue
+		}
+		p.kept++
 		lvl := st.faint.Render(r.level)
 		switch r.lvl {
 		case bus.Warn:
@@ -112,6 +121,9 @@ func (p *logPane) body() []string {
 		}
 	}
 	p.nlines = len(all)
+	if len(all) == 0 {
+		return []string{st.faint.Render("no entry matches")}
+	}
 	p.back = max(min(p.back, len(all)-ch), 0)
 	end := len(all) - p.back
 	return all[max(end-ch, 0):end]

@@ -125,17 +125,18 @@ type Model struct {
 	focus int
 
 	filtering    bool
-	confirmReset bool   // r was pressed: the next key confirms (y) or cancels
-	helpScroll   int    // the help's first line shown
-	readOnly     bool   // Options.ReadOnly
-	theme        string // Options.Theme
-	frozen       bool   // f: the display holds its last frame while the run goes on
-	notice       string // what the last key did (an export, a copy), in the footer until the next key
-	exportDir    string // Options.ExportDir
-	mouseOn      bool   // Options.Mouse
-	ascii        bool   // draw in ASCII (Options.ASCII, or a locale that is not UTF-8)
-	refused      string // the control key last pressed in read-only mode, said in the footer until the next key
-	filterText   string
+	confirmReset bool             // r was pressed: the next key confirms (y) or cancels
+	helpScroll   int              // the help's first line shown
+	readOnly     bool             // Options.ReadOnly
+	theme        string           // Options.Theme
+	frozen       bool             // f: the display holds its last frame while the run goes on
+	notice       string           // what the last key did (an export, a copy), in the footer until the next key
+	exportDir    string           // Options.ExportDir
+	mouseOn      bool             // Options.Mouse
+	ascii        bool             // draw in ASCII (Options.ASCII, or a locale that is not UTF-8)
+	refused      string           // the control key last pressed in read-only mode, said in the footer until the next key
+	filterTexts  [numPanes]string // each list's filter, as applied
+	filterOn     int              // the pane whose filter is edited (or was last)
 	showHelp     bool
 	problem      *bus.LogEntry // the newest warning or error, shown in the footer for a while
 
@@ -266,7 +267,7 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	default:
 		if m.filtering { // paste, cursor messages
 			m.filter, cmd = m.filter.Update(msg)
-			m.cmp.SetInput(m.filter.View(), true)
+			m.filtered().SetInput(m.filter.View(), true)
 		}
 	}
 	m.layout()
@@ -323,7 +324,7 @@ func (m *Model) applyStyles() {
 	m.help.Styles = m.st.help
 	m.filter.SetStyles(m.st.input)
 	if m.filtering {
-		m.cmp.SetInput(m.filter.View(), true)
+		m.filtered().SetInput(m.filter.View(), true)
 	}
 }
 

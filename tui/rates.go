@@ -26,6 +26,7 @@ type ratesPane struct {
 	source  string
 	errText string
 	alerts  []alertRow // newest first
+	lf      listFilter
 	scroll  scroller
 }
 
@@ -68,11 +69,12 @@ func (p *ratesPane) View() string { return joinLines(p.lines()) }
 
 func (p *ratesPane) lines() []string {
 	if p.dirty || len(p.cache) != p.h {
-		title := "Rates · times UTC" // event times, as windows are labelled
+		title := "Rates · times UTC" + p.lf.title(len(p.shownAlerts()), len(p.alerts)) // event times, as windows are labelled
 		if p.source != "" {
 			title += " · " + p.source
 		}
-		p.cache = box(p.st, title, p.body(), p.w, p.h, p.focused)
+		_, ch := contentSize(p.w, p.h)
+		p.cache = box(p.st, title, p.lf.withInput(p.body(), ch), p.w, p.h, p.focused)
 		p.dirty = false
 	}
 	return p.cache
@@ -142,10 +144,11 @@ func (p *ratesPane) alertRows(lines []string, room, cw int) []string {
 		p.scroll.window(len(p.alerts), 0)
 		return lines
 	}
-	from, to := p.scroll.window(len(p.alerts), room-1)
+	alerts := p.shownAlerts()
+	from, to := p.scroll.window(len(alerts), room-1)
 	var body []string
 	shown := 0
-	for _, a := range p.alerts[from:to] {
+	for _, a := range alerts[from:to] {
 		al := p.alertLines(a, cw)
 		if shown > 0 && len(body)+len(al) > room-1 {
 			break
@@ -156,14 +159,32 @@ func (p *ratesPane) alertRows(lines []string, room, cw int) []string {
 	if cw >= 40 {
 		head += " " + st.faint.Render("(newest first)")
 	}
-	if pos := p.scroll.position(from, from+shown); pos != "" && len(p.alerts) > 0 {
+	if pos := p.scroll.position(from, from+shown); pos != "" && len(alerts) > 0 {
 		head += " " + st.faint.Render(pos)
 	}
 	lines = append(lines, head)
-	if len(p.alerts) == 0 {
+	switch {
+	case len(p.alerts) == 0:
 		return append(lines, st.faint.Render("none"))
+	case len(alerts) == 0:
+		return append(lines, st.faint.Render("no alert matches"))
 	}
 	return append(lines, body...)
+}
+
+// shownAlerts is the alerts the filter keeps, newest first.
+func (p *ratesPane) shownAlerts() []alertRow {
+	if p.lf.filter.empty() {
+		return p.alerts
+	}
+	var out []alertRow
+	for _, a := range p.alerts {
+		if p.lf.keeps(fmtTime(a.ts, true, p.year) + " " + strconv.FormatFloat(a.variation, 'f', 2, 64) + " " +
+			ftoa(a.previous, 2) + " " + ftoa(a.current, 2) + " " + a.message) {
+			out = append(out, a)
+		}
+	}
+	return out
 }
 
 // alertLines is one alert: its time, variation and the rates it went

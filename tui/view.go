@@ -61,12 +61,8 @@ func (m *Model) layout() {
 	m.rates.SetSize(w-lb, m.botH)
 	m.logs.SetSize(w, m.logH)
 	m.help.SetWidth(w)
-	cw, _ := contentSize(lb, m.botH)
-	if fw := max(cw-m.st.cells.width(m.filter.Prompt)-1, 1); fw != m.filter.Width() {
-		m.filter.SetWidth(fw)
-		if m.filtering {
-			m.cmp.SetInput(m.filter.View(), true)
-		}
+	if m.fitFilter(); m.filtering {
+		m.filtered().SetInput(m.filter.View(), true)
 	}
 	switch {
 	case m.showHelp:

@@ -20,7 +20,7 @@ With no flags it runs everything in one process on an embedded Kafka-protocol br
 
 Exit status: 0 done; 1 a failure; 2 bad usage; 3 --fail-on-exceptions and the score is not 0.
 
-Keys in the terminal UI: d l o duplicates, late, out-of-order on/off · t engine time mode · u dedup on/off · [ ] watermark lag −/+ · + - injection rate · space pause/resume · r reset the run (y confirms) · tab shift+tab focus · ↑ ↓ j k g G move · / filter (regexp, ! inverts) · s S sort · enter a row in full · y Y copy · e export CSV/JSON · n next engine · f freeze · ? keys and what every figure means · q ctrl+c quit (the report follows).
+Keys in the terminal UI: d l o duplicates, late, out-of-order on/off · t engine time mode · u dedup on/off · [ ] watermark lag −/+ · + - injection rate · space pause/resume · r reset the run (y confirms) · tab shift+tab focus · ↑ ↓ j k g G move · / filter the focused list (regexp, ! inverts) · s S sort · enter a row in full · y Y copy · e export CSV/JSON · n next engine · f freeze · ? keys and what every figure means · q ctrl+c quit (the report follows).
 
 Settings for every run can live in ~/.config/streamtop/config (name = value lines of long flags, [profile NAME] sections for --profile).`,
 		example: `# the live demo in the terminal
