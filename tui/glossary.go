@@ -30,6 +30,7 @@ var glossary = []struct{ term, text string }{
 	{"lateness", "how long after the watermark passes a window's end the engine still takes late events into it (then the window is closed)"},
 	{"idle", "a partition silent this long stops holding the watermark back"},
 	{"lag [a b c d]", "records written to the events topic but not read by the engine yet: in total, then per partition"},
+	{"observed", "watch only: the shares of duplicates, late and out-of-order events measured on the events topic since watching began; a copy of an event sent before then is taken for an original, late or out of order, so the first minutes overstate those two"},
 	{"late dropped", "events the engine refused because their window was already closed"},
 	{"dup dropped", "repeated event ids the engine's de-duplication left out"},
 }
