@@ -104,7 +104,7 @@ func writeTextIn(w io.Writer, r report, width int) error {
 		if !v.Final {
 			fmt.Fprintf(&b, "  NOT FINAL: %d keys still pending; the score covers the settled keys only\n", v.Report.Pending)
 			if br := v.Report.BeforeRun; br.Keys > 0 { // as the screen splits it (compare/early.go)
-				fmt.Fprintf(&b, "            of them, in the run's own windows: %s; before the run (late events only): %d of %d keys differ\n",
+				fmt.Fprintf(&b, "            the run's own windows: %s · before the run (late events only): %d of %d differ\n",
 					v.Report.RunWindows(), br.Exceptions, br.Keys)
 			}
 		}

@@ -43,7 +43,7 @@ func TestProvisionalReportSplitsTheWindowsBeforeTheRun(t *testing.T) {
 	if err := writeReport(&text, "text", report{verdicts: []*bus.CompareStatus{st}}); err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(text.String(), "in the run's own windows: 12 exceptions out of 48; before the run (late events only): 53 of 53 keys differ") {
+	if !strings.Contains(text.String(), "the run's own windows: 12 exceptions out of 48 · before the run (late events only): 53 of 53 differ") {
 		t.Errorf("text report:\n%s", text.String())
 	}
 	st.Final = true
