@@ -123,6 +123,10 @@ func TestDetailNamesTheEvents(t *testing.T) {
 	if cmd == nil {
 		t.Fatal("y: no command")
 	}
+	if _, rows := m.cmp.exportTable(); len(rows) == 0 || !strings.Contains(rows[0][12], "late "+lateID) ||
+		!strings.Contains(rows[0][12], " m1 41 device 2026-01-01T00:01:01.800Z sent 2026-01-01T00:08:03.300Z; copy "+copyID) {
+		t.Errorf("the export's events column: %q", rows[0])
+	}
 	if got := reflect.ValueOf(cmd()).String(); !strings.Contains(got, "late: "+lateID) || !strings.Contains(got, "copy: "+copyID+" m1 7") {
 		t.Errorf("y copied %q, without the events", got)
 	}

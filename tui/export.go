@@ -17,14 +17,14 @@ import (
 // that pass the filter, in the order shown), every column in full.
 func (p *comparatorPane) exportTable() (header []string, rows [][]string) {
 	header = []string{"window_end", "device", "category", "m1_truth", "m1_down", "delta_m1",
-		"m2_truth", "m2_down", "delta_m2", "n_truth", "n_down", "cause", "settled"}
+		"m2_truth", "m2_down", "delta_m2", "n_truth", "n_down", "cause", "events", "settled"}
 	for _, name := range p.others {
 		header = append(header, "m1_"+name)
 	}
 	for _, i := range p.shown {
 		r := &p.cur.rows[i]
 		row := []string{r.endLong, r.device, r.category, r.truth, r.down, r.delta,
-			r.m2truth, r.m2down, r.dm2, r.ntruth, r.ndown, r.cause, strconv.FormatBool(r.settled)}
+			r.m2truth, r.m2down, r.dm2, r.ntruth, r.ndown, r.cause, namedText(r), strconv.FormatBool(r.settled)}
 		for k := range p.others {
 			v := ""
 			if k < len(r.others) {

@@ -120,3 +120,19 @@ func (p *comparatorPane) namedLines(r *cmpRow, cw, room int) []string {
 	}
 	return lines
 }
+
+// namedText is the events r's cause names on one line, for an export:
+// "late ID m1 72 device 2026-12-07T08:00:07.670Z sent …; copy …".
+func namedText(r *cmpRow) string {
+	const stamp = "2006-01-02T15:04:05.000Z"
+	var parts []string
+	add := func(kind string, cs []compare.Candidate) {
+		for _, c := range cs {
+			parts = append(parts, kind+" "+sanitize(c.ID)+" m1 "+itoa(c.M1)+" device "+
+				time.UnixMilli(c.Time).UTC().Format(stamp)+" sent "+time.UnixMilli(c.Send).UTC().Format(stamp))
+		}
+	}
+	add("late", r.late)
+	add("copy", r.dups)
+	return strings.Join(parts, "; ")
+}
