@@ -96,3 +96,27 @@ func TestRowNamesItsEvents(t *testing.T) {
 		t.Errorf("cause %q names late %+v and copies %+v, want %+v and %+v", r.Cause, r.Late, r.Dups, wantLate, wantDups)
 	}
 }
+
+// A set of events too large to keep one by one (past MaxSubsetCandidates)
+// is named by its size in the cause; the row lists none of its events
+// rather than blank ones.
+func TestRowNamesNoBlankEvents(t *testing.T) {
+	c := newCmp(t, compare.Options{M2Tolerance: -1, Window: 5 * time.Second})
+	c.SetDownstream(eventTime)
+	K := key(E, "d", "cat-1")
+	var m1 int64
+	for i := range compare.MaxSubsetCandidates + 4 {
+		ev := engine.Event{ID: "late-" + string(rune('a'+i)), Device: "d", Time: t0 + int64(i)*100, Category: "cat-1", M1: 1}
+		c.Sent(ev, t0+60_000+int64(i))
+		m1 += ev.M1
+	}
+	c.SetTruth(K, engine.Agg{M1: m1, Count: m1})
+	c.Observe(down(K, 0, 0, 0)) // every late event dropped
+	rows := c.Report(true).Exceptions
+	if len(rows) != 1 {
+		t.Fatalf("%d rows", len(rows))
+	}
+	if r := rows[0]; r.Cause != "late dropped (20)" || r.Late != nil || r.Dups != nil {
+		t.Errorf("cause %q, late %d events (first %+v), copies %d", r.Cause, len(r.Late), r.Late, len(r.Dups))
+	}
+}

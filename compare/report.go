@@ -71,10 +71,20 @@ func (c *Comparator) cause(e *entry) (string, []Candidate, []Candidate) {
 	}
 	if e.causeGen != c.gen || e.causeEv != version {
 		x := explain(e.Row, ev, c.down, c.fed)
-		e.cause, e.late, e.dups = x.String(), slices.Clip(x.Late), slices.Clip(x.Dups)
+		e.cause, e.late, e.dups = x.String(), kept(x.Late), kept(x.Dups)
 		e.causeGen, e.causeEv = c.gen, version
 	}
 	return e.cause, e.late, e.dups
+}
+
+// kept is the events a cause names when they were kept one by one; nil
+// for a set too large to keep (wholeItems: only its size is known, and
+// the cause's text says it).
+func kept(cs []Candidate) []Candidate {
+	if len(cs) == 0 || cs[0].ID == "" {
+		return nil
+	}
+	return slices.Clip(cs)
 }
 
 // Explain returns the cause of key k's row as it stands (SPEC §4), with

@@ -39,6 +39,7 @@ func (c *rowCursor) follow() {
 // window is scroller.window with the selection kept in view.
 func (c *rowCursor) window(total, n int) (int, int) {
 	c.total, c.visible = total, max(n, 0)
+	c.last = max(total-c.visible, 0)
 	c.follow()
 	return c.offset, min(c.offset+c.visible, total)
 }

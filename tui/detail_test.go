@@ -132,11 +132,21 @@ func TestDetailNamesTheEvents(t *testing.T) {
 	}
 }
 
-// A row whose cause names no single event says so.
+// A row whose cause names no single event says so; one whose events were
+// too many to keep one by one says that.
 func TestDetailNoEvents(t *testing.T) {
-	m := newTestModel(t, testControls(t), uuidSnapshot().Snapshot(), 120, 40)
-	press(m, "j", "j", "j", "j", "j", "enter") // the oldest row
-	if got := plain(t, m); !strings.Contains(got, "the cause names no single event") {
-		t.Errorf("no word on the events:\n%s", got)
+	for _, c := range []struct {
+		keys []string
+		want string
+	}{
+		{[]string{"j", "j", "j"}, "the cause names no single event"},  // 00:35, missing
+		{[]string{"j", "j", "j", "j"}, "too many to keep one by one"}, // 00:20, late dropped (1), no events kept
+	} {
+		m := newTestModel(t, testControls(t), uuidSnapshot().Snapshot(), 120, 40)
+		press(m, c.keys...)
+		press(m, "enter")
+		if got := plain(t, m); !strings.Contains(got, c.want) {
+			t.Errorf("want %q:\n%s", c.want, got)
+		}
 	}
 }

@@ -224,16 +224,14 @@ func (p *enginePane) lateRows(lines []string, room int, short bool) []string {
 	}
 	cw, _ := contentSize(p.w, p.h)
 	late := p.shownLate()
-	from, to := p.scroll.window(len(late), room-1)
-	var body []string
-	shown := 0
-	for _, r := range late[from:to] {
-		rl := p.lateLines(r, short, cw)
-		if shown > 0 && len(body)+len(rl) > room-1 {
-			break
-		}
-		body, shown = append(body, rl...), shown+1
+	groups, heights := make([][]string, len(late)), make([]int, len(late))
+	for i, r := range late {
+		groups[i] = p.lateLines(r, short, cw)
+		heights[i] = len(groups[i])
 	}
+	from, to := p.scroll.windowLines(heights, room-1)
+	body := fitRows(st, groups[from:to], room-1, cw)
+	shown := to - from
 	head := st.colHeader.Render("late events") + " " + st.faint.Render("(side output)")
 	if pos := p.scroll.position(from, from+shown); pos != "" {
 		head += " " + st.faint.Render(pos)
@@ -279,8 +277,8 @@ func (p *enginePane) lateLines(r lateRow, short bool, cw int) []string {
 			return []string{one}
 		}
 	}
-	if st.cells.width(r.device)+2 > cw {
-		return []string{l, dev}
+	if st.cells.width(r.device)+2 > cw { // no room to indent; wider than the pane: over lines
+		return append([]string{l}, wrapStyled(st.faint, r.device, cw)...)
 	}
 	return []string{l, "  " + dev}
 }

@@ -1,6 +1,7 @@
 package tui
 
 import (
+	tea "charm.land/bubbletea/v2"
 	"strings"
 	"testing"
 	"time"
@@ -95,5 +96,18 @@ func TestEveryListFilters(t *testing.T) {
 	press(m, "/", "c", "a", "t", "-", "4", "enter") // no list there: the exception table
 	if cmp := ansi.Strip(m.cmp.View()); !strings.Contains(cmp, "1 of 5") && !strings.Contains(cmp, "1 row") {
 		t.Errorf("/ from the injector did not filter the exception table:\n%s", cmp)
+	}
+}
+
+// A log pane that goes away under the focus (the terminal shrank below 40
+// lines) hands the focus, and `/`, to the exception table.
+func TestFilterNeverTargetsAHiddenLog(t *testing.T) {
+	m := newTestModel(t, testControls(t), testSnapshot(), 120, 40)
+	m.setFocus(paneLog)
+	m.Update(tea.WindowSizeMsg{Width: 120, Height: 30})
+	press(m, "/")
+	typing(m, "zzz")
+	if m.filterOn != paneComparator || !strings.Contains(ansi.Strip(m.cmp.View()), "/ zzz") {
+		t.Errorf("the filter edits pane %d, focus %d:\n%s", m.filterOn, m.focus, plain(t, m))
 	}
 }

@@ -153,8 +153,8 @@ func (m *Model) stopFilter() {
 // filterTarget is the pane `/` filters: the focused one when it holds a
 // list (the late events, the alerts, the log), else the exception table.
 func (m *Model) filterTarget() int {
-	switch m.focus {
-	case paneEngine, paneRates, paneLog:
+	switch {
+	case m.focus == paneEngine || m.focus == paneRates || (m.focus == paneLog && m.logH > 0):
 		return m.focus
 	}
 	return paneComparator

@@ -112,10 +112,18 @@ func (p *logPane) body() []string {
 		case bus.Error:
 			lvl = st.bad.Render(r.level)
 		}
-		head := fmtWallTime(r.at, p.year, p.loc) + " " + r.level + " " + r.role + " "
-		indent := min(st.cells.width(head), cw/2)
+		head := st.faint.Render(fmtWallTime(r.at, p.year, p.loc)) + " " + lvl + " " + st.label.Render(r.role) + " "
+		indent := st.cells.width(head)
+		if indent > cw/2 { // a long role: the text under the head, indented a little
+			all, indent = append(all, head), 2
+		}
 		text := wrapStyled(st.value, r.text, cw-indent)
-		all = append(all, st.faint.Render(fmtWallTime(r.at, p.year, p.loc))+" "+lvl+" "+st.label.Render(r.role)+" "+text[0])
+		if indent == 2 {
+			text[0] = "  " + text[0]
+		} else {
+			text[0] = head + text[0]
+		}
+		all = append(all, text[0])
 		for _, l := range text[1:] {
 			all = append(all, strings.Repeat(" ", indent)+l)
 		}

@@ -58,7 +58,11 @@ func (p *comparatorPane) namedLines(r *cmpRow, cw, room int) []string {
 	st := p.st
 	evs := namedOf(r)
 	if len(evs) == 0 {
-		return []string{st.faint.Render(st.cells.clip("events: the cause names no single event", cw))}
+		msg := "events: the cause names no single event"
+		if strings.Contains(r.cause, compare.LateDropped.String()) || strings.Contains(r.cause, compare.DuplicatesCounted.String()) {
+			msg = "events: too many to keep one by one (the cause gives how many)"
+		}
+		return wrapStyled(st.faint, msg, cw)
 	}
 	head := namedEvent{kind: "", id: "id", m1: "m1", dev: "device time", send: "sent (UTC)", after: "sent − end"}
 	type col struct {

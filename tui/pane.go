@@ -48,12 +48,12 @@ type scroller struct {
 	offset  int
 	visible int // rows shown at the last render
 	total   int
+	last    int // the largest offset: where the last page starts
 }
 
 // clamp keeps the offset within the list.
 func (s *scroller) clamp() {
-	s.offset = min(s.offset, max(s.total-s.visible, 0))
-	s.offset = max(s.offset, 0)
+	s.offset = max(min(s.offset, s.last), 0)
 }
 
 // move is what a list key asks for: a step (rows down, negative up), or a
@@ -111,8 +111,29 @@ func (s *scroller) handle(msg tea.KeyPressMsg, km *KeyMap) bool {
 // records the geometry.
 func (s *scroller) window(total, n int) (int, int) {
 	s.total, s.visible = total, max(n, 0)
+	s.last = max(total-s.visible, 0)
 	s.clamp()
 	return s.offset, min(s.offset+s.visible, total)
+}
+
+// windowLines is window for rows of the given heights in n lines: the
+// last page starts at the first row from which every later row fits, and
+// at least one row is shown (cut by the caller if it is taller than n).
+func (s *scroller) windowLines(heights []int, n int) (int, int) {
+	total := len(heights)
+	start, used := total, 0
+	for start > 0 && used+heights[start-1] <= n {
+		start--
+		used += heights[start]
+	}
+	s.total, s.last = total, max(min(start, total-1), 0)
+	s.clamp()
+	to := s.offset
+	for used = 0; to < total && (to == s.offset || used+heights[to] <= n); to++ {
+		used += heights[to]
+	}
+	s.visible = max(to-s.offset, 1)
+	return s.offset, to
 }
 
 // position describes the visible slice, "" when everything is shown.

@@ -145,16 +145,14 @@ func (p *ratesPane) alertRows(lines []string, room, cw int) []string {
 		return lines
 	}
 	alerts := p.shownAlerts()
-	from, to := p.scroll.window(len(alerts), room-1)
-	var body []string
-	shown := 0
-	for _, a := range alerts[from:to] {
-		al := p.alertLines(a, cw)
-		if shown > 0 && len(body)+len(al) > room-1 {
-			break
-		}
-		body, shown = append(body, al...), shown+1
+	groups, heights := make([][]string, len(alerts)), make([]int, len(alerts))
+	for i, a := range alerts {
+		groups[i] = p.alertLines(a, cw)
+		heights[i] = len(groups[i])
 	}
+	from, to := p.scroll.windowLines(heights, room-1)
+	body := fitRows(st, groups[from:to], room-1, cw)
+	shown := to - from
 	head := st.colHeader.Render("alerts")
 	if cw >= 40 {
 		head += " " + st.faint.Render("(newest first)")

@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -64,5 +65,44 @@ func TestLateEventsDeviceWhole(t *testing.T) {
 			t.Errorf("%d columns: the device id is cut:\n%s", w, pane)
 		}
 		checkGeometry(t, plain(t, m), w, 40)
+	}
+}
+
+// Rows of several lines (a wrapped alert, a late event whose device id
+// has its own line) scroll to the very end: G shows the last one.
+func TestTallRowsScrollToTheEnd(t *testing.T) {
+	snap := testSnapshot()
+	rs := *snap.Rates
+	rs.Alerts = nil
+	es := *snap.Engine
+	es.Recent = nil
+	for i := range 12 {
+		n := fmt.Sprintf("%02d", i)
+		rs.Alerts = append(rs.Alerts, bus.RateAlert{TS: ms(time.Duration(i) * time.Second), Previous: 40000, Current: 40060, Variation: 60,
+			Message: "ALERT-" + n + " from another pipeline, with words enough to wrap onto a second line"})
+		es.Recent = append(es.Recent, bus.LateEvent{Device: "device-" + n + "-51b0eff7-0c0f-403a-beca-77db1decc360", Category: "cat-1", M1: 5,
+			WindowEnd: ms(time.Duration(i) * 5 * time.Second)})
+	}
+	snap.Rates, snap.Engine = &rs, &es
+	for _, c := range []struct {
+		focus int
+		view  func(m *Model) string
+		last  string // the oldest: newest first
+	}{
+		{paneRates, func(m *Model) string { return m.rates.View() }, "ALERT-00"},
+		{paneEngine, func(m *Model) string { return m.eng.View() }, "device-00-"},
+	} {
+		m := newTestModel(t, testControls(t), snap, 80, 60)
+		m.setFocus(c.focus)
+		press(m, "G")
+		if got := ansi.Strip(c.view(m)); !strings.Contains(got, c.last) {
+			t.Errorf("pane %d: G does not reach %q:\n%s", c.focus, c.last, got)
+		}
+		for range 30 {
+			press(m, "down")
+		}
+		if got := ansi.Strip(c.view(m)); !strings.Contains(got, c.last) {
+			t.Errorf("pane %d: down does not reach %q:\n%s", c.focus, c.last, got)
+		}
 	}
 }

@@ -52,6 +52,12 @@ func (m *Model) layout() {
 		m.logH = min(6+(h-40)/5, 12)
 		rows -= m.logH
 	}
+	if m.logH == 0 && m.focus == paneLog { // the log went away under the focus
+		if m.filtering && m.filterOn == paneLog {
+			m.stopFilter()
+		}
+		m.setFocus(paneComparator)
+	}
 	m.topH = (rows*2 + 2) / 5
 	m.botH = rows - m.topH
 	lt, lb := w/2, w*5/8

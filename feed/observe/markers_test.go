@@ -175,3 +175,30 @@ func TestWatcherWaitsForItsBroker(t *testing.T) {
 	}
 	waitFor(t, ctx, latest, "the event read", func(s bus.Snapshot) bool { return s.Injector.Sent == 1 })
 }
+
+// Without a key the watcher takes the markers the roles take: a tagged end
+// marker ends the run on its screen, an untagged one (which the engine
+// ignores) does not; an untagged progress record counts, as for the judge.
+func TestWatcherWithoutAKeyJudgesMarkersAsTheRolesDo(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	prod, latest := observed(t, ctx, nil)
+	untagged := &kgo.Record{Topic: "events", Headers: []kgo.RecordHeader{{Key: kafka.HeaderEnd, Value: []byte("1")}}}
+	progress := kafka.ProgressValue("streamtop", map[int32]int64{0: 5000})
+	plainProgress := &kgo.Record{Topic: "aggregates", Value: progress, Headers: []kgo.RecordHeader{{Key: kafka.HeaderProgress, Value: progress}}}
+	for _, r := range []*kgo.Record{untagged, plainProgress} {
+		if err := prod.ProduceSync(ctx, r).FirstErr(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	waitFor(t, ctx, latest, "the untagged markers judged", func(s bus.Snapshot) bool {
+		return s.Injector.Unverified == 1 && s.Engine.ClosedBefore == 5000
+	})
+	if latest.Peek().Injector.Done {
+		t.Fatal("an untagged end marker ended the run on the watcher's screen")
+	}
+	if err := prod.ProduceSync(ctx, marker("events", kafka.HeaderEnd, "1", nil, nil)).FirstErr(); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, ctx, latest, "a tagged end marker taken", func(s bus.Snapshot) bool { return s.Injector.Done })
+}

@@ -61,12 +61,13 @@ func Events(ctx context.Context, cfg Config, eventBus *bus.Bus) error {
 }
 
 // verified reports whether marker kind=value on rec has a run header that
-// key verifies. Without a key an untagged marker is taken at its word, as
-// the roles take it.
+// key verifies, as the roles judge it: an untagged end or clock marker
+// never counts (the engine's rule), an untagged progress record only when
+// there is no key (the comparator's).
 func verified(key kafka.RunKey, rec *kgo.Record, kind, value string) bool {
 	run, tagged := kafka.Header(rec, kafka.HeaderRun)
 	if !tagged {
-		return key == nil
+		return key == nil && kind == kafka.HeaderProgress
 	}
 	_, ok := key.VerifyMarker(run, kind, value, rec.Partition)
 	return ok
