@@ -210,12 +210,45 @@ func (p *proc) wait(t *testing.T, timeout time.Duration) int {
 	case <-p.done:
 		return p.exitCode
 	case <-time.After(timeout):
-		_ = p.cmd.Process.Kill()
-		<-p.done
-		t.Fatalf("%s did not exit within %v (killed)\nstdout:\n%s\nstderr:\n%s", p.name, timeout,
-			tail(p.stdout.String(), 4000), tail(p.stderr.String(), 4000))
+		p.quit() // where it hangs, in its stderr
+		t.Fatalf("%s did not exit within %v (SIGQUIT, then killed)\nstdout:\n%s\nstderr:\n%s", p.name, timeout,
+			tail(p.stdout.String(), 4000), tail(goroutines(p.stderr.String()), 8000))
 		return -1
 	}
+}
+
+// quit sends SIGQUIT (Go prints every goroutine to stderr and exits) and
+// kills the process if it is still there 5 s later.
+func (p *proc) quit() {
+	_ = p.cmd.Process.Signal(syscall.SIGQUIT)
+	select {
+	case <-p.done:
+	case <-time.After(5 * time.Second):
+		_ = p.cmd.Process.Kill()
+		<-p.done
+	}
+}
+
+// goroutines keeps, of a SIGQUIT dump in stderr, the goroutines that
+// matter: ours and a consumer group's leave (stderr unchanged without one).
+func goroutines(stderr string) string {
+	i := strings.Index(stderr, "SIGQUIT")
+	if i < 0 {
+		return stderr
+	}
+	var keep []string
+	for _, g := range strings.Split(stderr[i:], "\n\n") {
+		if strings.Contains(g, "streamtop/feed") || strings.Contains(g, "streamtop/cmd") || strings.Contains(g, "LeaveGroup") || strings.Contains(g, "waitAndAddRebalance") {
+			var fl []string
+			for _, l := range strings.Split(g, "\n") {
+				if !strings.HasPrefix(l, "\t") && !strings.HasPrefix(l, "runtime.") && !strings.HasPrefix(l, "sync.") {
+					fl = append(fl, l)
+				}
+			}
+			keep = append(keep, strings.Join(fl, "\n"))
+		}
+	}
+	return stderr[:i] + "SIGQUIT goroutines (filtered):\n" + strings.Join(keep, "\n\n")
 }
 
 // stop sends SIGINT and expects a clean exit (status 0) within timeout, as
@@ -243,31 +276,9 @@ func (p *proc) stop(t *testing.T, timeout time.Duration) bool {
 	case <-p.done:
 	case <-time.After(5 * time.Second):
 		second = "a second SIGINT did not end it either (SIGQUIT: goroutine dump in its stderr)"
-		_ = p.cmd.Process.Signal(syscall.SIGQUIT)
-		select {
-		case <-p.done:
-		case <-time.After(5 * time.Second):
-			_ = p.cmd.Process.Kill()
-			<-p.done
-		}
+		p.quit()
 	}
-	dump := p.stderr.String()
-	if i := strings.Index(dump, "SIGQUIT"); i >= 0 {
-		// The goroutines that matter: ours and the group leave.
-		var keep []string
-		for _, g := range strings.Split(dump[i:], "\n\n") {
-			if strings.Contains(g, "streamtop/feed") || strings.Contains(g, "LeaveGroup") || strings.Contains(g, "waitAndAddRebalance") {
-				var fl []string
-				for _, l := range strings.Split(g, "\n") {
-					if !strings.HasPrefix(l, "\t") && !strings.HasPrefix(l, "runtime.") && !strings.HasPrefix(l, "sync.") {
-						fl = append(fl, l)
-					}
-				}
-				keep = append(keep, strings.Join(fl, "\n"))
-			}
-		}
-		dump = dump[:i] + "SIGQUIT goroutines (filtered):\n" + strings.Join(keep, "\n\n")
-	}
+	dump := goroutines(p.stderr.String())
 	t.Errorf("BUG: %s did not exit within %v after SIGINT (hang); %s\nstderr:\n%s", p.name, timeout, second, tail(dump, 8000))
 	return false
 }
