@@ -26,6 +26,7 @@ type enginePane struct {
 	status   *bus.EngineStatus
 	settings bus.Settings
 	late     []lateRow // newest first
+	shown    []lateRow // those the filter keeps, at the last draw
 	errText  string
 	scroll   scroller
 	lf       listFilter
@@ -71,7 +72,10 @@ func (p *enginePane) View() string { return joinLines(p.lines()) }
 func (p *enginePane) lines() []string {
 	if p.dirty || len(p.cache) != p.h {
 		_, ch := contentSize(p.w, p.h)
-		title := "Engine · times UTC" + p.lf.title(len(p.shownLate()), len(p.late)) // event times, as windows are labelled
+		p.shown = keptRows(&p.lf, p.late, func(r *lateRow) string {
+			return fmtTime(r.end, false, p.year) + " " + r.categ + " " + itoa(r.m1) + " " + r.device
+		})
+		title := "Engine · times UTC" + p.lf.title(len(p.shown), len(p.late)) // event times, as windows are labelled
 		p.cache = box(p.st, title, p.lf.withInput(p.body(), ch), p.w, p.h, p.focused)
 		p.dirty = false
 	}
@@ -213,51 +217,18 @@ func (p *enginePane) flow(lbl func(long, narrow string) string, cw int) []string
 	return flow
 }
 
-// lateRows appends the late events, newest first, in the room rows left.
-// A device id is never cut: where a line cannot hold it, it goes on a
-// line of its own under its event.
+// lateRows appends the late events the filter keeps, newest first, in
+// the room rows left. A device id is never cut: where a line cannot hold
+// it, it goes on a line of its own under its event.
 func (p *enginePane) lateRows(lines []string, room int, short bool) []string {
 	st := p.st
-	if room < 2 {
-		p.scroll.window(len(p.late), 0)
-		return lines
-	}
 	cw, _ := contentSize(p.w, p.h)
-	late := p.shownLate()
-	groups, heights := make([][]string, len(late)), make([]int, len(late))
-	for i, r := range late {
-		groups[i] = p.lateLines(r, short, cw)
-		heights[i] = len(groups[i])
+	rows := make([][]string, len(p.shown))
+	for i, r := range p.shown {
+		rows[i] = p.lateLines(r, short, cw)
 	}
-	from, to := p.scroll.windowLines(heights, room-1)
-	body := fitRows(st, groups[from:to], room-1, cw)
-	shown := to - from
 	head := st.colHeader.Render("late events") + " " + st.faint.Render("(side output)")
-	if pos := p.scroll.position(from, from+shown); pos != "" {
-		head += " " + st.faint.Render(pos)
-	}
-	lines = append(lines, head)
-	switch {
-	case len(p.late) == 0:
-		return append(lines, st.faint.Render("none"))
-	case len(late) == 0:
-		return append(lines, st.faint.Render("no late event matches"))
-	}
-	return append(lines, body...)
-}
-
-// shownLate is the late events the filter keeps, newest first.
-func (p *enginePane) shownLate() []lateRow {
-	if p.lf.filter.empty() {
-		return p.late
-	}
-	var out []lateRow
-	for _, r := range p.late {
-		if p.lf.keeps(fmtTime(r.end, false, p.year) + " " + r.categ + " " + itoa(r.m1) + " " + r.device) {
-			out = append(out, r)
-		}
-	}
-	return out
+	return listRows(st, &p.scroll, lines, head, rows, len(p.late), room, cw, "no late event matches")
 }
 
 // lateLines is one late event: window end, category, m1, the watermark

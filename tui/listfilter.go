@@ -45,6 +45,48 @@ func (l *listFilter) setInput(view string, on bool) bool {
 // keeps reports whether a row whose text is text passes the filter.
 func (l *listFilter) keeps(text string) bool { return l.filter.keeps(strings.ToLower(text)) }
 
+// keptRows is the rows the filter keeps, in order (rows itself without a
+// filter); text is a row's searchable text.
+func keptRows[T any](l *listFilter, rows []T, text func(*T) string) []T {
+	if l.filter.empty() {
+		return rows
+	}
+	var out []T
+	for i := range rows {
+		if l.keeps(text(&rows[i])) {
+			out = append(out, rows[i])
+		}
+	}
+	return out
+}
+
+// listRows appends a list's heading (with the position when scrolled) and
+// the rows, each of one or more lines, that fit in room lines from the
+// scroll offset; "none" when the list is empty (total: before the
+// filter), noMatch when the filter kept nothing.
+func listRows(st *styles, sc *scroller, lines []string, head string, rows [][]string, total, room, cw int, noMatch string) []string {
+	if room < 2 {
+		sc.window(len(rows), 0)
+		return lines
+	}
+	heights := make([]int, len(rows))
+	for i, r := range rows {
+		heights[i] = len(r)
+	}
+	from, to := sc.windowLines(heights, room-1)
+	if pos := sc.position(from, to); pos != "" {
+		head += " " + st.faint.Render(pos)
+	}
+	lines = append(lines, head)
+	switch {
+	case total == 0:
+		return append(lines, st.faint.Render("none"))
+	case len(rows) == 0:
+		return append(lines, st.faint.Render(noMatch))
+	}
+	return append(lines, fitRows(st, rows[from:to], room-1, cw)...)
+}
+
 // title is what a pane's title says of the filter: the filter and how
 // many of the list's total rows it keeps ("" without one).
 func (l *listFilter) title(kept, total int) string {

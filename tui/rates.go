@@ -26,6 +26,7 @@ type ratesPane struct {
 	source  string
 	errText string
 	alerts  []alertRow // newest first
+	shown   []alertRow // those the filter keeps, at the last draw
 	lf      listFilter
 	scroll  scroller
 }
@@ -69,7 +70,11 @@ func (p *ratesPane) View() string { return joinLines(p.lines()) }
 
 func (p *ratesPane) lines() []string {
 	if p.dirty || len(p.cache) != p.h {
-		title := "Rates · times UTC" + p.lf.title(len(p.shownAlerts()), len(p.alerts)) // event times, as windows are labelled
+		p.shown = keptRows(&p.lf, p.alerts, func(a *alertRow) string {
+			return fmtTime(a.ts, true, p.year) + " " + strconv.FormatFloat(a.variation, 'f', 2, 64) + " " +
+				ftoa(a.previous, 2) + " " + ftoa(a.current, 2) + " " + a.message
+		})
+		title := "Rates · times UTC" + p.lf.title(len(p.shown), len(p.alerts)) // event times, as windows are labelled
 		if p.source != "" {
 			title += " · " + p.source
 		}
@@ -110,12 +115,13 @@ func (p *ratesPane) body() []string {
 	// title and the longest alert, if the charts keep 3 rows each), the
 	// two charts share the rest.
 	room := ch - len(lines)
-	longest := 1
-	for _, a := range p.alerts {
-		longest = max(longest, len(p.alertLines(a, cw)))
+	rows, longest := make([][]string, len(p.shown)), 1
+	for i, a := range p.shown {
+		rows[i] = p.alertLines(a, cw)
+		longest = max(longest, len(rows[i]))
 	}
-	alertRows := min(max(room/3, 2, min(1+longest, room-6)), len(p.alerts)+longest)
-	if len(p.alerts) == 0 {
+	alertRows := min(max(room/3, 2, min(1+longest, room-6)), len(p.shown)+longest)
+	if len(p.shown) == 0 {
 		alertRows = 2
 	}
 	if each := (room - alertRows) / 2; each >= 3 {
@@ -133,56 +139,11 @@ func (p *ratesPane) body() []string {
 			}
 		}
 	}
-	return p.alertRows(lines, ch-len(lines), cw)
-}
-
-// alertRows appends the alert list, newest first, in the room rows left
-// (an alert whose message wraps takes more than one).
-func (p *ratesPane) alertRows(lines []string, room, cw int) []string {
-	st := p.st
-	if room < 2 {
-		p.scroll.window(len(p.alerts), 0)
-		return lines
-	}
-	alerts := p.shownAlerts()
-	groups, heights := make([][]string, len(alerts)), make([]int, len(alerts))
-	for i, a := range alerts {
-		groups[i] = p.alertLines(a, cw)
-		heights[i] = len(groups[i])
-	}
-	from, to := p.scroll.windowLines(heights, room-1)
-	body := fitRows(st, groups[from:to], room-1, cw)
-	shown := to - from
 	head := st.colHeader.Render("alerts")
 	if cw >= 40 {
 		head += " " + st.faint.Render("(newest first)")
 	}
-	if pos := p.scroll.position(from, from+shown); pos != "" && len(alerts) > 0 {
-		head += " " + st.faint.Render(pos)
-	}
-	lines = append(lines, head)
-	switch {
-	case len(p.alerts) == 0:
-		return append(lines, st.faint.Render("none"))
-	case len(alerts) == 0:
-		return append(lines, st.faint.Render("no alert matches"))
-	}
-	return append(lines, body...)
-}
-
-// shownAlerts is the alerts the filter keeps, newest first.
-func (p *ratesPane) shownAlerts() []alertRow {
-	if p.lf.filter.empty() {
-		return p.alerts
-	}
-	var out []alertRow
-	for _, a := range p.alerts {
-		if p.lf.keeps(fmtTime(a.ts, true, p.year) + " " + strconv.FormatFloat(a.variation, 'f', 2, 64) + " " +
-			ftoa(a.previous, 2) + " " + ftoa(a.current, 2) + " " + a.message) {
-			out = append(out, a)
-		}
-	}
-	return out
+	return listRows(st, &p.scroll, lines, head, rows, len(p.alerts), ch-len(lines), cw, "no alert matches")
 }
 
 // alertLines is one alert: its time, variation and the rates it went
