@@ -19,17 +19,24 @@ type namedEvent struct {
 	kind, id, m1, dev, send, after string
 }
 
+// eachNamed calls f with each event r's cause names, late ones first,
+// and its kind ("late" or "copy").
+func eachNamed(r *cmpRow, f func(kind string, c *compare.Candidate)) {
+	for i := range r.late {
+		f("late", &r.late[i])
+	}
+	for i := range r.dups {
+		f("copy", &r.dups[i])
+	}
+}
+
 // namedOf formats the events r's cause names: late ones first.
 func namedOf(r *cmpRow) []namedEvent {
 	out := make([]namedEvent, 0, len(r.late)+len(r.dups))
-	add := func(kind string, cs []compare.Candidate) {
-		for _, c := range cs {
-			out = append(out, namedEvent{kind: kind, id: sanitize(c.ID), m1: itoa(c.M1),
-				dev: fmtEventTime(c.Time, r.end), send: fmtEventTime(c.Send, r.end), after: sinceEnd(c.Send - r.end)})
-		}
-	}
-	add("late", r.late)
-	add("copy", r.dups)
+	eachNamed(r, func(kind string, c *compare.Candidate) {
+		out = append(out, namedEvent{kind: kind, id: sanitize(c.ID), m1: itoa(c.M1),
+			dev: fmtEventTime(c.Time, r.end), send: fmtEventTime(c.Send, r.end), after: sinceEnd(c.Send - r.end)})
+	})
 	return out
 }
 
@@ -130,13 +137,9 @@ func (p *comparatorPane) namedLines(r *cmpRow, cw, room int) []string {
 func namedText(r *cmpRow) string {
 	const stamp = "2006-01-02T15:04:05.000Z"
 	var parts []string
-	add := func(kind string, cs []compare.Candidate) {
-		for _, c := range cs {
-			parts = append(parts, kind+" "+sanitize(c.ID)+" m1 "+itoa(c.M1)+" device "+
-				time.UnixMilli(c.Time).UTC().Format(stamp)+" sent "+time.UnixMilli(c.Send).UTC().Format(stamp))
-		}
-	}
-	add("late", r.late)
-	add("copy", r.dups)
+	eachNamed(r, func(kind string, c *compare.Candidate) {
+		parts = append(parts, kind+" "+sanitize(c.ID)+" m1 "+itoa(c.M1)+" device "+
+			time.UnixMilli(c.Time).UTC().Format(stamp)+" sent "+time.UnixMilli(c.Send).UTC().Format(stamp))
+	})
 	return strings.Join(parts, "; ")
 }
